@@ -1,0 +1,72 @@
+# The one way to set up, synthesize, test and lint this app. CI (.ci/run) and the pipeline's synth
+# step call these same targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+# The pinned Node.js 22 and CDK CLI from node_modules come first, so jsii never falls back to an
+# end-of-life system Node. No network at synth time: no notices, telemetry or version check.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+export CDK_DISABLE_CLI_TELEMETRY := true
+export CDK_DISABLE_VERSION_CHECK := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+CDK := cdk --no-notices
+TEMPLATES = $(shell find cdk.out -name '*.template.json' 2>/dev/null)
+
+.PHONY: help setup synth test lint typecheck unit cfn-lint diff deploy clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+# A stamp keyed on the lock files: a ready machine reinstalls nothing.
+$(VENV_STAMP): requirements.txt requirements-dev.txt
+	@echo "==> Python packages (requirements*.txt) into $(VENV)"
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	@echo "==> CDK CLI and Node.js 22 (package-lock.json) into node_modules"
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV_STAMP) $(NODE_STAMP) ## Create .venv and node_modules from the pinned lock files
+
+synth: setup ## Synthesize every configured environment into cdk.out/ (ENV=dev,prod narrows it)
+	rm -rf cdk.out
+	$(CDK) synth --quiet $(if $(ENV),-c env=$(ENV))
+	@echo "==> $(words $(TEMPLATES)) templates in cdk.out/"
+
+lint: setup ## ruff lint and format check
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: setup ## mypy over app, stacks, constructs and tests
+	$(PY) -m mypy
+
+cfn-lint: synth ## cfn-lint every synthesized template
+	$(PY) -m cfnlint $(TEMPLATES)
+	@echo "==> cfn-lint: $(words $(TEMPLATES)) templates, no findings"
+
+unit: setup ## The pytest suite
+	$(PY) -m pytest
+
+test: lint typecheck cfn-lint unit ## Everything CI runs: lint, types, synth + cfn-lint, tests
+
+diff: setup ## cdk diff against the account in your AWS credentials (ENV=... narrows it)
+	$(CDK) diff $(if $(ENV),-c env=$(ENV)) --all
+
+deploy: setup ## cdk deploy one environment's stacks: make deploy ENV=dev
+	@test -n "$(ENV)" || { echo "make deploy needs ENV=<environment>"; exit 2; }
+	$(CDK) deploy -c env=$(ENV) --all --require-approval broadening
+
+clean: ## Remove build output (keeps .venv and node_modules)
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Reusable constructs and the typed configuration and naming helpers they share."""

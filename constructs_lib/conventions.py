@@ -1,0 +1,67 @@
+"""Mandatory tags and `Name` tags that follow `<env>-<project>-<component>-<resource>`."""
+
+from __future__ import annotations
+
+import re
+
+import aws_cdk as cdk
+import jsii
+from constructs import IConstruct
+
+from constructs_lib.naming import Naming
+
+MANAGED_BY = "cdk"
+# Above CDK's default tag priority (100), so the convention wins over the path-shaped `Name` tags
+# that some L2 constructs (ec2.Vpc, for one) set themselves.
+NAME_TAG_PRIORITY = 200
+# Construct IDs that CDK gives the L1 inside an L2; they add nothing to a name.
+_FILLER_IDS = {"Resource", "Default"}
+
+
+def apply_mandatory_tags(
+    scope: IConstruct, *, naming: Naming, owner: str, cost_center: str
+) -> None:
+    tags = cdk.Tags.of(scope)
+    tags.add("Environment", naming.environment)
+    tags.add("Project", naming.project)
+    tags.add("Owner", owner)
+    tags.add("CostCenter", cost_center)
+    tags.add("ManagedBy", MANAGED_BY)
+
+
+def resource_part(resource: IConstruct, component: str) -> str:
+    """The `<resource>` of a construct's name: its path inside its stack, in lower-kebab case.
+
+    IDs that CDK adds for the L1 inside an L2, and one that repeats the component, are left out:
+    `Network/Vpc/PublicSubnet1/Subnet` in the network stack is `vpc-public-subnet1-subnet`.
+    """
+    stack_path = cdk.Stack.of(resource).node.path
+    relative = resource.node.path[len(stack_path) :].strip("/").split("/")
+    kept = [p for p in relative if p not in _FILLER_IDS and p.lower() != component]
+    return "-".join(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", p) for p in kept).lower()
+
+
+@jsii.implements(cdk.IAspect)
+class NameTags:
+    """Gives every taggable resource of a stack a `Name` tag that follows the convention."""
+
+    def __init__(self, naming: Naming, component: str) -> None:
+        self._naming = naming
+        self._component = component
+
+    def visit(self, node: IConstruct) -> None:
+        if not isinstance(node, cdk.CfnResource):
+            return
+        # Older L1s expose `tags`, newer ones `cdk_tag_manager` (ITaggableV2).
+        if cdk.TagManager.is_taggable(node):
+            tags: cdk.TagManager = node.tags  # type: ignore[attr-defined]
+        elif cdk.TagManager.is_taggable_v2(node):
+            tags = node.cdk_tag_manager  # type: ignore[attr-defined]
+        else:
+            return
+        name = self._naming.name(self._component, resource_part(node, self._component))
+        tags.set_tag("Name", name, NAME_TAG_PRIORITY, True)
+
+
+def apply_name_tags(stack: cdk.Stack, *, naming: Naming, component: str) -> None:
+    cdk.Aspects.of(stack).add(NameTags(naming, component), priority=cdk.AspectPriority.MUTATING)

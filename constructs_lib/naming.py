@@ -1,0 +1,122 @@
+"""The naming convention `<env>-<project>-<component>-<resource>` and the AWS limits of each name.
+
+Every physical name and every `Name` tag in the app comes from `Naming`, so a name that AWS would
+reject fails here, at synth (or earlier, in config validation), instead of half-way through a deploy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from functools import partial
+
+_LOWER_WORD = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+
+
+class InvalidNameError(ValueError):
+    """A name that the AWS service it is meant for would reject."""
+
+
+class NameKind(Enum):
+    """An AWS name with its documented length limit and allowed characters."""
+
+    # (max length, pattern, what the pattern allows in words)
+    STACK = (128, r"^[a-zA-Z][-a-zA-Z0-9]*$", "letters, digits and hyphens, starting with a letter")
+    LOAD_BALANCER = (
+        32,
+        r"^(?!internal-)[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?$",
+        "letters, digits and hyphens, not starting or ending with a hyphen or 'internal-'",
+    )
+    TARGET_GROUP = (
+        32,
+        r"^[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?$",
+        "letters, digits and hyphens, not starting or ending with a hyphen",
+    )
+    LOG_GROUP = (512, r"^[-._/#a-zA-Z0-9]+$", "letters, digits and . _ - / #")
+    KMS_ALIAS = (256, r"^alias/(?!aws/)[-a-zA-Z0-9/_]+$", "'alias/' then letters, digits, / _ -")
+    SNS_TOPIC = (256, r"^[-_a-zA-Z0-9]+$", "letters, digits, hyphens and underscores")
+    TAG_VALUE = (256, r"^[\w\s.:/=+\-@]*$", "letters, digits, spaces and _ . : / = + - @")
+
+    def __init__(self, max_length: int, pattern: str, allowed: str) -> None:
+        self.max_length = max_length
+        self.regex = re.compile(pattern)
+        self.allowed = allowed
+
+    def check(self, name: str) -> str:
+        if len(name) > self.max_length:
+            raise InvalidNameError(
+                f"{self.label} name {name!r} has {len(name)} characters; "
+                f"AWS allows at most {self.max_length}"
+            )
+        if not self.regex.match(name):
+            raise InvalidNameError(f"{self.label} name {name!r} may only contain {self.allowed}")
+        return name
+
+    @property
+    def label(self) -> str:
+        return self.name.lower().replace("_", " ")
+
+
+def is_lower_word(value: str) -> bool:
+    """True for names usable as `<env>` or `<project>`: lower-case words joined by hyphens."""
+    return bool(_LOWER_WORD.match(value))
+
+
+@dataclass(frozen=True)
+class Naming:
+    """Names for one environment of one project."""
+
+    environment: str
+    project: str
+
+    def name(self, component: str, resource: str = "", kind: NameKind = NameKind.TAG_VALUE) -> str:
+        """`<env>-<project>-<component>[-<resource>]`, lower-case, checked against `kind`."""
+        parts = [self.environment, self.project, component, resource]
+        return kind.check("-".join(p for p in parts if p).lower())
+
+    def stack_name(self, component: str) -> str:
+        return self.name(component, kind=NameKind.STACK)
+
+    def log_group_name(self, component: str, resource: str) -> str:
+        # Slashes group an environment's log groups in the console; the parts follow the convention.
+        return NameKind.LOG_GROUP.check(
+            f"/{self.environment}/{self.project}/{component}/{resource}".lower()
+        )
+
+    def kms_alias(self, component: str, resource: str) -> str:
+        return NameKind.KMS_ALIAS.check(f"alias/{self.name(component, resource)}")
+
+    def load_balancer_name(self) -> str:
+        return self.name(COMPUTE, "alb", NameKind.LOAD_BALANCER)
+
+    def alarm_topic_name(self) -> str:
+        return self.name(COMPUTE, "alarms", NameKind.SNS_TOPIC)
+
+    def problems(self) -> list[str]:
+        """Why any fixed physical name of this environment would be rejected by AWS.
+
+        Buckets, roles, security groups, the target group and the Auto Scaling group get names from
+        CloudFormation on purpose: a fixed name blocks the replacement of the resource (FACTS.md).
+        """
+        producers: list[Callable[[], str]] = [
+            *(partial(self.stack_name, c) for c in COMPONENTS),
+            self.load_balancer_name,
+            self.alarm_topic_name,
+            partial(self.kms_alias, SECURITY, "key"),
+        ]
+        found = []
+        for produce in producers:
+            try:
+                produce()
+            except InvalidNameError as error:
+                found.append(str(error))
+        return found
+
+
+# Components (stacks) of one environment, in deployment order.
+NETWORK = "network"
+SECURITY = "security"
+COMPUTE = "compute"
+COMPONENTS = (NETWORK, SECURITY, COMPUTE)

@@ -1,0 +1,81 @@
+"""The VPC layout: three subnet tiers in every configured AZ, NAT per config, private endpoints."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from constructs_lib.config import EnvironmentConfig
+
+PUBLIC = "Public"
+PRIVATE = "Private"
+ISOLATED = "Isolated"
+
+# What an instance in a private subnet talks to at boot and at run time; through these it needs
+# no NAT for AWS APIs (Session Manager, cfn-signal, its logs).
+INTERFACE_ENDPOINTS = {
+    "Ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
+    "SsmMessages": ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
+    "Ec2Messages": ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
+    "CloudFormation": ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION,
+    "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+}
+
+
+class Network(Construct):
+    """A VPC on `vpcCidr` across exactly the configured AZs.
+
+    Subnet sizes come from CDK's allocator, which splits the VPC CIDR evenly among the three tiers
+    of every AZ: no subnet arithmetic lives in this code base.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, environment: EnvironmentConfig):
+        super().__init__(scope, construct_id)
+
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(environment.vpc_cidr),
+            # Explicit AZs: synth needs no lookup, and the VPC spans exactly these.
+            availability_zones=list(environment.availability_zones),
+            # One NAT per AZ keeps each AZ's egress independent of the others; fewer is cheaper,
+            # and then an outage of the NAT's AZ cuts egress for every private subnet.
+            nat_gateways=environment.nat_gateways,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name=PUBLIC, subnet_type=ec2.SubnetType.PUBLIC),
+                ec2.SubnetConfiguration(
+                    name=PRIVATE, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
+                ),
+                ec2.SubnetConfiguration(name=ISOLATED, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            ],
+            restrict_default_security_group=environment.restrict_default_security_group,
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
+            },
+        )
+
+        self.endpoint_security_group: ec2.SecurityGroup | None = None
+        if environment.interface_endpoints:
+            self.endpoint_security_group = ec2.SecurityGroup(
+                self,
+                "EndpointSecurityGroup",
+                vpc=self.vpc,
+                description="Interface endpoints: HTTPS from inside the VPC only",
+                allow_all_outbound=False,
+            )
+            # The literal CIDR from config, not Fn::GetAtt Vpc.CidrBlock: rules can then be
+            # evaluated at synth (FACTS.md: cdk-nag cannot evaluate the intrinsic).
+            self.endpoint_security_group.add_ingress_rule(
+                ec2.Peer.ipv4(environment.vpc_cidr),
+                ec2.Port.tcp(443),
+                "HTTPS from resources in this VPC to the AWS service endpoints",
+            )
+            for endpoint_id, service in INTERFACE_ENDPOINTS.items():
+                self.vpc.add_interface_endpoint(
+                    endpoint_id,
+                    service=service,
+                    subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+                    security_groups=[self.endpoint_security_group],
+                    private_dns_enabled=True,
+                    open=False,
+                )

@@ -1,0 +1,1 @@
+"""Stacks and the stage that composes them into one environment."""
