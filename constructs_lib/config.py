@@ -26,9 +26,14 @@ _AMI = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
 _HEALTH_PATH = re.compile(r"^/[-A-Za-z0-9._~/]*$")
+_RELEASE_KEY = re.compile(r"^releases/[-A-Za-z0-9._/]+$")
+PRODUCTION = "prod"
 
 # Values CloudWatch Logs accepts for a log group's retention.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
 MIN_AZS, MAX_AZS = 2, 6
 SUBNET_TIERS = 3  # public, private with egress, isolated
 # An Application Load Balancer needs subnets of at least /27 (8 free addresses per subnet).
@@ -87,12 +92,15 @@ class EnvironmentConfig:
     db_port: int
     health_check_path: str
     log_retention_days: int
+    ensure_service_linked_role: bool
     certificate_arn: str | None = None
     alarm_email: str | None = None
+    # An object key under the artifact bucket's releases/ prefix; None runs the bundled service.
+    release_artifact: str | None = None
 
     @property
     def is_production(self) -> bool:
-        return self.name == "prod"
+        return self.name == PRODUCTION
 
 
 @dataclass(frozen=True)
@@ -312,7 +320,9 @@ def _parse_environment(
     max_capacity = r.get(data, path, "maxCapacity", int, check=capacity)
     desired = r.get(data, path, "desiredCapacity", int, check=capacity)
     if None not in (min_capacity, max_capacity, desired):
-        _check_capacities(r, path, cast(int, min_capacity), cast(int, desired), cast(int, max_capacity))
+        _check_capacities(
+            r, path, cast(int, min_capacity), cast(int, desired), cast(int, max_capacity)
+        )
     app_port = r.get(data, path, "appPort", int, default=8080, check=_port)
     db_port = r.get(data, path, "dbPort", int, default=5432, check=_port)
     health = r.get(
@@ -329,7 +339,9 @@ def _parse_environment(
         "logRetentionDays",
         int,
         default=90,
-        check=lambda v: None if v in LOG_RETENTION_DAYS else f"expected one of {LOG_RETENTION_DAYS}",
+        check=lambda v: (
+            None if v in LOG_RETENTION_DAYS else f"expected one of {LOG_RETENTION_DAYS}"
+        ),
     )
     certificate_arn = r.get(
         data,
@@ -349,6 +361,24 @@ def _parse_environment(
     )
     interface_endpoints = r.get(data, path, "interfaceEndpoints", bool, default=True)
     restrict_default_sg = r.get(data, path, "restrictDefaultSecurityGroup", bool, default=True)
+    ensure_slr = r.get(data, path, "ensureServiceLinkedRole", bool, default=True)
+    release_artifact = r.get(
+        data,
+        path,
+        "releaseArtifact",
+        str,
+        default=None,
+        check=_matches(
+            _RELEASE_KEY, "expected an object key under releases/, e.g. releases/app.tgz"
+        ),
+    )
+    if name == PRODUCTION and data.get("certificateArn") is None:
+        r.problem(
+            f"{path}.certificateArn",
+            None,
+            "production serves HTTPS only: set an ACM certificate ARN (plain HTTP is allowed "
+            "only outside prod)",
+        )
     if app_port is not None and app_port == db_port:
         r.problem(f"{path}.dbPort", db_port, "must differ from appPort")
 
@@ -372,8 +402,10 @@ def _parse_environment(
         db_port=cast(int, db_port),
         health_check_path=cast(str, health),
         log_retention_days=cast(int, retention),
+        ensure_service_linked_role=cast(bool, ensure_slr),
         certificate_arn=certificate_arn,
         alarm_email=alarm_email,
+        release_artifact=release_artifact,
     )
 
 
@@ -396,6 +428,8 @@ _ENVIRONMENT_KEYS = (
     "logRetentionDays",
     "certificateArn",
     "alarmEmail",
+    "ensureServiceLinkedRole",
+    "releaseArtifact",
 )
 
 
@@ -443,7 +477,9 @@ def _check_vpc_cidr(r: _Reader, path: str, value: str, az_count: int) -> None:
         r.problem(path, value, "expected a private (RFC 1918) range: 10/8, 172.16/12, 192.168/16")
         return
     if not SMALLEST_VPC_PREFIX <= network.prefixlen <= LARGEST_VPC_PREFIX:
-        r.problem(path, value, f"VPC prefix must be /{SMALLEST_VPC_PREFIX} to /{LARGEST_VPC_PREFIX}")
+        r.problem(
+            path, value, f"VPC prefix must be /{SMALLEST_VPC_PREFIX} to /{LARGEST_VPC_PREFIX}"
+        )
         return
     prefix = subnet_prefix(network.prefixlen, az_count)
     if prefix > LARGEST_SUBNET_PREFIX:

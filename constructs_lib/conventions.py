@@ -8,6 +8,9 @@ import aws_cdk as cdk
 import jsii
 from constructs import IConstruct
 
+from aws_cdk import aws_logs as logs
+
+from constructs_lib.config import LOG_RETENTION_DAYS, EnvironmentConfig
 from constructs_lib.naming import Naming
 
 MANAGED_BY = "cdk"
@@ -65,3 +68,15 @@ class NameTags:
 
 def apply_name_tags(stack: cdk.Stack, *, naming: Naming, component: str) -> None:
     cdk.Aspects.of(stack).add(NameTags(naming, component), priority=cdk.AspectPriority.MUTATING)
+
+
+def stateful_removal_policy(environment: EnvironmentConfig) -> cdk.RemovalPolicy:
+    """Keys, buckets and log groups: production keeps them when its stack is deleted."""
+    return cdk.RemovalPolicy.RETAIN if environment.is_production else cdk.RemovalPolicy.DESTROY
+
+
+def log_retention(environment: EnvironmentConfig) -> logs.RetentionDays:
+    """`logRetentionDays` as CDK's enum (config validation allows only values it has)."""
+    members = [m for m in logs.RetentionDays if m is not logs.RetentionDays.INFINITE]
+    # The enum lists its members in ascending order of days, as config.LOG_RETENTION_DAYS does.
+    return dict(zip(LOG_RETENTION_DAYS, members, strict=True))[environment.log_retention_days]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
@@ -52,6 +53,14 @@ class Network(Construct):
             gateway_endpoints={
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
             },
+        )
+
+        cdk.Validations.of(self.vpc).acknowledge(
+            cdk.Acknowledgment(
+                id="CloudFormation-Validate::W3010",
+                reason="AZs are pinned in config on purpose: synth needs no lookup, and the subnets "
+                "of each tier must land in exactly the AZs the environment was sized for",
+            )
         )
 
         self.endpoint_security_group: ec2.SecurityGroup | None = None

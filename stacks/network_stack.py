@@ -26,7 +26,9 @@ class NetworkStack(cdk.Stack):
         network = Network(self, "Network", environment=environment)
         self.vpc: ec2.IVpc = network.vpc
 
-        cdk.CfnOutput(self, "VpcId", value=self.vpc.vpc_id, description="The VPC of this environment")
+        cdk.CfnOutput(
+            self, "VpcId", value=self.vpc.vpc_id, description="The VPC of this environment"
+        )
 
     @property
     def availability_zones(self) -> list[str]:

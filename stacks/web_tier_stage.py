@@ -7,8 +7,10 @@ from constructs import Construct
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
 from constructs_lib.conventions import apply_mandatory_tags, apply_name_tags
-from constructs_lib.naming import NETWORK
+from constructs_lib.naming import COMPUTE, NETWORK, SECURITY
+from stacks.compute_stack import ComputeStack
 from stacks.network_stack import NetworkStack
+from stacks.security_stack import SecurityStack
 
 
 class WebTierStage(cdk.Stage):
@@ -50,7 +52,35 @@ class WebTierStage(cdk.Stage):
             **stack_props(NETWORK, "VPC, subnets, NAT gateways and endpoints"),
         )
 
-        for stack, component in ((self.network, NETWORK),):
+        self.security = SecurityStack(
+            self,
+            "Security",
+            vpc=self.network.vpc,
+            environment=environment,
+            naming=naming,
+            **stack_props(SECURITY, "KMS key, flow logs, security groups, instance role, buckets"),
+        )
+        self.compute = ComputeStack(
+            self,
+            "Compute",
+            vpc=self.network.vpc,
+            web_security_group=self.security.web_security_group,
+            app_security_group=self.security.app_security_group,
+            instance_role=self.security.instance_role,
+            key=self.security.key,
+            artifact_bucket=self.security.artifact_bucket,
+            access_log_bucket=self.security.access_log_bucket,
+            instance_log_group=self.security.instance_log_group,
+            environment=environment,
+            naming=naming,
+            **stack_props(COMPUTE, "Load balancer, instance fleet and alarms"),
+        )
+
+        for stack, component in (
+            (self.network, NETWORK),
+            (self.security, SECURITY),
+            (self.compute, COMPUTE),
+        ):
             apply_name_tags(stack, naming=naming, component=component)
         apply_mandatory_tags(
             self, naming=naming, owner=config.owner, cost_center=config.cost_center

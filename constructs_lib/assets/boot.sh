@@ -1,0 +1,103 @@
+# Boot script of a web tier instance. The launch template prepends the variables it reads:
+#   STACK_NAME ASG_LOGICAL_ID REGION TARGET_GROUP_ARN APP_PORT HEALTH_CHECK_PATH
+#   ARTIFACT_BUCKET RELEASE_ARTIFACT (empty: run the bundled service) LOG_GROUP
+#   SERVICE_WAIT_SECONDS TARGET_WAIT_SECONDS POLL_SECONDS
+# It reports readiness to CloudFormation only once this instance is healthy in the target group,
+# so a release that does not serve traffic fails the CreationPolicy or rolls the update back.
+set -uo pipefail
+
+APP_DIR=/opt/webapp
+export PATH="/opt/aws/bin:/usr/local/bin:$PATH"
+signalled=0
+
+log() { echo "boot: $*" >&2; }
+
+signal() {
+  local status=$1 reason=$2
+  [ "$signalled" = 1 ] && return 0
+  signalled=1
+  log "cfn-signal -e $status: $reason"
+  cfn-signal -e "$status" --stack "$STACK_NAME" --resource "$ASG_LOGICAL_ID" \
+    --region "$REGION" --reason "$reason"
+}
+
+fail() {
+  signal 1 "$1"
+  exit 1
+}
+
+# Any command that fails unexpectedly still reaches CloudFormation, with the line it failed on.
+trap 'fail "boot script failed at line $LINENO"' ERR
+trap '[ "$signalled" = 1 ] || signal 1 "boot script exited without signalling"' EXIT
+
+# Some Amazon Linux 2023 images lack aws-cfn-bootstrap; without it nothing could be signalled.
+if ! command -v cfn-signal >/dev/null 2>&1; then
+  log "installing aws-cfn-bootstrap"
+  dnf install -y aws-cfn-bootstrap >&2 || { log "cannot install aws-cfn-bootstrap"; exit 1; }
+fi
+
+install_release() {
+  mkdir -p "$APP_DIR"
+  if [ -n "$RELEASE_ARTIFACT" ]; then
+    log "installing s3://$ARTIFACT_BUCKET/$RELEASE_ARTIFACT"
+    aws s3 cp --region "$REGION" "s3://$ARTIFACT_BUCKET/$RELEASE_ARTIFACT" /tmp/release.tgz \
+      || return 1
+    tar -xzf /tmp/release.tgz -C "$APP_DIR" || return 1
+  else
+    log "installing the bundled service"
+    printf '%s\n' "$BUNDLED_SERVICE" >"$APP_DIR/start"
+  fi
+  chmod 0755 "$APP_DIR/start"
+}
+
+install_release || fail "could not install the release"
+
+cat >/etc/systemd/system/webapp.service <<UNIT
+[Unit]
+Description=Web tier application
+After=network-online.target
+
+[Service]
+Environment=APP_PORT=$APP_PORT HEALTH_CHECK_PATH=$HEALTH_CHECK_PATH
+ExecStart=$APP_DIR/start
+Restart=always
+DynamicUser=yes
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+
+systemctl daemon-reload
+systemctl enable --now webapp.service || fail "webapp.service did not start"
+
+# The service answers locally before the load balancer is asked.
+url="http://127.0.0.1:$APP_PORT$HEALTH_CHECK_PATH"
+waited=0
+until curl -fsS -o /dev/null --max-time 5 "$url"; do
+  if [ "$waited" -ge "$SERVICE_WAIT_SECONDS" ]; then
+    fail "service did not answer $url within ${SERVICE_WAIT_SECONDS}s"
+  fi
+  sleep "$POLL_SECONDS"
+  waited=$((waited + POLL_SECONDS))
+done
+
+# IMDSv2 only: a session token first, then the instance ID.
+token=$(curl -fsS -X PUT --max-time 5 http://169.254.169.254/latest/api/token \
+  -H "X-aws-ec2-metadata-token-ttl-seconds: 300") || fail "no IMDSv2 token"
+instance_id=$(curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $token" \
+  http://169.254.169.254/latest/meta-data/instance-id) || fail "no instance ID from IMDS"
+
+state=unknown
+waited=0
+while [ "$waited" -lt "$TARGET_WAIT_SECONDS" ]; do
+  state=$(aws elbv2 describe-target-health --region "$REGION" \
+    --target-group-arn "$TARGET_GROUP_ARN" --targets "Id=$instance_id,Port=$APP_PORT" \
+    --query 'TargetHealthDescriptions[0].TargetHealth.State' --output text) || state=unknown
+  if [ "$state" = healthy ]; then
+    signal 0 "$instance_id is healthy in the target group"
+    exit 0
+  fi
+  sleep "$POLL_SECONDS"
+  waited=$((waited + POLL_SECONDS))
+done
+fail "$instance_id not healthy in the target group within ${TARGET_WAIT_SECONDS}s (last: $state)"

@@ -1,0 +1,34 @@
+"""Custom resource handler: make sure AWSServiceRoleForAutoScaling exists, idempotently.
+
+Inlined into the Lambda function (no asset, no Docker). A fresh account has no such role until the
+first Auto Scaling group is created, but the KMS key policy must name it before that: KMS rejects a
+policy whose principal does not exist. Deleting the stack leaves the role alone: it is shared by
+every Auto Scaling group of the account.
+"""
+
+import time
+
+import boto3
+import cfnresponse
+
+SERVICE = "autoscaling.amazonaws.com"
+ROLE_NAME = "AWSServiceRoleForAutoScaling"
+# A new role is not usable as a KMS principal at once; IAM is eventually consistent.
+PROPAGATION_SECONDS = 15
+
+
+def handler(event, context):
+    iam = boto3.client("iam")
+    try:
+        if event["RequestType"] != "Delete":
+            try:
+                role = iam.get_role(RoleName=ROLE_NAME)["Role"]
+            except iam.exceptions.NoSuchEntityException:
+                role = iam.create_service_linked_role(AWSServiceName=SERVICE)["Role"]
+                time.sleep(PROPAGATION_SECONDS)
+            data = {"Arn": role["Arn"]}
+        else:
+            data = {}
+        cfnresponse.send(event, context, cfnresponse.SUCCESS, data, ROLE_NAME)
+    except Exception as error:  # noqa: BLE001 - any failure must reach CloudFormation, not hang it
+        cfnresponse.send(event, context, cfnresponse.FAILED, {}, ROLE_NAME, reason=str(error))

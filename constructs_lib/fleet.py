@@ -1,0 +1,170 @@
+"""The instance fleet: launch template, Auto Scaling group, readiness signals and scaling."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from constructs_lib.config import EnvironmentConfig
+
+ASSETS = Path(__file__).parent / "assets"
+ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
+ROOT_VOLUME_GIB = 20
+# One instance must boot, start the service and turn healthy in the target group within this.
+SIGNAL_TIMEOUT = cdk.Duration.minutes(15)
+SERVICE_WAIT_SECONDS = 300
+TARGET_WAIT_SECONDS = 600
+POLL_SECONDS = 10
+HEALTH_CHECK_GRACE = cdk.Duration.minutes(5)
+CPU_TARGET_PERCENT = 60
+REQUESTS_PER_TARGET_PER_MINUTE = 1000
+# Processes that would fight a rolling update: they could replace or move instances mid-update.
+SUSPENDED_DURING_UPDATE = [
+    autoscaling.ScalingProcess.HEALTH_CHECK,
+    autoscaling.ScalingProcess.REPLACE_UNHEALTHY,
+    autoscaling.ScalingProcess.AZ_REBALANCE,
+    autoscaling.ScalingProcess.ALARM_NOTIFICATION,
+    autoscaling.ScalingProcess.SCHEDULED_ACTIONS,
+]
+
+
+class Fleet(Construct):
+    """Instances in the private subnets of every AZ that report readiness with cfn-signal."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        security_group: ec2.ISecurityGroup,
+        role: iam.IRole,
+        key: kms.IKey,
+        target_group: elbv2.ApplicationTargetGroup,
+        artifact_bucket: s3.IBucket,
+        log_group: logs.ILogGroup,
+        notifications: sns.ITopic,
+        environment: EnvironmentConfig,
+    ):
+        super().__init__(scope, construct_id)
+        user_data = ec2.UserData.for_linux()
+
+        self.launch_template = ec2.LaunchTemplate(
+            self,
+            "LaunchTemplate",
+            # Pinned on purpose: a moving "latest" AMI would replace every instance at the next
+            # unrelated deploy. Bump `amiId` in cdk.json to roll a new image out.
+            machine_image=ec2.MachineImage.generic_linux({environment.region: environment.ami_id}),
+            instance_type=ec2.InstanceType(environment.instance_type),
+            role=role,
+            security_group=security_group,
+            user_data=user_data,
+            require_imdsv2=True,
+            http_put_response_hop_limit=1,
+            detailed_monitoring=True,
+            block_devices=[
+                ec2.BlockDevice(
+                    device_name=ROOT_DEVICE,
+                    volume=ec2.BlockDeviceVolume.ebs(
+                        ROOT_VOLUME_GIB,
+                        volume_type=ec2.EbsDeviceVolumeType.GP3,
+                        encrypted=True,
+                        kms_key=key,
+                        delete_on_termination=True,
+                    ),
+                )
+            ],
+        )
+
+        self.group = autoscaling.AutoScalingGroup(
+            self,
+            "Group",
+            vpc=vpc,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            launch_template=self.launch_template,
+            min_capacity=environment.min_capacity,
+            max_capacity=environment.max_capacity,
+            desired_capacity=environment.desired_capacity,
+            health_checks=autoscaling.HealthChecks.with_additional_checks(
+                additional_types=[autoscaling.AdditionalHealthCheckType.ELB],
+                grace_period=HEALTH_CHECK_GRACE,
+            ),
+            # CreationPolicy: one success signal from every instance of the initial capacity.
+            signals=autoscaling.Signals.wait_for_count(
+                environment.desired_capacity, timeout=SIGNAL_TIMEOUT
+            ),
+            update_policy=autoscaling.UpdatePolicy.rolling_update(
+                max_batch_size=1,
+                # Config validation keeps this below maxCapacity, or the update cannot start.
+                min_instances_in_service=environment.min_capacity,
+                wait_on_resource_signals=True,
+                pause_time=SIGNAL_TIMEOUT,
+                suspend_processes=SUSPENDED_DURING_UPDATE,
+            ),
+            notifications=[autoscaling.NotificationConfiguration(topic=notifications)],
+            group_metrics=[autoscaling.GroupMetrics.all()],
+        )
+        cdk.Validations.of(self.group).acknowledge(
+            cdk.Acknowledgment(
+                id="Annotation::@aws-cdk/aws-autoscaling:desiredCapacitySet",
+                reason="desiredCapacity is the initial capacity the CreationPolicy waits for; "
+                "the README explains that an update of the group resets it",
+            )
+        )
+        self.group.attach_to_application_target_group(target_group)
+        self.group.scale_on_cpu_utilization(
+            "CpuScaling", target_utilization_percent=CPU_TARGET_PERCENT
+        )
+        self.group.scale_on_request_count(
+            "RequestScaling", target_requests_per_minute=REQUESTS_PER_TARGET_PER_MINUTE
+        )
+
+        # The boot script names the ASG by the logical ID it is synthesized with, never a literal.
+        stack = cdk.Stack.of(self)
+        group_resource = self.group.node.default_child
+        assert isinstance(group_resource, cdk.CfnResource)
+        self.group_logical_id = stack.get_logical_id(group_resource)
+        user_data.add_commands(
+            *boot_variables(
+                {
+                    "STACK_NAME": stack.stack_name,
+                    "ASG_LOGICAL_ID": self.group_logical_id,
+                    "REGION": stack.region,
+                    "TARGET_GROUP_ARN": target_group.target_group_arn,
+                    "APP_PORT": str(environment.app_port),
+                    "HEALTH_CHECK_PATH": environment.health_check_path,
+                    "ARTIFACT_BUCKET": artifact_bucket.bucket_name,
+                    "RELEASE_ARTIFACT": environment.release_artifact or "",
+                    "LOG_GROUP": log_group.log_group_name,
+                    "SERVICE_WAIT_SECONDS": str(SERVICE_WAIT_SECONDS),
+                    "TARGET_WAIT_SECONDS": str(TARGET_WAIT_SECONDS),
+                    "POLL_SECONDS": str(POLL_SECONDS),
+                    "BUNDLED_SERVICE": (ASSETS / "webapp.py").read_text(),
+                }
+            ),
+            (ASSETS / "boot.sh").read_text(),
+        )
+
+
+def boot_variables(values: dict[str, str]) -> list[str]:
+    """Shell assignments for the boot script; tokens (ARNs, names) resolve inside the quotes."""
+    return [f"{name}={_quote(value)}" for name, value in values.items()]
+
+
+def _quote(value: str) -> str:
+    # Tokens render as `${Token[...]}` at synth and must not be escaped by shlex; CloudFormation
+    # substitutes values that contain no quote characters.
+    if cdk.Token.is_unresolved(value):
+        return f"'{value}'"
+    return shlex.quote(value)

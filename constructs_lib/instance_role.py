@@ -1,0 +1,111 @@
+"""The EC2 instance role: Session Manager, its own logs, release artifacts, readiness check."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from constructs_lib.storage import RELEASES_PREFIX
+
+# Actions with no resource-level permissions in IAM: `*` is the only resource they accept.
+SESSION_MANAGER_CHANNEL_ACTIONS = [
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+    "ec2messages:AcknowledgeMessage",
+    "ec2messages:DeleteMessage",
+    "ec2messages:FailMessage",
+    "ec2messages:GetEndpoint",
+    "ec2messages:GetMessages",
+    "ec2messages:SendReply",
+]
+TARGET_HEALTH_ACTIONS = ["elasticloadbalancing:DescribeTargetHealth"]
+
+
+class InstanceRole(Construct):
+    """Least privilege for the web tier's instances: every action named, every resource scoped."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        artifacts: s3.IBucket,
+        key: kms.IKey,
+        log_group: logs.ILogGroup,
+        compute_stack_name: str,
+    ):
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
+            description="Web tier instances: Session Manager, logs, releases, readiness signal",
+        )
+        statements = [
+            iam.PolicyStatement(
+                sid="SessionManagerRegistersThisInstance",
+                actions=["ssm:UpdateInstanceInformation"],
+                resources=[stack.format_arn(service="ec2", resource="instance", resource_name="*")],
+            ),
+            iam.PolicyStatement(
+                sid="SessionManagerChannels",
+                actions=SESSION_MANAGER_CHANNEL_ACTIONS,
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="WriteOwnLogGroup",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                resources=[log_group.log_group_arn, f"{log_group.log_group_arn}:log-stream:*"],
+            ),
+            iam.PolicyStatement(
+                sid="ReadReleaseArtifacts",
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[artifacts.arn_for_objects(f"{RELEASES_PREFIX}*")],
+            ),
+            iam.PolicyStatement(
+                sid="ListReleaseArtifacts",
+                actions=["s3:ListBucket"],
+                resources=[artifacts.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{RELEASES_PREFIX}*"]}},
+            ),
+            iam.PolicyStatement(
+                sid="DecryptReleaseArtifactsThroughS3",
+                actions=["kms:Decrypt"],
+                resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+            ),
+            iam.PolicyStatement(
+                sid="ReadinessCheckReadsTargetHealth",
+                actions=TARGET_HEALTH_ACTIONS,
+                resources=["*"],
+            ),
+            iam.PolicyStatement(
+                sid="SignalTheComputeStack",
+                actions=["cloudformation:SignalResource"],
+                resources=[
+                    stack.format_arn(
+                        service="cloudformation",
+                        resource="stack",
+                        resource_name=f"{compute_stack_name}/*",
+                    )
+                ],
+            ),
+        ]
+        for statement in statements:
+            self.role.add_to_policy(statement)
+
+        cdk.Validations.of(self.role).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::*]",
+                reason="ssmmessages:*Channel, ec2messages:* and "
+                "elasticloadbalancing:DescribeTargetHealth have no resource-level permissions "
+                "in IAM; every action is named and nothing else uses '*'",
+            )
+        )

@@ -1,0 +1,102 @@
+"""The web tier's entry point: an internet-facing ALB, its listeners and the target group."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from constructs_lib.config import EnvironmentConfig
+from constructs_lib.naming import Naming
+from constructs_lib.storage import LOAD_BALANCER_LOGS_PREFIX
+
+HEALTH_CHECK_INTERVAL = cdk.Duration.seconds(15)
+HEALTHY_THRESHOLD = 2
+DEREGISTRATION_DELAY = cdk.Duration.seconds(30)
+
+
+class WebLoadBalancer(Construct):
+    """HTTPS with a modern TLS policy and HTTP redirected to it; plain HTTP only outside prod."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        security_group: ec2.ISecurityGroup,
+        access_log_bucket: s3.IBucket,
+        environment: EnvironmentConfig,
+        naming: Naming,
+    ):
+        super().__init__(scope, construct_id)
+
+        # Created first: the listeners below forward to it, the fleet registers with it.
+        self.target_group = elbv2.ApplicationTargetGroup(
+            self,
+            "TargetGroup",
+            vpc=vpc,
+            port=environment.app_port,
+            protocol=elbv2.ApplicationProtocol.HTTP,
+            target_type=elbv2.TargetType.INSTANCE,
+            deregistration_delay=DEREGISTRATION_DELAY,
+            health_check=elbv2.HealthCheck(
+                path=environment.health_check_path,
+                healthy_http_codes="200",
+                interval=HEALTH_CHECK_INTERVAL,
+                timeout=cdk.Duration.seconds(5),
+                healthy_threshold_count=HEALTHY_THRESHOLD,
+                unhealthy_threshold_count=3,
+            ),
+        )
+
+        self.load_balancer = elbv2.ApplicationLoadBalancer(
+            self,
+            "LoadBalancer",
+            vpc=vpc,
+            internet_facing=True,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            security_group=security_group,
+            load_balancer_name=naming.load_balancer_name(),
+            drop_invalid_header_fields=True,
+            deletion_protection=environment.is_production,
+        )
+        self.load_balancer.log_access_logs(access_log_bucket, LOAD_BALANCER_LOGS_PREFIX)
+
+        # `open=False`: the security stack owns every ingress rule of the web tier.
+        if environment.certificate_arn:
+            self.listener = self.load_balancer.add_listener(
+                "Https",
+                port=443,
+                protocol=elbv2.ApplicationProtocol.HTTPS,
+                certificates=[elbv2.ListenerCertificate.from_arn(environment.certificate_arn)],
+                ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
+                default_target_groups=[self.target_group],
+                open=False,
+            )
+            self.load_balancer.add_listener(
+                "Http",
+                port=80,
+                protocol=elbv2.ApplicationProtocol.HTTP,
+                default_action=elbv2.ListenerAction.redirect(
+                    protocol="HTTPS", port="443", permanent=True
+                ),
+                open=False,
+            )
+            self.url = f"https://{self.load_balancer.load_balancer_dns_name}"
+        else:
+            cdk.Annotations.of(self).add_warning_v2(
+                "webapp:plainHttp",
+                f"{naming.environment} has no certificateArn: the load balancer serves plain "
+                "HTTP. Set certificateArn to serve HTTPS and redirect HTTP to it.",
+            )
+            self.listener = self.load_balancer.add_listener(
+                "Http",
+                port=80,
+                protocol=elbv2.ApplicationProtocol.HTTP,
+                default_target_groups=[self.target_group],
+                open=False,
+            )
+            self.url = f"http://{self.load_balancer.load_balancer_dns_name}"

@@ -1,0 +1,79 @@
+"""Security groups of the three tiers and every rule between them, in one place.
+
+All group-to-group rules are created here, in the security stack: a rule lands in the stack where it
+is created, and rules created from the compute stack would make the two stacks depend on each other.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from constructs_lib.config import EnvironmentConfig
+
+HTTPS = 443
+HTTP = 80
+
+
+class TierSecurityGroups(Construct):
+    """internet -> web (load balancer) -> app (instances) -> db (database tier)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        environment: EnvironmentConfig,
+    ):
+        super().__init__(scope, construct_id)
+        app_port = ec2.Port.tcp(environment.app_port)
+        db_port = ec2.Port.tcp(environment.db_port)
+
+        self.web = ec2.SecurityGroup(
+            self,
+            "Web",
+            vpc=vpc,
+            description="Web tier: the internet-facing load balancer",
+            allow_all_outbound=False,
+        )
+        self.app = ec2.SecurityGroup(
+            self,
+            "App",
+            vpc=vpc,
+            description="App tier: instances behind the load balancer",
+            allow_all_outbound=False,
+        )
+        self.db = ec2.SecurityGroup(
+            self,
+            "Db",
+            vpc=vpc,
+            description="Database tier: reachable from the app tier only",
+            allow_all_outbound=False,
+        )
+
+        if environment.certificate_arn:
+            self.web.add_ingress_rule(
+                ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), "HTTPS from the internet"
+            )
+            self.web.add_ingress_rule(
+                ec2.Peer.any_ipv4(),
+                ec2.Port.tcp(HTTP),
+                "HTTP from the internet, answered only with a redirect to HTTPS",
+            )
+        else:
+            # Non-production without a certificate (config validation refuses it for prod).
+            self.web.add_ingress_rule(
+                ec2.Peer.any_ipv4(),
+                ec2.Port.tcp(HTTP),
+                "HTTP from the internet (no certificate configured for this environment)",
+            )
+        self.web.connections.allow_to(
+            self.app, app_port, "Load balancer to instances: traffic and health checks"
+        )
+        self.app.connections.allow_to(self.db, db_port, "Instances to the database tier")
+        self.app.add_egress_rule(
+            ec2.Peer.any_ipv4(),
+            ec2.Port.tcp(HTTPS),
+            "HTTPS to AWS APIs and package repositories (through endpoints or NAT)",
+        )

@@ -1,0 +1,62 @@
+"""Buckets: the release artifacts the instances install, and the access logs of both buckets and LB."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from constructs_lib.config import EnvironmentConfig
+from constructs_lib.conventions import stateful_removal_policy
+
+RELEASES_PREFIX = "releases/"
+LOAD_BALANCER_LOGS_PREFIX = "load-balancer"
+ARTIFACT_ACCESS_LOGS_PREFIX = "artifacts/"
+
+
+class Buckets(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        environment: EnvironmentConfig,
+        key: kms.IKey,
+    ):
+        super().__init__(scope, construct_id)
+        stateful = stateful_removal_policy(environment)
+
+        # SSE-S3, not KMS: neither S3 server access logging nor ALB access logs can write to a
+        # bucket encrypted with a customer-managed key.
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            removal_policy=stateful,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireAccessLogs",
+                    expiration=cdk.Duration.days(environment.log_retention_days),
+                    noncurrent_version_expiration=cdk.Duration.days(1),
+                )
+            ],
+        )
+        self.artifacts = s3.Bucket(
+            self,
+            "Artifacts",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=key,
+            bucket_key_enabled=True,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            removal_policy=stateful,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix=ARTIFACT_ACCESS_LOGS_PREFIX,
+        )

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from constructs_lib.alarms import WebTierAlarms
+from constructs_lib.config import EnvironmentConfig
+from constructs_lib.fleet import Fleet
+from constructs_lib.load_balancer import WebLoadBalancer
+from constructs_lib.naming import Naming
+
+
+class ComputeStack(cdk.Stack):
+    """The load balancer, the instance fleet behind it, and the alarms on both."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        web_security_group: ec2.ISecurityGroup,
+        app_security_group: ec2.ISecurityGroup,
+        instance_role: iam.IRole,
+        key: kms.IKey,
+        artifact_bucket: s3.IBucket,
+        access_log_bucket: s3.IBucket,
+        instance_log_group: logs.ILogGroup,
+        environment: EnvironmentConfig,
+        naming: Naming,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+
+        topic = sns.Topic(
+            self,
+            "Notifications",
+            topic_name=naming.alarm_topic_name(),
+            master_key=key,
+            enforce_ssl=True,
+        )
+        if environment.alarm_email:
+            topic.add_subscription(subscriptions.EmailSubscription(environment.alarm_email))
+
+        web = WebLoadBalancer(
+            self,
+            "Web",
+            vpc=vpc,
+            security_group=web_security_group,
+            access_log_bucket=access_log_bucket,
+            environment=environment,
+            naming=naming,
+        )
+        fleet = Fleet(
+            self,
+            "Fleet",
+            vpc=vpc,
+            security_group=app_security_group,
+            role=instance_role,
+            key=key,
+            target_group=web.target_group,
+            artifact_bucket=artifact_bucket,
+            log_group=instance_log_group,
+            notifications=topic,
+            environment=environment,
+        )
+        WebTierAlarms(
+            self,
+            "Alarms",
+            load_balancer=web.load_balancer,
+            target_group=web.target_group,
+            group=fleet.group,
+            topic=topic,
+        )
+
+        cdk.CfnOutput(
+            self,
+            "LoadBalancerUrl",
+            value=web.url,
+            description="Where the web tier answers; the pipeline's smoke test reads this",
+        )
+        cdk.CfnOutput(self, "HealthCheckUrl", value=f"{web.url}{environment.health_check_path}")
+        cdk.CfnOutput(self, "TargetGroupArn", value=web.target_group.target_group_arn)
+        cdk.CfnOutput(self, "AutoScalingGroupName", value=fleet.group.auto_scaling_group_name)
+        cdk.CfnOutput(self, "NotificationTopicArn", value=topic.topic_arn)

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from constructs_lib.config import EnvironmentConfig
+from constructs_lib.conventions import log_retention, stateful_removal_policy
+from constructs_lib.encryption import WorkloadKey
+from constructs_lib.instance_role import InstanceRole
+from constructs_lib.naming import COMPUTE, SECURITY, Naming
+from constructs_lib.security_groups import TierSecurityGroups
+from constructs_lib.storage import Buckets
+
+
+class SecurityStack(cdk.Stack):
+    """Key, flow logs, security groups of every tier, the instance role and the buckets."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        environment: EnvironmentConfig,
+        naming: Naming,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        retention = log_retention(environment)
+        stateful = stateful_removal_policy(environment)
+
+        self.key: kms.IKey = WorkloadKey(
+            self, "Encryption", environment=environment, naming=naming
+        ).key
+
+        flow_log_group = logs.LogGroup(
+            self,
+            "FlowLogGroup",
+            log_group_name=naming.log_group_name(SECURITY, "vpc-flow-logs"),
+            encryption_key=self.key,
+            retention=retention,
+            removal_policy=stateful,
+        )
+        ec2.FlowLog(
+            self,
+            "FlowLog",
+            resource_type=ec2.FlowLogResourceType.from_vpc(vpc),
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )
+
+        groups = TierSecurityGroups(self, "SecurityGroups", vpc=vpc, environment=environment)
+        self.web_security_group: ec2.ISecurityGroup = groups.web
+        self.app_security_group: ec2.ISecurityGroup = groups.app
+        self.db_security_group: ec2.ISecurityGroup = groups.db
+
+        buckets = Buckets(self, "Buckets", environment=environment, key=self.key)
+        self.artifact_bucket: s3.IBucket = buckets.artifacts
+        self.access_log_bucket: s3.IBucket = buckets.access_logs
+
+        self.instance_log_group: logs.ILogGroup = logs.LogGroup(
+            self,
+            "InstanceLogGroup",
+            log_group_name=naming.log_group_name(COMPUTE, "instances"),
+            encryption_key=self.key,
+            retention=retention,
+            removal_policy=stateful,
+        )
+        self.instance_role: iam.IRole = InstanceRole(
+            self,
+            "InstanceRole",
+            artifacts=buckets.artifacts,
+            key=self.key,
+            log_group=self.instance_log_group,
+            compute_stack_name=naming.stack_name(COMPUTE),
+        ).role
+
+        cdk.CfnOutput(self, "KeyArn", value=self.key.key_arn)
+        cdk.CfnOutput(
+            self,
+            "ArtifactBucketName",
+            value=buckets.artifacts.bucket_name,
+            description="Upload releases under releases/ here",
+        )

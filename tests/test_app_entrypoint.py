@@ -1,0 +1,71 @@
+"""`app.py` run as the CDK CLI runs it: context in CDK_CONTEXT_JSON, output in CDK_OUTDIR.
+
+One bad value must end the run with a list of what to fix, not a traceback and not half a cloud
+assembly. The app runs once for the module; each test checks one part of that outcome.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, cdk_json_context
+
+BAD_PATH = "environments.prod.vpcCidr"
+BAD_VALUE = "8.8.0.0/16"
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stderr: str
+    outdir: Path
+
+
+@pytest.fixture(scope="module")
+def run_with_bad_value(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    context = cdk_json_context()
+    context["environments"]["prod"]["vpcCidr"] = BAD_VALUE
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"CDK_CONTEXT_JSON", "CONTEXT_OVERFLOW_LOCATION_ENV", "CDK_OUTDIR"}
+    }
+    env["CDK_CONTEXT_JSON"] = json.dumps(context)
+    env["CDK_OUTDIR"] = str(outdir)
+    node = REPO / "node_modules" / ".bin" / "node"
+    if node.exists():
+        env["JSII_NODE"] = str(node)
+    completed = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return Run(returncode=completed.returncode, stderr=completed.stderr, outdir=outdir)
+
+
+def test_app_exits_with_status_1_on_a_bad_config_value(run_with_bad_value: Run) -> None:
+    assert run_with_bad_value.returncode == 1, run_with_bad_value.stderr
+
+
+def test_app_names_the_bad_key_path_and_value_on_stderr(run_with_bad_value: Run) -> None:
+    assert f"{BAD_PATH} = '{BAD_VALUE}'" in run_with_bad_value.stderr
+
+
+def test_app_reports_a_bad_config_value_without_a_traceback(run_with_bad_value: Run) -> None:
+    assert "Traceback" not in run_with_bad_value.stderr
+
+
+def test_app_writes_no_template_when_the_config_is_bad(run_with_bad_value: Run) -> None:
+    assert list(run_with_bad_value.outdir.rglob("*.template.json")) == []

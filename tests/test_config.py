@@ -1,0 +1,699 @@
+"""Every rule of the cdk.json context, and the AWS name limits that config validation enforces.
+
+Each test breaks one value in a fresh copy of cdk.json's context and checks that the error names the
+key path, the bad value and what is allowed. No App is built, so these run in milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from constructs_lib.config import AppConfig, ConfigError, Problem
+from constructs_lib.naming import InvalidNameError, NameKind, Naming, is_lower_word
+from tests.conftest import cdk_json_context
+
+Context = dict[str, Any]
+
+COMMITTED_ENVIRONMENTS = ("dev", "staging", "prod", "local")
+
+
+def with_values(environment: str, **values: object) -> Context:
+    """cdk.json's context with `values` set on one environment."""
+    context = cdk_json_context()
+    context["environments"][environment].update(values)
+    return context
+
+
+def without_key(environment: str, key: str) -> Context:
+    context = cdk_json_context()
+    del context["environments"][environment][key]
+    return context
+
+
+def problems(context: Context) -> list[Problem]:
+    with pytest.raises(ConfigError) as caught:
+        AppConfig.from_context(context)
+    return caught.value.problems
+
+
+def only_problem(context: Context) -> Problem:
+    """The single problem of a context with one bad value; a cascade of errors would hide it."""
+    found = problems(context)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def problem_at(context: Context, path: str) -> Problem:
+    """The problem reported at `path`, for bad values that also upset a dependent rule."""
+    found = problems(context)
+    at_path = [p for p in found if p.path == path]
+    assert len(at_path) == 1, found
+    return at_path[0]
+
+
+def test_committed_cdk_json_parses_into_every_environment() -> None:
+    config = AppConfig.from_context(cdk_json_context())
+
+    assert tuple(e.name for e in config.environments) == COMMITTED_ENVIRONMENTS
+
+
+def test_every_environment_is_selected_when_no_env_is_given() -> None:
+    config = AppConfig.from_context(cdk_json_context())
+
+    assert tuple(e.name for e in config.selected_environments) == COMMITTED_ENVIRONMENTS
+
+
+def test_optional_keys_take_their_defaults_when_left_out() -> None:
+    context = cdk_json_context()
+    dev = context["environments"]["dev"]
+    for key in (
+        "appPort",
+        "dbPort",
+        "healthCheckPath",
+        "logRetentionDays",
+        "interfaceEndpoints",
+        "restrictDefaultSecurityGroup",
+        "certificateArn",
+        "alarmEmail",
+    ):
+        dev.pop(key, None)
+
+    (environment,) = (e for e in AppConfig.from_context(context).environments if e.name == "dev")
+
+    assert (
+        environment.app_port,
+        environment.db_port,
+        environment.health_check_path,
+        environment.log_retention_days,
+        environment.interface_endpoints,
+        environment.restrict_default_security_group,
+        environment.certificate_arn,
+        environment.alarm_email,
+    ) == (8080, 5432, "/health", 90, True, True, None, None)
+
+
+def test_null_for_an_optional_key_means_its_default() -> None:
+    config = AppConfig.from_context(with_values("prod", alarmEmail=None, logRetentionDays=None))
+
+    (prod,) = (e for e in config.environments if e.name == "prod")
+    assert (prod.alarm_email, prod.log_retention_days) == (None, 90)
+
+
+@pytest.mark.parametrize("selection", ["dev,prod", " dev , prod ", "prod,dev,dev", ["dev", "prod"]])
+def test_env_context_narrows_the_selection_to_the_named_environments(selection: object) -> None:
+    context = cdk_json_context()
+    context["env"] = selection
+
+    config = AppConfig.from_context(context)
+
+    assert [e.name for e in config.selected_environments] == ["dev", "prod"]
+
+
+def test_unknown_env_name_is_an_error_listing_the_configured_names() -> None:
+    context = cdk_json_context()
+    context["env"] = "dev,qa"
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("env", "qa")
+    assert all(f"'{name}'" in problem.allowed for name in COMMITTED_ENVIRONMENTS)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: env is checked against the environments that parsed, so a selected environment "
+    "with a bad value is also reported as 'not a configured environment'",
+)
+def test_selecting_an_environment_with_a_bad_value_reports_only_that_value() -> None:
+    context = with_values("prod", vpcCidr="8.8.0.0/16")
+    context["env"] = "prod"
+
+    assert only_problem(context).path == "environments.prod.vpcCidr"
+
+
+@pytest.mark.parametrize("cidr", ["10.30.0.0/33", "10.30.0.1/16", "10.30.0.0/x", "ten.30.0.0/16"])
+def test_malformed_vpc_cidr_is_rejected(cidr: str) -> None:
+    problem = only_problem(with_values("prod", vpcCidr=cidr))
+
+    assert (problem.path, problem.value) == ("environments.prod.vpcCidr", cidr)
+    assert "expected an IPv4 CIDR block" in problem.allowed
+
+
+@pytest.mark.parametrize("cidr", ["8.8.0.0/16", "100.64.0.0/16", "172.32.0.0/16", "192.169.0.0/16"])
+def test_public_vpc_cidr_is_rejected(cidr: str) -> None:
+    problem = only_problem(with_values("prod", vpcCidr=cidr))
+
+    assert (problem.path, problem.value) == ("environments.prod.vpcCidr", cidr)
+    assert "private (RFC 1918)" in problem.allowed
+
+
+@pytest.mark.parametrize("cidr", ["10.0.0.0/15", "10.99.0.0/29"])
+def test_vpc_prefix_outside_16_to_28_is_rejected(cidr: str) -> None:
+    problem = only_problem(with_values("prod", vpcCidr=cidr))
+
+    assert (problem.path, problem.value) == ("environments.prod.vpcCidr", cidr)
+    assert "/16 to /28" in problem.allowed
+
+
+def test_vpc_cidr_too_small_for_three_tiers_per_az_names_the_subnet_size() -> None:
+    six_azs = [f"us-east-1{letter}" for letter in "abcdef"]
+    context = with_values("dev", vpcCidr="10.10.0.0/24", availabilityZones=six_azs)
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("environments.dev.vpcCidr", "10.10.0.0/24")
+    assert "3 tiers x 6 AZs" in problem.allowed
+    assert "each subnet would be /29" in problem.allowed
+    assert "at least /27" in problem.allowed
+
+
+def test_vpc_cidr_that_leaves_27_bit_subnets_is_accepted() -> None:
+    # 3 tiers x 2 AZs in a /24: six /27 subnets, the smallest an Application Load Balancer takes.
+    AppConfig.from_context(with_values("dev", vpcCidr="10.10.0.0/24"))
+
+
+def test_overlapping_vpc_cidrs_between_environments_are_rejected() -> None:
+    problem = only_problem(with_values("dev", vpcCidr="10.30.128.0/17"))
+
+    assert (problem.path, problem.value) == ("environments.prod.vpcCidr", "10.30.0.0/16")
+    assert "overlaps environments.dev.vpcCidr (10.30.128.0/17)" in problem.allowed
+
+
+def test_availability_zone_outside_the_region_is_rejected() -> None:
+    problem = only_problem(with_values("dev", availabilityZones=["us-east-1a", "us-west-2b"]))
+
+    assert (problem.path, problem.value) == ("environments.dev.availabilityZones[1]", "us-west-2b")
+    assert "not an availability zone of region us-east-1" in problem.allowed
+
+
+def test_repeated_availability_zone_is_rejected() -> None:
+    azs = ["us-east-1a", "us-east-1b", "us-east-1a"]
+
+    problem = only_problem(with_values("prod", availabilityZones=azs))
+
+    assert (problem.path, problem.value) == ("environments.prod.availabilityZones", azs)
+    assert "repeated: ['us-east-1a']" in problem.allowed
+
+
+@pytest.mark.parametrize(
+    "azs",
+    [["us-east-1a"], [f"us-east-1{letter}" for letter in "abcdefg"]],
+    ids=["one", "seven"],
+)
+def test_fewer_than_two_or_more_than_six_availability_zones_are_rejected(azs: list[str]) -> None:
+    problem = only_problem(with_values("dev", availabilityZones=azs))
+
+    assert (problem.path, problem.value) == ("environments.dev.availabilityZones", azs)
+    assert "expected 2 to 6 availability zones" in problem.allowed
+
+
+@pytest.mark.parametrize("nat_gateways", [0, 3])
+def test_nat_gateways_outside_one_to_the_az_count_are_rejected(nat_gateways: int) -> None:
+    problem = only_problem(with_values("dev", natGateways=nat_gateways))
+
+    assert (problem.path, problem.value) == ("environments.dev.natGateways", nat_gateways)
+    assert "expected 1 to 2" in problem.allowed
+
+
+def test_desired_capacity_below_min_capacity_is_rejected() -> None:
+    problem = only_problem(with_values("prod", minCapacity=3, desiredCapacity=2, maxCapacity=9))
+
+    assert (problem.path, problem.value) == ("environments.prod.desiredCapacity", 2)
+    assert "minCapacity (3) <= desiredCapacity <= maxCapacity (9)" in problem.allowed
+
+
+def test_desired_capacity_above_max_capacity_is_rejected() -> None:
+    problem = only_problem(with_values("prod", minCapacity=3, desiredCapacity=10, maxCapacity=9))
+
+    assert (problem.path, problem.value) == ("environments.prod.desiredCapacity", 10)
+    assert "minCapacity (3) <= desiredCapacity <= maxCapacity (9)" in problem.allowed
+
+
+def test_min_capacity_equal_to_max_capacity_is_rejected_as_a_rolling_update_needs_room() -> None:
+    problem = only_problem(with_values("prod", minCapacity=3, desiredCapacity=3, maxCapacity=3))
+
+    assert (problem.path, problem.value) == ("environments.prod.minCapacity", 3)
+    assert "must be below maxCapacity (3)" in problem.allowed
+    assert "rolling update" in problem.allowed
+
+
+@pytest.mark.parametrize("key", ["minCapacity", "maxCapacity", "desiredCapacity"])
+@pytest.mark.parametrize("capacity", [0, -1, 1001])
+def test_capacity_outside_1_to_1000_is_rejected(key: str, capacity: int) -> None:
+    problem = only_problem(with_values("prod", **{key: capacity}))
+
+    assert (problem.path, problem.value) == (f"environments.prod.{key}", capacity)
+    assert problem.allowed == "expected 1 to 1000"
+
+
+@pytest.mark.parametrize("instance_type", ["t3small", "T3.small", "t3.", "large", "t.small"])
+def test_malformed_instance_type_is_rejected(instance_type: str) -> None:
+    problem = only_problem(with_values("dev", instanceType=instance_type))
+
+    assert (problem.path, problem.value) == ("environments.dev.instanceType", instance_type)
+    assert "EC2 instance type such as t3.small" in problem.allowed
+
+
+@pytest.mark.parametrize("account", ["11111111111", "1111111111111", "11111111111a"])
+def test_account_that_is_not_12_digits_is_rejected(account: str) -> None:
+    problem = only_problem(with_values("dev", account=account))
+
+    assert (problem.path, problem.value) == ("environments.dev.account", account)
+    assert problem.allowed == "expected 12 digits"
+
+
+@pytest.mark.parametrize("region", ["us-east", "US-EAST-1", "useast1", "us-east-1a"])
+def test_malformed_region_is_rejected(region: str) -> None:
+    problem = problem_at(with_values("dev", region=region), "environments.dev.region")
+
+    assert problem.value == region
+    assert "region such as us-east-1" in problem.allowed
+
+
+@pytest.mark.parametrize("ami_id", ["ami-123", "ami-0453ec754f44f9a4", "ami-0453EC754F44F9A4A"])
+def test_malformed_ami_id_is_rejected(ami_id: str) -> None:
+    problem = only_problem(with_values("dev", amiId=ami_id))
+
+    assert (problem.path, problem.value) == ("environments.dev.amiId", ami_id)
+    assert "AMI ID such as ami-0123456789abcdef0" in problem.allowed
+
+
+@pytest.mark.parametrize("path", ["health", "/health check", ""])
+def test_health_check_path_that_is_not_a_url_path_is_rejected(path: str) -> None:
+    problem = only_problem(with_values("dev", healthCheckPath=path))
+
+    assert (problem.path, problem.value) == ("environments.dev.healthCheckPath", path)
+    assert "URL path starting with '/'" in problem.allowed
+
+
+def test_app_port_22_is_rejected_because_access_goes_through_session_manager() -> None:
+    problem = only_problem(with_values("dev", appPort=22))
+
+    assert (problem.path, problem.value) == ("environments.dev.appPort", 22)
+    assert "port 22 is not allowed" in problem.allowed
+    assert "SSM Session Manager" in problem.allowed
+
+
+@pytest.mark.parametrize("port", [0, 65536])
+def test_app_port_outside_the_tcp_range_is_rejected(port: int) -> None:
+    problem = only_problem(with_values("dev", appPort=port))
+
+    assert (problem.path, problem.value) == ("environments.dev.appPort", port)
+    assert "TCP port from 1 to 65535" in problem.allowed
+
+
+def test_db_port_equal_to_app_port_is_rejected() -> None:
+    problem = only_problem(with_values("dev", appPort=8080, dbPort=8080))
+
+    assert (problem.path, problem.value) == ("environments.dev.dbPort", 8080)
+    assert problem.allowed == "must differ from appPort"
+
+
+@pytest.mark.parametrize("days", [0, 2, 45, 366, 4000])
+def test_log_retention_that_cloudwatch_does_not_offer_is_rejected(days: int) -> None:
+    problem = only_problem(with_values("dev", logRetentionDays=days))
+
+    assert (problem.path, problem.value) == ("environments.dev.logRetentionDays", days)
+    assert "expected one of" in problem.allowed
+    assert all(str(offered) in problem.allowed for offered in (1, 30, 365, 1827))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: LOG_RETENTION_DAYS stops at 1827; CloudWatch Logs also offers 2192, 2557, 2922, "
+    "3288 and 3653 days",
+)
+@pytest.mark.parametrize("days", [2192, 3653])
+def test_every_retention_cloudwatch_offers_is_accepted(days: int) -> None:
+    AppConfig.from_context(with_values("dev", logRetentionDays=days))
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:acm:us-east-1:333333333333:certificate/not-a-uuid",
+        "arn:aws:iam::333333333333:server-certificate/web",
+        "00000000-0000-4000-8000-000000000003",
+    ],
+)
+def test_certificate_arn_that_is_not_an_acm_certificate_is_rejected(arn: str) -> None:
+    problem = only_problem(with_values("prod", certificateArn=arn))
+
+    assert (problem.path, problem.value) == ("environments.prod.certificateArn", arn)
+    assert problem.allowed == "expected an ACM certificate ARN"
+
+
+@pytest.mark.parametrize("email", ["oncall", "oncall@example", "on call@example.com"])
+def test_alarm_email_that_is_not_an_address_is_rejected(email: str) -> None:
+    problem = only_problem(with_values("prod", alarmEmail=email))
+
+    assert (problem.path, problem.value) == ("environments.prod.alarmEmail", email)
+    assert problem.allowed == "expected an e-mail address"
+
+
+def test_misspelt_environment_key_is_rejected_with_a_did_you_mean_hint() -> None:
+    problem = only_problem(with_values("dev", vpcCidrs="10.11.0.0/16"))
+
+    assert (problem.path, problem.value) == ("environments.dev.vpcCidrs", "10.11.0.0/16")
+    assert "unknown key; did you mean 'vpcCidr'?" in problem.allowed
+
+
+def test_misspelt_top_level_key_is_rejected_with_a_did_you_mean_hint() -> None:
+    context = cdk_json_context()
+    context["projct"] = "shop"
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("projct", "shop")
+    assert "unknown key; did you mean 'project'?" in problem.allowed
+
+
+def test_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
+    context = cdk_json_context()
+    context["zzz"] = 1
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("zzz", 1)
+    assert "costCenter, env, environments, owner, project" in problem.allowed
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "@aws-cdk/core:someFutureFeatureFlag",
+        "aws:cdk:enable-path-metadata",
+        "availability-zones:account=111111111111:region=us-east-1",
+    ],
+)
+def test_context_keys_that_belong_to_cdk_are_not_reported_as_unknown(key: str) -> None:
+    context = cdk_json_context()
+    context[key] = True
+
+    AppConfig.from_context(context)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: `cdk acknowledge` writes this key to cdk.context.json, the CLI passes it to the "
+    "app, and config reports it as an unknown key",
+)
+def test_acknowledged_notices_from_cdk_context_json_are_not_reported_as_unknown() -> None:
+    context = cdk_json_context()
+    context["acknowledged-issue-numbers"] = [34892]
+
+    AppConfig.from_context(context)
+
+
+def test_cdk_style_keys_inside_an_environment_are_reported_as_unknown() -> None:
+    problem = only_problem(with_values("dev", **{"@aws-cdk/core:flag": True}))
+
+    assert problem.path == "environments.dev.@aws-cdk/core:flag"
+    assert problem.allowed.startswith("unknown key")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("natGateways", "1", "expected an integer"),
+        ("minCapacity", True, "expected an integer"),
+        ("interfaceEndpoints", "false", "expected true or false"),
+        ("availabilityZones", "us-east-1a", "expected a list"),
+        ("account", 111111111111, "expected a string"),
+        ("account", None, "expected a string"),
+    ],
+)
+def test_value_of_the_wrong_type_is_rejected(key: str, value: object, expected: str) -> None:
+    problem = only_problem(with_values("dev", **{key: value}))
+
+    assert (problem.path, problem.value, problem.allowed) == (
+        f"environments.dev.{key}",
+        value,
+        expected,
+    )
+
+
+def test_availability_zone_that_is_not_a_string_is_rejected() -> None:
+    problem = only_problem(with_values("dev", availabilityZones=["us-east-1a", 1]))
+
+    assert (problem.path, problem.value) == ("environments.dev.availabilityZones[1]", 1)
+    assert "expected a string" in problem.allowed
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("project", 5, "expected a string"),
+        ("environments", ["dev"], "expected an object"),
+        ("environments", {}, "expected at least one environment"),
+    ],
+)
+def test_top_level_value_of_the_wrong_shape_is_rejected(
+    key: str, value: object, expected: str
+) -> None:
+    context = cdk_json_context()
+    context[key] = value
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == (key, value)
+    assert problem.allowed.startswith(expected)
+
+
+def test_environment_that_is_not_an_object_is_rejected() -> None:
+    context = cdk_json_context()
+    context["environments"]["dev"] = "t3.small"
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("environments.dev", "t3.small")
+    assert "expected an object" in problem.allowed
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "account",
+        "region",
+        "availabilityZones",
+        "vpcCidr",
+        "natGateways",
+        "instanceType",
+        "amiId",
+        "minCapacity",
+        "maxCapacity",
+        "desiredCapacity",
+    ],
+)
+def test_missing_required_environment_key_is_named(key: str) -> None:
+    problem = only_problem(without_key("prod", key))
+
+    assert (problem.path, problem.value) == (f"environments.prod.{key}", None)
+    assert problem.allowed.startswith("required key is missing")
+
+
+@pytest.mark.parametrize("key", ["project", "owner", "costCenter", "environments"])
+def test_missing_required_top_level_key_is_named(key: str) -> None:
+    context = cdk_json_context()
+    del context[key]
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == (key, None)
+    assert problem.allowed.startswith("required key is missing")
+
+
+@pytest.mark.parametrize("project", ["WebApp", "web_app", "web--app", "-webapp", "2web"])
+def test_project_that_is_not_a_lower_case_word_is_rejected(project: str) -> None:
+    context = cdk_json_context()
+    context["project"] = project
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("project", project)
+    assert "lower-case letters and digits" in problem.allowed
+
+
+def test_blank_owner_is_rejected() -> None:
+    context = cdk_json_context()
+    context["owner"] = "  "
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("owner", "  ")
+    assert problem.allowed == "expected a non-empty string"
+
+
+def test_environment_name_that_is_not_a_lower_case_word_is_rejected() -> None:
+    context = cdk_json_context()
+    context["environments"]["Prod"] = context["environments"].pop("prod")
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("environments.Prod", "Prod")
+    assert "lower-case words" in problem.allowed
+
+
+def test_environment_name_too_long_for_the_load_balancer_name_is_rejected() -> None:
+    context = cdk_json_context()
+    context["environments"]["development-eu"] = context["environments"].pop("dev")
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("environments.development-eu", "development-eu")
+    assert "load balancer name 'development-eu-webapp-compute-alb'" in problem.allowed
+    assert "has 33 characters; AWS allows at most 32" in problem.allowed
+
+
+def test_project_too_long_for_the_load_balancer_name_is_reported_for_every_environment() -> None:
+    context = cdk_json_context()
+    context["project"] = "customer-portal-web"
+
+    found = problems(context)
+
+    assert [p.path for p in found] == [f"environments.{name}" for name in COMMITTED_ENVIRONMENTS]
+    assert all("AWS allows at most 32" in p.allowed for p in found)
+    assert all("shorten the environment name or 'project'" in p.allowed for p in found)
+
+
+def test_environment_named_internal_is_rejected_as_load_balancer_names_cannot_start_so() -> None:
+    context = cdk_json_context()
+    context["environments"]["internal"] = context["environments"].pop("local")
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("environments.internal", "internal")
+    assert "load balancer name 'internal-webapp-compute-alb'" in problem.allowed
+    assert "'internal-'" in problem.allowed
+
+
+def test_every_problem_in_the_context_is_reported_at_once() -> None:
+    context = cdk_json_context()
+    context["projct"] = "shop"
+    context["environments"]["dev"]["appPort"] = 22
+    context["environments"]["staging"]["minCapacity"] = 0
+    context["environments"]["prod"]["vpcCidr"] = "8.8.0.0/16"
+
+    found = problems(context)
+
+    assert {p.path for p in found} == {
+        "projct",
+        "environments.dev.appPort",
+        "environments.staging.minCapacity",
+        "environments.prod.vpcCidr",
+    }
+
+
+def test_report_shows_each_problem_on_its_own_line_with_path_value_and_what_is_allowed() -> None:
+    context = with_values("prod", vpcCidr="8.8.0.0/16", alarmEmail="oncall")
+
+    with pytest.raises(ConfigError) as caught:
+        AppConfig.from_context(context)
+
+    lines = caught.value.report().splitlines()
+    assert lines[0] == "Invalid configuration in cdk.json context (2 problem(s)):"
+    assert lines[1].startswith("  - environments.prod.vpcCidr = '8.8.0.0/16': expected a private")
+    assert lines[2] == "  - environments.prod.alarmEmail = 'oncall': expected an e-mail address"
+
+
+@pytest.mark.parametrize(
+    ("produce", "expected"),
+    [
+        (lambda n: n.stack_name("network"), "prod-webapp-network"),
+        (lambda n: n.load_balancer_name(), "prod-webapp-compute-alb"),
+        (lambda n: n.alarm_topic_name(), "prod-webapp-compute-alarms"),
+        (lambda n: n.kms_alias("security", "key"), "alias/prod-webapp-security-key"),
+        (lambda n: n.log_group_name("compute", "app"), "/prod/webapp/compute/app"),
+    ],
+    ids=["stack", "load-balancer", "alarm-topic", "kms-alias", "log-group"],
+)
+def test_names_follow_the_env_project_component_resource_convention(
+    produce: Callable[[Naming], str], expected: str
+) -> None:
+    assert produce(Naming(environment="prod", project="webapp")) == expected
+
+
+def test_names_are_lower_cased() -> None:
+    assert Naming(environment="Prod", project="WebApp").stack_name("network") == (
+        "prod-webapp-network"
+    )
+
+
+def test_load_balancer_name_of_exactly_32_characters_is_accepted() -> None:
+    name = Naming(environment="dev", project="p" * 16).load_balancer_name()
+
+    assert len(name) == 32
+
+
+def test_load_balancer_name_of_33_characters_is_rejected() -> None:
+    naming = Naming(environment="dev", project="p" * 17)
+
+    with pytest.raises(InvalidNameError, match="has 33 characters; AWS allows at most 32"):
+        naming.load_balancer_name()
+
+
+# The AWS limits themselves, written out so a typo in NameKind cannot go unnoticed.
+NAME_LIMITS = [
+    (NameKind.STACK, 128, "a"),
+    (NameKind.LOAD_BALANCER, 32, "a"),
+    (NameKind.TARGET_GROUP, 32, "a"),
+    (NameKind.LOG_GROUP, 512, "/a"),
+    (NameKind.KMS_ALIAS, 256, "alias/a"),
+    (NameKind.SNS_TOPIC, 256, "a"),
+    (NameKind.TAG_VALUE, 256, "a"),
+]
+
+
+@pytest.mark.parametrize(("kind", "limit", "prefix"), NAME_LIMITS)
+def test_name_at_the_aws_length_limit_is_accepted(kind: NameKind, limit: int, prefix: str) -> None:
+    name = prefix + "a" * (limit - len(prefix))
+
+    assert kind.check(name) == name
+
+
+@pytest.mark.parametrize(("kind", "limit", "prefix"), NAME_LIMITS)
+def test_name_over_the_aws_length_limit_is_rejected(
+    kind: NameKind, limit: int, prefix: str
+) -> None:
+    name = prefix + "a" * (limit + 1 - len(prefix))
+
+    with pytest.raises(InvalidNameError, match=f"AWS allows at most {limit}$"):
+        kind.check(name)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        (NameKind.STACK, "1-webapp-network"),
+        (NameKind.STACK, "dev_webapp_network"),
+        (NameKind.LOAD_BALANCER, "internal-webapp-compute-alb"),
+        (NameKind.LOAD_BALANCER, "dev-webapp-alb-"),
+        (NameKind.KMS_ALIAS, "alias/aws/key"),
+        (NameKind.KMS_ALIAS, "dev-webapp-security-key"),
+        (NameKind.SNS_TOPIC, "dev.webapp.alarms"),
+    ],
+)
+def test_name_with_characters_the_service_rejects_is_rejected(kind: NameKind, name: str) -> None:
+    with pytest.raises(InvalidNameError, match="may only contain"):
+        kind.check(name)
+
+
+def test_committed_environments_have_no_naming_problems() -> None:
+    config = AppConfig.from_context(cdk_json_context())
+
+    assert {e.name: config.naming(e).problems() for e in config.environments} == {
+        name: [] for name in COMMITTED_ENVIRONMENTS
+    }
+
+
+@pytest.mark.parametrize("word", ["webapp", "web-app", "app2", "a"])
+def test_lower_case_words_joined_by_hyphens_are_valid_env_and_project_names(word: str) -> None:
+    assert is_lower_word(word)
+
+
+@pytest.mark.parametrize("word", ["", "WebApp", "web_app", "web--app", "-web", "web-", "2web"])
+def test_other_strings_are_not_valid_env_and_project_names(word: str) -> None:
+    assert not is_lower_word(word)
