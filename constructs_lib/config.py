@@ -44,8 +44,9 @@ _PRIVATE_RANGES = tuple(
 )
 RESERVED_PORTS = {22: "SSH: this design uses SSM Session Manager instead"}
 
-# Context keys that belong to CDK or the CLI rather than to this app.
-_FOREIGN_KEY = re.compile(r"^@|:")
+# Context keys that belong to CDK or the CLI rather than to this app (`cdk acknowledge` writes
+# `acknowledged-issue-numbers` into cdk.context.json, which the CLI passes in as context).
+_FOREIGN_KEY = re.compile(r"^@|:|^acknowledged-issue-numbers$")
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,8 @@ class _Reader:
             if key in known or (not path and _FOREIGN_KEY.search(key)):
                 continue
             hint = difflib.get_close_matches(key, sorted(known), n=1)
-            allowed = f"did you mean '{hint[0]}'?" if hint else "allowed keys"
-            allowed = f"unknown key; {allowed} (allowed: {', '.join(sorted(known))})"
+            guess = f" did you mean '{hint[0]}'?" if hint else ""
+            allowed = f"unknown key;{guess} (allowed: {', '.join(sorted(known))})"
             self.problem(_join(path, key), data[key], allowed)
 
     def get(
@@ -168,6 +169,7 @@ class _Reader:
         if key not in data:
             if default is _REQUIRED:
                 self.problem(full, None, f"required key is missing ({_describe(kind)})")
+                return None
             return default
         value = data[key]
         if value is None and default is not _REQUIRED:
@@ -251,7 +253,9 @@ def _parse_app(r: _Reader, context: Mapping[str, Any]) -> AppConfig | None:
                     f"{reason}; shorten the environment name or 'project'",
                 )
 
-    selected = _parse_selection(r, context.get("env"), [e.name for e in environments])
+    # Names, not parsed environments: `-c env=prod` with a bad prod value is one problem, not two.
+    names = [n for n in (raw_envs or {}) if is_lower_word(n)]
+    selected = _parse_selection(r, context.get("env"), names)
     if r.problems or project is None or owner is None or cost_center is None:
         return None
     return AppConfig(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
+from constructs_lib.conventions import acknowledge
 from constructs_lib.naming import Naming
 from constructs_lib.storage import LOAD_BALANCER_LOGS_PREFIX
+from constructs_lib.web_acl import WebAcl
 
 HEALTH_CHECK_INTERVAL = cdk.Duration.seconds(15)
 HEALTHY_THRESHOLD = 2
@@ -28,6 +31,7 @@ class WebLoadBalancer(Construct):
         vpc: ec2.IVpc,
         security_group: ec2.ISecurityGroup,
         access_log_bucket: s3.IBucket,
+        key: kms.IKey,
         environment: EnvironmentConfig,
         naming: Naming,
     ):
@@ -64,6 +68,21 @@ class WebLoadBalancer(Construct):
             deletion_protection=environment.is_production,
         )
         self.load_balancer.log_access_logs(access_log_bucket, LOAD_BALANCER_LOGS_PREFIX)
+        if not environment.is_production:
+            acknowledge(
+                self.load_balancer,
+                "NIST.800.53.R5-ELBDeletionProtectionEnabled",
+                "deletion protection is on in prod only, so that other environments can be "
+                "torn down with their stacks",
+            )
+        WebAcl(
+            self,
+            "WebAcl",
+            load_balancer=self.load_balancer,
+            key=key,
+            log_group_name=naming.waf_log_group_name(),
+            environment=environment,
+        )
 
         # `open=False`: the security stack owns every ingress rule of the web tier.
         if environment.certificate_arn:
@@ -76,7 +95,7 @@ class WebLoadBalancer(Construct):
                 default_target_groups=[self.target_group],
                 open=False,
             )
-            self.load_balancer.add_listener(
+            redirect = self.load_balancer.add_listener(
                 "Http",
                 port=80,
                 protocol=elbv2.ApplicationProtocol.HTTP,
@@ -84,6 +103,12 @@ class WebLoadBalancer(Construct):
                     protocol="HTTPS", port="443", permanent=True
                 ),
                 open=False,
+            )
+            acknowledge(
+                redirect,
+                "NIST.800.53.R5-ELBv2ACMCertificateRequired",
+                "port 80 only answers with a permanent redirect to the HTTPS listener, which "
+                "uses the ACM certificate",
             )
             self.url = f"https://{self.load_balancer.load_balancer_dns_name}"
         else:
@@ -99,4 +124,14 @@ class WebLoadBalancer(Construct):
                 default_target_groups=[self.target_group],
                 open=False,
             )
+            for rule in (
+                "NIST.800.53.R5-ELBv2ACMCertificateRequired",
+                "NIST.800.53.R5-ALBHttpToHttpsRedirection",
+            ):
+                acknowledge(
+                    self.load_balancer,
+                    rule,
+                    "non-production environment without certificateArn: plain HTTP on purpose, "
+                    "with a synth warning; config validation refuses this for prod",
+                )
             self.url = f"http://{self.load_balancer.load_balancer_dns_name}"

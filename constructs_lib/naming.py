@@ -1,7 +1,8 @@
 """The naming convention `<env>-<project>-<component>-<resource>` and the AWS limits of each name.
 
-Every physical name and every `Name` tag in the app comes from `Naming`, so a name that AWS would
-reject fails here, at synth (or earlier, in config validation), instead of half-way through a deploy.
+Every physical name and every `Name` tag in the app comes from `Naming`, so a name that AWS
+would reject fails here, at synth (or earlier, in config validation), not half-way through a
+deploy.
 """
 
 from __future__ import annotations
@@ -88,6 +89,10 @@ class Naming:
     def kms_alias(self, component: str, resource: str) -> str:
         return NameKind.KMS_ALIAS.check(f"alias/{self.name(component, resource)}")
 
+    def waf_log_group_name(self) -> str:
+        # WAF delivers only to log groups whose name starts with `aws-waf-logs-`.
+        return NameKind.LOG_GROUP.check(f"{WAF_LOG_PREFIX}{self.name(COMPUTE, 'waf')}")
+
     def load_balancer_name(self) -> str:
         return self.name(COMPUTE, "alb", NameKind.LOAD_BALANCER)
 
@@ -104,6 +109,7 @@ class Naming:
             *(partial(self.stack_name, c) for c in COMPONENTS),
             self.load_balancer_name,
             self.alarm_topic_name,
+            self.waf_log_group_name,
             partial(self.kms_alias, SECURITY, "key"),
         ]
         found = []
@@ -114,6 +120,8 @@ class Naming:
                 found.append(str(error))
         return found
 
+
+WAF_LOG_PREFIX = "aws-waf-logs-"
 
 # Components (stacks) of one environment, in deployment order.
 NETWORK = "network"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
+from constructs_lib.conventions import acknowledge
 
 PUBLIC = "Public"
 PRIVATE = "Private"
@@ -43,7 +43,11 @@ class Network(Construct):
             # and then an outage of the NAT's AZ cuts egress for every private subnet.
             nat_gateways=environment.nat_gateways,
             subnet_configuration=[
-                ec2.SubnetConfiguration(name=PUBLIC, subnet_type=ec2.SubnetType.PUBLIC),
+                # Only the load balancer and the NAT gateways live here; neither needs an
+                # auto-assigned public IP, and no instance should get one by accident.
+                ec2.SubnetConfiguration(
+                    name=PUBLIC, subnet_type=ec2.SubnetType.PUBLIC, map_public_ip_on_launch=False
+                ),
                 ec2.SubnetConfiguration(
                     name=PRIVATE, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
                 ),
@@ -55,13 +59,35 @@ class Network(Construct):
             },
         )
 
-        cdk.Validations.of(self.vpc).acknowledge(
-            cdk.Acknowledgment(
-                id="CloudFormation-Validate::W3010",
-                reason="AZs are pinned in config on purpose: synth needs no lookup, and the subnets "
-                "of each tier must land in exactly the AZs the environment was sized for",
-            )
+        acknowledge(
+            self.vpc,
+            "CloudFormation-Validate::W3010",
+            "AZs are pinned in config on purpose: synth needs no lookup, and the subnets of each "
+            "tier must land in exactly the AZs the environment was sized for",
         )
+        for rule in ("AwsSolutions-VPC7", "NIST.800.53.R5-VPCFlowLogsEnabled"):
+            acknowledge(
+                self.vpc,
+                rule,
+                "flow logs of all traffic are created in the security stack, next to the KMS key "
+                "that encrypts their log group (the key cannot live here: it depends on the VPC's "
+                "consumers, and a flow log here would make the two stacks depend on each other)",
+            )
+        if not environment.restrict_default_security_group:
+            acknowledge(
+                self.vpc,
+                "NIST.800.53.R5-VPCDefaultSecurityGroupClosed",
+                "restrictDefaultSecurityGroup is off only where the custom resource that strips "
+                "the default group cannot run (the local emulator has no Lambda); no resource "
+                "of this app uses the default group",
+            )
+        for subnet in self.vpc.public_subnets:
+            acknowledge(
+                subnet,
+                "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
+                "public subnets route 0.0.0.0/0 to the internet gateway by definition: the "
+                "internet-facing load balancer and the NAT gateways need it",
+            )
 
         self.endpoint_security_group: ec2.SecurityGroup | None = None
         if environment.interface_endpoints:

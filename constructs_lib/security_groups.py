@@ -10,6 +10,7 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
+from constructs_lib.conventions import acknowledge
 
 HTTPS = 443
 HTTP = 80
@@ -68,6 +69,12 @@ class TierSecurityGroups(Construct):
                 ec2.Port.tcp(HTTP),
                 "HTTP from the internet (no certificate configured for this environment)",
             )
+        acknowledge(
+            self.web,
+            "AwsSolutions-EC23",
+            "internet-facing load balancer: 443 (and 80, which only redirects or serves non-prod "
+            "without a certificate) from anywhere is the point of it",
+        )
         self.web.connections.allow_to(
             self.app, app_port, "Load balancer to instances: traffic and health checks"
         )

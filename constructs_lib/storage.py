@@ -1,4 +1,4 @@
-"""Buckets: the release artifacts the instances install, and the access logs of both buckets and LB."""
+"""Buckets: the release artifacts instances install, and the access logs of S3 and the ALB."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
-from constructs_lib.conventions import stateful_removal_policy
+from constructs_lib.conventions import acknowledge, stateful_removal_policy
 
 RELEASES_PREFIX = "releases/"
 LOAD_BALANCER_LOGS_PREFIX = "load-balancer"
@@ -46,6 +46,12 @@ class Buckets(Construct):
                 )
             ],
         )
+        acknowledge(
+            self.access_logs,
+            "NIST.800.53.R5-S3DefaultEncryptionKMS",
+            "S3 server access logging and ALB access logs deliver only to SSE-S3 buckets; "
+            "a customer-managed key would silently stop both",
+        )
         self.artifacts = s3.Bucket(
             self,
             "Artifacts",
@@ -60,3 +66,10 @@ class Buckets(Construct):
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=ARTIFACT_ACCESS_LOGS_PREFIX,
         )
+        for bucket in (self.access_logs, self.artifacts):
+            acknowledge(
+                bucket,
+                "NIST.800.53.R5-S3BucketReplicationEnabled",
+                "single-region web tier: versioning (and retention in prod) protects the objects; "
+                "artifacts are rebuilt by the release process and logs are not a recovery source",
+            )

@@ -57,6 +57,7 @@ class ComputeStack(cdk.Stack):
             vpc=vpc,
             security_group=web_security_group,
             access_log_bucket=access_log_bucket,
+            key=key,
             environment=environment,
             naming=naming,
         )

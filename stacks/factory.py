@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
 from constructs_lib.config import AppConfig
 from stacks.web_tier_stage import WebTierStage
@@ -26,4 +27,10 @@ def create_app(context: Mapping[str, Any] | None = None, **app_props: Any) -> cd
             config=config,
             environment=environment,
         )
+    # Registered once, on the whole App: any unacknowledged finding fails synth.
+    cdk.Validations.of(app).add_plugins(*compliance_packs(app))
     return app
+
+
+def compliance_packs(app: cdk.App) -> list[AwsSolutionsChecks | NIST80053R5Checks]:
+    return [AwsSolutionsChecks(app), NIST80053R5Checks(app)]

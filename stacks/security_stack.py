@@ -13,6 +13,7 @@ from constructs import Construct
 from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import log_retention, stateful_removal_policy
 from constructs_lib.encryption import WorkloadKey
+from constructs_lib.flow_logs import FlowLogs
 from constructs_lib.instance_role import InstanceRole
 from constructs_lib.naming import COMPUTE, SECURITY, Naming
 from constructs_lib.security_groups import TierSecurityGroups
@@ -48,13 +49,7 @@ class SecurityStack(cdk.Stack):
             retention=retention,
             removal_policy=stateful,
         )
-        ec2.FlowLog(
-            self,
-            "FlowLog",
-            resource_type=ec2.FlowLogResourceType.from_vpc(vpc),
-            destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_log_group),
-            traffic_type=ec2.FlowLogTrafficType.ALL,
-        )
+        FlowLogs(self, "FlowLogs", vpc=vpc, log_group=flow_log_group)
 
         groups = TierSecurityGroups(self, "SecurityGroups", vpc=vpc, environment=environment)
         self.web_security_group: ec2.ISecurityGroup = groups.web
@@ -73,14 +68,17 @@ class SecurityStack(cdk.Stack):
             retention=retention,
             removal_policy=stateful,
         )
-        self.instance_role: iam.IRole = InstanceRole(
+        instance_role = InstanceRole(
             self,
             "InstanceRole",
             artifacts=buckets.artifacts,
             key=self.key,
             log_group=self.instance_log_group,
             compute_stack_name=naming.stack_name(COMPUTE),
-        ).role
+        )
+        # Consumers get the role, not the right to widen it: CDK would otherwise add grants here
+        # from the compute stack (the ASG's own SignalResource grant, scoped to the wrong stack).
+        self.instance_role: iam.IRole = instance_role.role.without_policy_updates()
 
         cdk.CfnOutput(self, "KeyArn", value=self.key.key_arn)
         cdk.CfnOutput(

@@ -76,11 +76,13 @@ class WebTierStage(cdk.Stage):
             **stack_props(COMPUTE, "Load balancer, instance fleet and alarms"),
         )
 
-        for stack, component in (
-            (self.network, NETWORK),
-            (self.security, SECURITY),
-            (self.compute, COMPUTE),
-        ):
+        self.environment = environment
+        self.stacks: dict[str, cdk.Stack] = {
+            NETWORK: self.network,
+            SECURITY: self.security,
+            COMPUTE: self.compute,
+        }
+        for component, stack in self.stacks.items():
             apply_name_tags(stack, naming=naming, component=component)
         apply_mandatory_tags(
             self, naming=naming, owner=config.owner, cost_center=config.cost_center

@@ -1,4 +1,4 @@
-"""Shared fixtures: the app is built once per session, from cdk.json's context, as `cdk synth` does."""
+"""Shared fixtures: the app is built once per session from cdk.json's context, as `cdk synth` is."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ if _NODE.exists():
     # jsii runs on the pinned Node 22 even when pytest is started outside `make`.
     os.environ.setdefault("JSII_NODE", str(_NODE))
 
-import aws_cdk as cdk  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
 from stacks.factory import create_app  # noqa: E402
+from stacks.web_tier_stage import WebTierStage  # noqa: E402
 
 COMPONENTS = ("network",)
 
@@ -35,12 +35,17 @@ def cdk_json_context() -> dict[str, Any]:
 def synthesize(context: dict[str, Any], outdir: Path) -> dict[str, dict[str, Template]]:
     """Templates of every stack, keyed by environment name and component (`network`, ...)."""
     app = create_app(context, outdir=str(outdir))
-    assembly = app.synth()
+    app.synth()
     templates: dict[str, dict[str, Template]] = {}
-    for artifact in assembly.nested_assemblies:
-        for stack in artifact.nested_assembly.stacks:
-            env, project, component = stack.stack_name.split("-", 2)
-            templates.setdefault(env, {})[component] = Template.from_json(stack.template)
+    for stage in app.node.children:
+        if isinstance(stage, WebTierStage):
+            assembly = stage.synth()
+            templates[stage.environment.name] = {
+                component: Template.from_json(
+                    assembly.get_stack_artifact(stack.artifact_id).template
+                )
+                for component, stack in stage.stacks.items()
+            }
     return templates
 
 

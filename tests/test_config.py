@@ -76,8 +76,10 @@ def test_optional_keys_take_their_defaults_when_left_out() -> None:
         "logRetentionDays",
         "interfaceEndpoints",
         "restrictDefaultSecurityGroup",
+        "ensureServiceLinkedRole",
         "certificateArn",
         "alarmEmail",
+        "releaseArtifact",
     ):
         dev.pop(key, None)
 
@@ -90,9 +92,11 @@ def test_optional_keys_take_their_defaults_when_left_out() -> None:
         environment.log_retention_days,
         environment.interface_endpoints,
         environment.restrict_default_security_group,
+        environment.ensure_service_linked_role,
         environment.certificate_arn,
         environment.alarm_email,
-    ) == (8080, 5432, "/health", 90, True, True, None, None)
+        environment.release_artifact,
+    ) == (8080, 5432, "/health", 90, True, True, True, None, None, None)
 
 
 def test_null_for_an_optional_key_means_its_default() -> None:
@@ -122,11 +126,16 @@ def test_unknown_env_name_is_an_error_listing_the_configured_names() -> None:
     assert all(f"'{name}'" in problem.allowed for name in COMMITTED_ENVIRONMENTS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: env is checked against the environments that parsed, so a selected environment "
-    "with a bad value is also reported as 'not a configured environment'",
-)
+def test_env_that_is_not_a_string_is_rejected() -> None:
+    context = cdk_json_context()
+    context["env"] = ["dev", 2]
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("env", 2)
+    assert problem.allowed == "expected environment names separated by commas"
+
+
 def test_selecting_an_environment_with_a_bad_value_reports_only_that_value() -> None:
     context = with_values("prod", vpcCidr="8.8.0.0/16")
     context["env"] = "prod"
@@ -312,7 +321,7 @@ def test_db_port_equal_to_app_port_is_rejected() -> None:
     assert problem.allowed == "must differ from appPort"
 
 
-@pytest.mark.parametrize("days", [0, 2, 45, 366, 4000])
+@pytest.mark.parametrize("days", [0, 2, 45, 366, 3654])
 def test_log_retention_that_cloudwatch_does_not_offer_is_rejected(days: int) -> None:
     problem = only_problem(with_values("dev", logRetentionDays=days))
 
@@ -321,12 +330,7 @@ def test_log_retention_that_cloudwatch_does_not_offer_is_rejected(days: int) -> 
     assert all(str(offered) in problem.allowed for offered in (1, 30, 365, 1827))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: LOG_RETENTION_DAYS stops at 1827; CloudWatch Logs also offers 2192, 2557, 2922, "
-    "3288 and 3653 days",
-)
-@pytest.mark.parametrize("days", [2192, 3653])
+@pytest.mark.parametrize("days", [1, 1827, 2192, 3653])
 def test_every_retention_cloudwatch_offers_is_accepted(days: int) -> None:
     AppConfig.from_context(with_values("dev", logRetentionDays=days))
 
@@ -344,6 +348,32 @@ def test_certificate_arn_that_is_not_an_acm_certificate_is_rejected(arn: str) ->
 
     assert (problem.path, problem.value) == ("environments.prod.certificateArn", arn)
     assert problem.allowed == "expected an ACM certificate ARN"
+
+
+def test_prod_without_a_certificate_is_rejected_because_production_serves_https_only() -> None:
+    problem = only_problem(without_key("prod", "certificateArn"))
+
+    assert (problem.path, problem.value) == ("environments.prod.certificateArn", None)
+    assert "production serves HTTPS only" in problem.allowed
+
+
+def test_environments_other_than_prod_may_serve_plain_http() -> None:
+    AppConfig.from_context(without_key("staging", "certificateArn"))
+
+
+@pytest.mark.parametrize("key", ["app.tgz", "releases/", "builds/app.tgz", "releases/app v2.tgz"])
+def test_release_artifact_outside_the_releases_prefix_is_rejected(key: str) -> None:
+    problem = only_problem(with_values("dev", releaseArtifact=key))
+
+    assert (problem.path, problem.value) == ("environments.dev.releaseArtifact", key)
+    assert "object key under releases/" in problem.allowed
+
+
+def test_release_artifact_under_the_releases_prefix_is_accepted() -> None:
+    config = AppConfig.from_context(with_values("dev", releaseArtifact="releases/app-1.2.3.tgz"))
+
+    (dev,) = (e for e in config.environments if e.name == "dev")
+    assert dev.release_artifact == "releases/app-1.2.3.tgz"
 
 
 @pytest.mark.parametrize("email", ["oncall", "oncall@example", "on call@example.com"])
@@ -396,11 +426,6 @@ def test_context_keys_that_belong_to_cdk_are_not_reported_as_unknown(key: str) -
     AppConfig.from_context(context)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: `cdk acknowledge` writes this key to cdk.context.json, the CLI passes it to the "
-    "app, and config reports it as an unknown key",
-)
 def test_acknowledged_notices_from_cdk_context_json_are_not_reported_as_unknown() -> None:
     context = cdk_json_context()
     context["acknowledged-issue-numbers"] = [34892]
@@ -421,6 +446,7 @@ def test_cdk_style_keys_inside_an_environment_are_reported_as_unknown() -> None:
         ("natGateways", "1", "expected an integer"),
         ("minCapacity", True, "expected an integer"),
         ("interfaceEndpoints", "false", "expected true or false"),
+        ("ensureServiceLinkedRole", 0, "expected true or false"),
         ("availabilityZones", "us-east-1a", "expected a list"),
         ("account", 111111111111, "expected a string"),
         ("account", None, "expected a string"),
@@ -495,7 +521,15 @@ def test_missing_required_environment_key_is_named(key: str) -> None:
     assert problem.allowed.startswith("required key is missing")
 
 
-@pytest.mark.parametrize("key", ["project", "owner", "costCenter", "environments"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "project",
+        "owner",
+        "costCenter",
+        "environments",
+    ],
+)
 def test_missing_required_top_level_key_is_named(key: str) -> None:
     context = cdk_json_context()
     del context[key]

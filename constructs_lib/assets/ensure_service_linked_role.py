@@ -7,9 +7,10 @@ every Auto Scaling group of the account.
 """
 
 import time
+from typing import Any
 
 import boto3
-import cfnresponse
+import cfnresponse  # type: ignore[import-not-found]  # provided by Lambda for inline code
 
 SERVICE = "autoscaling.amazonaws.com"
 ROLE_NAME = "AWSServiceRoleForAutoScaling"
@@ -17,7 +18,7 @@ ROLE_NAME = "AWSServiceRoleForAutoScaling"
 PROPAGATION_SECONDS = 15
 
 
-def handler(event, context):
+def handler(event: dict[str, Any], context: Any) -> None:
     iam = boto3.client("iam")
     try:
         if event["RequestType"] != "Delete":
@@ -30,5 +31,5 @@ def handler(event, context):
         else:
             data = {}
         cfnresponse.send(event, context, cfnresponse.SUCCESS, data, ROLE_NAME)
-    except Exception as error:  # noqa: BLE001 - any failure must reach CloudFormation, not hang it
+    except Exception as error:
         cfnresponse.send(event, context, cfnresponse.FAILED, {}, ROLE_NAME, reason=str(error))

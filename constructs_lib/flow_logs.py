@@ -1,0 +1,53 @@
+"""VPC flow logs of all traffic, delivered by a role whose only policy is a managed one."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+
+class FlowLogs(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, log_group: logs.ILogGroup
+    ):
+        super().__init__(scope, construct_id)
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
+            description="VPC flow logs delivery to their log group",
+        )
+        iam.ManagedPolicy(
+            self,
+            "Policy",
+            description="Deliver VPC flow logs to their log group",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="DeliverToTheFlowLogGroup",
+                    actions=[
+                        "logs:CreateLogStream",
+                        "logs:PutLogEvents",
+                        "logs:DescribeLogStreams",
+                    ],
+                    resources=[log_group.log_group_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="PassOwnRole",
+                    actions=["iam:PassRole"],
+                    resources=[role.role_arn],
+                ),
+            ],
+        )
+        self.flow_log = ec2.FlowLog(
+            self,
+            "FlowLog",
+            resource_type=ec2.FlowLogResourceType.from_vpc(vpc),
+            # The policy above is all the role gets: CDK would otherwise add an inline one.
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(
+                log_group, role.without_policy_updates()
+            ),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )
