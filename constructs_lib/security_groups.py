@@ -28,9 +28,6 @@ class TierSecurityGroups(Construct):
         environment: EnvironmentConfig,
     ):
         super().__init__(scope, construct_id)
-        app_port = ec2.Port.tcp(environment.app_port)
-        db_port = ec2.Port.tcp(environment.db_port)
-
         self.web = ec2.SecurityGroup(
             self,
             "Web",
@@ -75,12 +72,67 @@ class TierSecurityGroups(Construct):
             "internet-facing load balancer: 443 (and 80, which only redirects or serves non-prod "
             "without a certificate) from anywhere is the point of it",
         )
-        self.web.connections.allow_to(
-            self.app, app_port, "Load balancer to instances: traffic and health checks"
+        self._allow(
+            "WebToApp",
+            self.web,
+            self.app,
+            environment.app_port,
+            "Load balancer to instances: traffic and health checks",
         )
-        self.app.connections.allow_to(self.db, db_port, "Instances to the database tier")
+        self._allow(
+            "AppToDb", self.app, self.db, environment.db_port, "Instances to the database tier"
+        )
         self.app.add_egress_rule(
             ec2.Peer.any_ipv4(),
             ec2.Port.tcp(HTTPS),
             "HTTPS to AWS APIs and package repositories (through endpoints or NAT)",
+        )
+
+    def _allow(
+        self,
+        rule_id: str,
+        source: ec2.SecurityGroup,
+        destination: ec2.SecurityGroup,
+        port: int,
+        description: str,
+    ) -> None:
+        """Egress from `source` and ingress into `destination` on one TCP port.
+
+        L1 rules with fixed IDs: `connections.allow_to` derives rule IDs from the peer's construct
+        path, which contains the stage ID, so the same rule would get another logical ID (and be
+        replaced) if the stage were ever nested differently.
+        """
+        ec2.CfnSecurityGroupEgress(
+            self,
+            f"{rule_id}Egress",
+            group_id=source.security_group_id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            destination_security_group_id=destination.security_group_id,
+            description=description,
+        )
+        ec2.CfnSecurityGroupIngress(
+            self,
+            f"{rule_id}Ingress",
+            group_id=destination.security_group_id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            source_security_group_id=source.security_group_id,
+            description=description,
+        )
+
+    def read_only(self, group: ec2.SecurityGroup) -> ec2.ISecurityGroup:
+        """A view of `group` for other stacks: CDK adds no rules through it.
+
+        Without it, the load balancer's target registration in the compute stack would add its
+        own copy of the web-to-app rule there, duplicating the one above.
+        """
+        return ec2.SecurityGroup.from_security_group_id(
+            self,
+            f"{group.node.id}ReadOnly",
+            group.security_group_id,
+            mutable=False,
+            allow_all_outbound=False,
         )

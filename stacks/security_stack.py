@@ -52,9 +52,9 @@ class SecurityStack(cdk.Stack):
         FlowLogs(self, "FlowLogs", vpc=vpc, log_group=flow_log_group)
 
         groups = TierSecurityGroups(self, "SecurityGroups", vpc=vpc, environment=environment)
-        self.web_security_group: ec2.ISecurityGroup = groups.web
-        self.app_security_group: ec2.ISecurityGroup = groups.app
-        self.db_security_group: ec2.ISecurityGroup = groups.db
+        self.web_security_group = groups.read_only(groups.web)
+        self.app_security_group = groups.read_only(groups.app)
+        self.db_security_group = groups.read_only(groups.db)
 
         buckets = Buckets(self, "Buckets", environment=environment, key=self.key)
         self.artifact_bucket: s3.IBucket = buckets.artifacts
