@@ -16,6 +16,8 @@ MANAGED_BY = "cdk"
 # Above CDK's default tag priority (100), so the convention wins over the path-shaped `Name` tags
 # that some L2 constructs (ec2.Vpc, for one) set themselves.
 NAME_TAG_PRIORITY = 200
+# For a `Name` a construct chooses itself (instances launched from the launch template).
+EXPLICIT_NAME_TAG_PRIORITY = 300
 # Construct IDs that CDK gives the L1 inside an L2; they add nothing to a name.
 _FILLER_IDS = {"Resource", "Default"}
 
@@ -52,6 +54,7 @@ class NameTags:
         self._component = component
 
     def visit(self, node: IConstruct) -> None:
+        # L1s only; the launch template (an L2 with its own tags) is named by the fleet.
         if not isinstance(node, cdk.CfnResource):
             return
         # Older L1s expose `tags`, newer ones `cdk_tag_manager` (ITaggableV2).
@@ -62,7 +65,8 @@ class NameTags:
         else:
             return
         name = self._naming.name(self._component, resource_part(node, self._component))
-        tags.set_tag("Name", name, NAME_TAG_PRIORITY, True)
+        # Not propagated to instances: they take theirs from the launch template.
+        tags.set_tag("Name", name, NAME_TAG_PRIORITY, False)
 
 
 def apply_name_tags(stack: cdk.Stack, *, naming: Naming, component: str) -> None:

@@ -17,6 +17,8 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
+from constructs_lib.conventions import EXPLICIT_NAME_TAG_PRIORITY
+from constructs_lib.naming import COMPUTE, Naming
 
 ASSETS = Path(__file__).parent / "assets"
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
@@ -56,6 +58,7 @@ class Fleet(Construct):
         log_group: logs.ILogGroup,
         notifications: sns.ITopic,
         environment: EnvironmentConfig,
+        naming: Naming,
     ):
         super().__init__(scope, construct_id)
         user_data = ec2.UserData.for_linux()
@@ -85,6 +88,11 @@ class Fleet(Construct):
                     ),
                 )
             ],
+        )
+
+        # Instances and their volumes are named after what they are, not after the template.
+        cdk.Tags.of(self.launch_template).add(
+            "Name", naming.name(COMPUTE, "instance"), priority=EXPLICIT_NAME_TAG_PRIORITY
         )
 
         self.group = autoscaling.AutoScalingGroup(

@@ -73,6 +73,7 @@ class ComputeStack(cdk.Stack):
             log_group=instance_log_group,
             notifications=topic,
             environment=environment,
+            naming=naming,
         )
         WebTierAlarms(
             self,

@@ -1,0 +1,44 @@
+"""Small readers over synthesized templates, for assertions that `Template` cannot express."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from aws_cdk.assertions import Template
+
+Resource = dict[str, Any]
+
+
+def resources(template: Template, resource_type: str) -> dict[str, Resource]:
+    found: dict[str, Resource] = template.find_resources(resource_type)
+    return found
+
+
+def only(template: Template, resource_type: str) -> tuple[str, Resource]:
+    found = resources(template, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    return next(iter(found.items()))
+
+
+def walk(value: Any) -> Iterator[Any]:
+    """Every nested value of a JSON document, the document included."""
+    yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item)
+
+
+def statements(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(logical ID, statement) for every statement of every IAM policy in the template."""
+    for logical_id, resource in template.to_json()["Resources"].items():
+        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+                yield logical_id, statement
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
