@@ -11,7 +11,6 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -55,7 +54,6 @@ class Fleet(Construct):
         key: kms.IKey,
         target_group: elbv2.ApplicationTargetGroup,
         artifact_bucket: s3.IBucket,
-        log_group: logs.ILogGroup,
         notifications: sns.ITopic,
         environment: EnvironmentConfig,
         naming: Naming,
@@ -154,7 +152,6 @@ class Fleet(Construct):
                     "HEALTH_CHECK_PATH": environment.health_check_path,
                     "ARTIFACT_BUCKET": artifact_bucket.bucket_name,
                     "RELEASE_ARTIFACT": environment.release_artifact or "",
-                    "LOG_GROUP": log_group.log_group_name,
                     "SERVICE_WAIT_SECONDS": str(SERVICE_WAIT_SECONDS),
                     "TARGET_WAIT_SECONDS": str(TARGET_WAIT_SECONDS),
                     "POLL_SECONDS": str(POLL_SECONDS),

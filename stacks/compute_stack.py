@@ -6,7 +6,6 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -34,7 +33,6 @@ class ComputeStack(cdk.Stack):
         key: kms.IKey,
         artifact_bucket: s3.IBucket,
         access_log_bucket: s3.IBucket,
-        instance_log_group: logs.ILogGroup,
         environment: EnvironmentConfig,
         naming: Naming,
         **kwargs: Any,
@@ -70,7 +68,6 @@ class ComputeStack(cdk.Stack):
             key=key,
             target_group=web.target_group,
             artifact_bucket=artifact_bucket,
-            log_group=instance_log_group,
             notifications=topic,
             environment=environment,
             naming=naming,

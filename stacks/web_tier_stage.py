@@ -70,7 +70,6 @@ class WebTierStage(cdk.Stage):
             key=self.security.key,
             artifact_bucket=self.security.artifact_bucket,
             access_log_bucket=self.security.access_log_bucket,
-            instance_log_group=self.security.instance_log_group,
             environment=environment,
             naming=naming,
             **stack_props(COMPUTE, "Load balancer, instance fleet and alarms"),

@@ -11,8 +11,7 @@ Resource = dict[str, Any]
 
 
 def resources(template: Template, resource_type: str) -> dict[str, Resource]:
-    found: dict[str, Resource] = template.find_resources(resource_type)
-    return found
+    return {k: dict(v) for k, v in template.find_resources(resource_type).items()}
 
 
 def only(template: Template, resource_type: str) -> tuple[str, Resource]:

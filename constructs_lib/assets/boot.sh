@@ -1,6 +1,6 @@
 # Boot script of a web tier instance. The launch template prepends the variables it reads:
 #   STACK_NAME ASG_LOGICAL_ID REGION TARGET_GROUP_ARN APP_PORT HEALTH_CHECK_PATH
-#   ARTIFACT_BUCKET RELEASE_ARTIFACT (empty: run the bundled service) LOG_GROUP
+#   ARTIFACT_BUCKET RELEASE_ARTIFACT (empty: run the bundled service) BUNDLED_SERVICE
 #   SERVICE_WAIT_SECONDS TARGET_WAIT_SECONDS POLL_SECONDS
 # It reports readiness to CloudFormation only once this instance is healthy in the target group,
 # so a release that does not serve traffic fails the CreationPolicy or rolls the update back.

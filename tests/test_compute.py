@@ -1,0 +1,341 @@
+"""The compute stack: load balancer, listeners, target group, fleet, signals, scaling, alarms."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from constructs_lib.fleet import SIGNAL_TIMEOUT
+from tests.template_utils import only, resources
+
+Templates = dict[str, dict[str, Template]]
+
+
+def import_of(export_fragment: str) -> dict[str, Any]:
+    return {"Fn::ImportValue": Match.string_like_regexp(export_fragment)}
+
+
+def launch_data(template: Template) -> dict[str, Any]:
+    _, launch_template = only(template, "AWS::EC2::LaunchTemplate")
+    data: dict[str, Any] = launch_template["Properties"]["LaunchTemplateData"]
+    return data
+
+
+def group(template: Template) -> tuple[str, dict[str, Any]]:
+    return only(template, "AWS::AutoScaling::AutoScalingGroup")
+
+
+def test_fleet_uses_a_launch_template_never_a_launch_configuration(templates: Templates) -> None:
+    for stacks in templates.values():
+        stacks["compute"].resource_count_is("AWS::AutoScaling::LaunchConfiguration", 0)
+        _, asg = group(stacks["compute"])
+        assert "LaunchTemplate" in asg["Properties"]
+
+
+def test_instances_require_imdsv2_with_a_hop_limit_of_one(prod: dict[str, Template]) -> None:
+    assert launch_data(prod["compute"])["MetadataOptions"] == {
+        "HttpTokens": "required",
+        "HttpPutResponseHopLimit": 1,
+    }
+
+
+def test_root_volume_is_gp3_encrypted_with_the_environment_key(prod: dict[str, Template]) -> None:
+    (mapping,) = launch_data(prod["compute"])["BlockDeviceMappings"]
+
+    assert mapping["DeviceName"] == "/dev/xvda"
+    assert mapping["Ebs"]["VolumeType"] == "gp3"
+    assert mapping["Ebs"]["Encrypted"] is True
+    assert re.search(r"EncryptionKey.*Arn", mapping["Ebs"]["KmsKeyId"]["Fn::ImportValue"])
+
+
+def test_image_is_the_pinned_ami_from_config(
+    prod: dict[str, Template], context: dict[str, Any]
+) -> None:
+    assert launch_data(prod["compute"])["ImageId"] == context["environments"]["prod"]["amiId"]
+
+
+def test_instances_have_no_key_pair_and_use_the_app_security_group(
+    prod: dict[str, Template],
+) -> None:
+    data = launch_data(prod["compute"])
+
+    assert "KeyName" not in data
+    (group_ref,) = data["SecurityGroupIds"]
+    assert re.search(r"SecurityGroupsApp.*GroupId", group_ref["Fn::ImportValue"])
+
+
+def test_instance_profile_carries_the_instance_role_from_the_security_stack(
+    prod: dict[str, Template],
+) -> None:
+    _, profile = only(prod["compute"], "AWS::IAM::InstanceProfile")
+
+    (role,) = profile["Properties"]["Roles"]
+    assert re.search(r"InstanceRole", role["Fn::ImportValue"])
+
+
+@pytest.mark.parametrize(("env", "azs"), [("prod", 3), ("staging", 3), ("dev", 2)])
+def test_fleet_spans_the_private_subnet_of_every_az(
+    templates: Templates, env: str, azs: int
+) -> None:
+    _, asg = group(templates[env]["compute"])
+    subnets = [s["Fn::ImportValue"] for s in asg["Properties"]["VPCZoneIdentifier"]]
+
+    assert len(subnets) == azs
+    assert all("PrivateSubnet" in s for s in subnets)
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_capacities_come_from_config(
+    templates: Templates, context: dict[str, Any], env: str
+) -> None:
+    config = context["environments"][env]
+    _, asg = group(templates[env]["compute"])
+
+    assert asg["Properties"]["MinSize"] == str(config["minCapacity"])
+    assert asg["Properties"]["MaxSize"] == str(config["maxCapacity"])
+    assert asg["Properties"]["DesiredCapacity"] == str(config["desiredCapacity"])
+
+
+def test_fleet_replaces_instances_the_load_balancer_finds_unhealthy(
+    prod: dict[str, Template],
+) -> None:
+    _, asg = group(prod["compute"])
+
+    assert asg["Properties"]["HealthCheckType"] == "ELB"
+    assert asg["Properties"]["HealthCheckGracePeriod"] > 0
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_creation_waits_for_a_signal_from_every_instance_of_the_initial_capacity(
+    templates: Templates, context: dict[str, Any], env: str
+) -> None:
+    _, asg = group(templates[env]["compute"])
+
+    assert asg["CreationPolicy"]["ResourceSignal"] == {
+        "Count": context["environments"][env]["desiredCapacity"],
+        "Timeout": f"PT{int(SIGNAL_TIMEOUT.to_minutes())}M",
+    }
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_rolling_update_waits_on_signals_and_keeps_room_to_replace(
+    templates: Templates, env: str
+) -> None:
+    _, asg = group(templates[env]["compute"])
+    update = asg["UpdatePolicy"]["AutoScalingRollingUpdate"]
+
+    assert update["WaitOnResourceSignals"] is True
+    assert update["MinInstancesInService"] < int(asg["Properties"]["MaxSize"])
+    assert update["MaxBatchSize"] == 1
+    # Anything that could replace or move instances while the update replaces them.
+    assert set(update["SuspendProcesses"]) == {
+        "HealthCheck",
+        "ReplaceUnhealthy",
+        "AZRebalance",
+        "AlarmNotification",
+        "ScheduledActions",
+    }
+
+
+def test_fleet_notifies_launches_terminations_and_their_errors(prod: dict[str, Template]) -> None:
+    topic_id, _ = only(prod["compute"], "AWS::SNS::Topic")
+    _, asg = group(prod["compute"])
+
+    assert asg["Properties"]["NotificationConfigurations"] == [
+        {
+            "TopicARN": {"Ref": topic_id},
+            "NotificationTypes": [
+                "autoscaling:EC2_INSTANCE_LAUNCH",
+                "autoscaling:EC2_INSTANCE_LAUNCH_ERROR",
+                "autoscaling:EC2_INSTANCE_TERMINATE",
+                "autoscaling:EC2_INSTANCE_TERMINATE_ERROR",
+            ],
+        }
+    ]
+
+
+def test_notification_topic_is_encrypted_with_the_environment_key(
+    prod: dict[str, Template],
+) -> None:
+    _, topic = only(prod["compute"], "AWS::SNS::Topic")
+
+    assert re.search(
+        r"EncryptionKey.*Arn", topic["Properties"]["KmsMasterKeyId"]["Fn::ImportValue"]
+    )
+
+
+def test_alarm_email_is_subscribed_only_where_configured(templates: Templates) -> None:
+    templates["prod"]["compute"].has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "oncall@example.com"}
+    )
+    templates["dev"]["compute"].resource_count_is("AWS::SNS::Subscription", 0)
+
+
+@pytest.mark.parametrize("metric", ["ASGAverageCPUUtilization", "ALBRequestCountPerTarget"])
+def test_fleet_scales_on_cpu_and_on_requests_per_target(
+    prod: dict[str, Template], metric: str
+) -> None:
+    prod["compute"].has_resource_properties(
+        "AWS::AutoScaling::ScalingPolicy",
+        {
+            "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingConfiguration": Match.object_like(
+                {
+                    "PredefinedMetricSpecification": Match.object_like(
+                        {"PredefinedMetricType": metric}
+                    )
+                }
+            ),
+        },
+    )
+
+
+def test_load_balancer_is_internet_facing_in_the_public_subnets(prod: dict[str, Template]) -> None:
+    _, lb = only(prod["compute"], "AWS::ElasticLoadBalancingV2::LoadBalancer")
+
+    assert lb["Properties"]["Scheme"] == "internet-facing"
+    assert all("PublicSubnet" in s["Fn::ImportValue"] for s in lb["Properties"]["Subnets"])
+
+
+def test_load_balancer_is_named_by_the_convention(prod: dict[str, Template]) -> None:
+    prod["compute"].has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Name": "prod-webapp-compute-alb"}
+    )
+
+
+def attributes(template: Template) -> dict[str, str]:
+    _, lb = only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    return {a["Key"]: a["Value"] for a in lb["Properties"]["LoadBalancerAttributes"]}
+
+
+def test_load_balancer_drops_invalid_header_fields(templates: Templates) -> None:
+    for stacks in templates.values():
+        assert (
+            attributes(stacks["compute"])["routing.http.drop_invalid_header_fields.enabled"]
+            == "true"
+        )
+
+
+@pytest.mark.parametrize(("env", "enabled"), [("prod", "true"), ("dev", "false")])
+def test_deletion_protection_only_in_prod(templates: Templates, env: str, enabled: str) -> None:
+    assert attributes(templates[env]["compute"])["deletion_protection.enabled"] == enabled
+
+
+def test_load_balancer_writes_access_logs_to_the_access_log_bucket(
+    prod: dict[str, Template],
+) -> None:
+    found = attributes(prod["compute"])
+
+    assert found["access_logs.s3.enabled"] == "true"
+    assert found["access_logs.s3.prefix"] == "load-balancer"
+
+
+def listeners(template: Template) -> dict[int, dict[str, Any]]:
+    return {
+        listener["Properties"]["Port"]: listener["Properties"]
+        for listener in resources(template, "AWS::ElasticLoadBalancingV2::Listener").values()
+    }
+
+
+def test_https_listener_uses_the_certificate_and_a_modern_tls_policy(
+    prod: dict[str, Template], context: dict[str, Any]
+) -> None:
+    https = listeners(prod["compute"])[443]
+
+    assert https["Protocol"] == "HTTPS"
+    assert https["Certificates"] == [
+        {"CertificateArn": context["environments"]["prod"]["certificateArn"]}
+    ]
+    assert https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+
+
+def test_http_listener_redirects_to_https_when_a_certificate_is_configured(
+    prod: dict[str, Template],
+) -> None:
+    (action,) = listeners(prod["compute"])[80]["DefaultActions"]
+
+    assert action["Type"] == "redirect"
+    assert action["RedirectConfig"] == {
+        "Protocol": "HTTPS",
+        "Port": "443",
+        "StatusCode": "HTTP_301",
+    }
+
+
+def test_without_a_certificate_http_forwards_and_no_https_listener_exists(
+    dev: dict[str, Template],
+) -> None:
+    found = listeners(dev["compute"])
+    target_group_id, _ = only(dev["compute"], "AWS::ElasticLoadBalancingV2::TargetGroup")
+
+    assert sorted(found) == [80]
+    assert found[80]["DefaultActions"] == [
+        {"Type": "forward", "TargetGroupArn": {"Ref": target_group_id}}
+    ]
+
+
+def test_target_group_checks_the_configured_health_path_on_the_app_port(
+    prod: dict[str, Template], context: dict[str, Any]
+) -> None:
+    env = context["environments"]["prod"]
+    _, target_group = only(prod["compute"], "AWS::ElasticLoadBalancingV2::TargetGroup")
+    props = target_group["Properties"]
+
+    assert props["Port"] == env["appPort"]
+    assert props["HealthCheckPath"] == env["healthCheckPath"]
+    assert props["Matcher"] == {"HttpCode": "200"}
+    assert {"Key": "deregistration_delay.timeout_seconds", "Value": "30"} in props[
+        "TargetGroupAttributes"
+    ]
+
+
+def test_web_acl_protects_the_load_balancer_and_logs_to_an_encrypted_group(
+    prod: dict[str, Template],
+) -> None:
+    template = prod["compute"]
+    acl_id, acl = only(template, "AWS::WAFv2::WebACL")
+    lb_id, _ = only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+
+    assert acl["Properties"]["Scope"] == "REGIONAL"
+    template.has_resource_properties(
+        "AWS::WAFv2::WebACLAssociation",
+        {"ResourceArn": {"Ref": lb_id}, "WebACLArn": {"Fn::GetAtt": [acl_id, "Arn"]}},
+    )
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup",
+        {"LogGroupName": "aws-waf-logs-prod-webapp-compute-waf", "KmsKeyId": Match.any_value()},
+    )
+
+
+@pytest.mark.parametrize(
+    ("alarm", "metric"),
+    [
+        ("ServerErrorRate", None),
+        ("UnhealthyHosts", "UnHealthyHostCount"),
+        ("HighCpu", "CPUUtilization"),
+    ],
+)
+def test_alarms_notify_the_topic(prod: dict[str, Template], alarm: str, metric: str | None) -> None:
+    template = prod["compute"]
+    topic_id, _ = only(template, "AWS::SNS::Topic")
+    found = {k: v for k, v in resources(template, "AWS::CloudWatch::Alarm").items() if alarm in k}
+
+    (props,) = (v["Properties"] for v in found.values())
+    assert props["AlarmActions"] == [{"Ref": topic_id}]
+    if metric:
+        assert props["MetricName"] == metric
+    else:
+        assert any("expression" in str(m).lower() for m in props["Metrics"])
+
+
+def test_outputs_give_the_load_balancer_url(
+    prod: dict[str, Template], dev: dict[str, Template]
+) -> None:
+    https = prod["compute"].find_outputs("LoadBalancerUrl")["LoadBalancerUrl"]["Value"]
+    http = dev["compute"].find_outputs("LoadBalancerUrl")["LoadBalancerUrl"]["Value"]
+
+    assert https["Fn::Join"][1][0] == "https://"
+    assert http["Fn::Join"][1][0] == "http://"
