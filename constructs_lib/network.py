@@ -85,7 +85,7 @@ class Network(Construct):
             acknowledge(
                 subnet,
                 "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
-                "public subnets route 0.0.0.0/0 to the internet gateway by definition: the "
+                "public subnets route all IPv4 traffic to the internet gateway by definition: the "
                 "internet-facing load balancer and the NAT gateways need it",
             )
 
