@@ -22,15 +22,24 @@ EXPLICIT_NAME_TAG_PRIORITY = 300
 _FILLER_IDS = {"Resource", "Default"}
 
 
-def apply_mandatory_tags(
-    scope: IConstruct, *, naming: Naming, owner: str, cost_center: str
-) -> None:
-    tags = cdk.Tags.of(scope)
-    tags.add("Environment", naming.environment)
-    tags.add("Project", naming.project)
-    tags.add("Owner", owner)
-    tags.add("CostCenter", cost_center)
-    tags.add("ManagedBy", MANAGED_BY)
+# Types that CDK's core CustomResourceProvider (behind restrictDefaultSecurityGroup) writes as plain
+# CfnResource objects, which have no tag manager: Tags.of() passes them by.
+_PLAIN_TAGGABLE_TYPES = {"AWS::IAM::Role", "AWS::Lambda::Function"}
+
+
+def mandatory_tags(naming: Naming, *, owner: str, cost_center: str) -> dict[str, str]:
+    return {
+        "Environment": naming.environment,
+        "Project": naming.project,
+        "Owner": owner,
+        "CostCenter": cost_center,
+        "ManagedBy": MANAGED_BY,
+    }
+
+
+def apply_mandatory_tags(scope: IConstruct, tags: dict[str, str]) -> None:
+    for key, value in tags.items():
+        cdk.Tags.of(scope).add(key, value)
 
 
 def resource_part(resource: IConstruct, component: str) -> str:
@@ -49,9 +58,10 @@ def resource_part(resource: IConstruct, component: str) -> str:
 class NameTags:
     """Gives every taggable resource of a stack a `Name` tag that follows the convention."""
 
-    def __init__(self, naming: Naming, component: str) -> None:
+    def __init__(self, naming: Naming, component: str, mandatory: dict[str, str]) -> None:
         self._naming = naming
         self._component = component
+        self._mandatory = mandatory
 
     def visit(self, node: IConstruct) -> None:
         # L1s only; the launch template (an L2 with its own tags) is named by the fleet.
@@ -62,15 +72,29 @@ class NameTags:
             tags: cdk.TagManager = node.tags  # type: ignore[attr-defined]
         elif cdk.TagManager.is_taggable_v2(node):
             tags = node.cdk_tag_manager  # type: ignore[attr-defined]
+        elif node.cfn_resource_type in _PLAIN_TAGGABLE_TYPES:
+            # No tag manager to go through: write the whole tag set as a property.
+            all_tags = {**self._mandatory, "Name": self._name(node)}
+            node.add_property_override(
+                "Tags", [{"Key": k, "Value": v} for k, v in sorted(all_tags.items())]
+            )
+            return
         else:
             return
-        name = self._naming.name(self._component, resource_part(node, self._component))
+        name = self._name(node)
         # Not propagated to instances: they take theirs from the launch template.
         tags.set_tag("Name", name, NAME_TAG_PRIORITY, False)
 
+    def _name(self, node: IConstruct) -> str:
+        return self._naming.name(self._component, resource_part(node, self._component))
 
-def apply_name_tags(stack: cdk.Stack, *, naming: Naming, component: str) -> None:
-    cdk.Aspects.of(stack).add(NameTags(naming, component), priority=cdk.AspectPriority.MUTATING)
+
+def apply_name_tags(
+    stack: cdk.Stack, *, naming: Naming, component: str, mandatory: dict[str, str]
+) -> None:
+    cdk.Aspects.of(stack).add(
+        NameTags(naming, component, mandatory), priority=cdk.AspectPriority.MUTATING
+    )
 
 
 def stateful_removal_policy(environment: EnvironmentConfig) -> cdk.RemovalPolicy:

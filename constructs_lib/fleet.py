@@ -24,9 +24,14 @@ ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
 ROOT_VOLUME_GIB = 20
 # One instance must boot, start the service and turn healthy in the target group within this.
 SIGNAL_TIMEOUT = cdk.Duration.minutes(15)
-SERVICE_WAIT_SECONDS = 300
-TARGET_WAIT_SECONDS = 600
+# The boot script's own budgets. Their sum plus BOOT_ALLOWANCE_SECONDS (OS boot, package install,
+# release download) stays below SIGNAL_TIMEOUT, so a failure signal and its reason arrive while
+# CloudFormation still waits; a test holds that inequality.
+SERVICE_WAIT_SECONDS = 180
+TARGET_WAIT_SECONDS = 480
+BOOT_ALLOWANCE_SECONDS = 180
 POLL_SECONDS = 10
+CHECK_TIMEOUT_SECONDS = 5
 HEALTH_CHECK_GRACE = cdk.Duration.minutes(5)
 CPU_TARGET_PERCENT = 60
 REQUESTS_PER_TARGET_PER_MINUTE = 1000
@@ -155,6 +160,7 @@ class Fleet(Construct):
                     "SERVICE_WAIT_SECONDS": str(SERVICE_WAIT_SECONDS),
                     "TARGET_WAIT_SECONDS": str(TARGET_WAIT_SECONDS),
                     "POLL_SECONDS": str(POLL_SECONDS),
+                    "CHECK_TIMEOUT_SECONDS": str(CHECK_TIMEOUT_SECONDS),
                     "BUNDLED_SERVICE": (ASSETS / "webapp.py").read_text(),
                 }
             ),
@@ -164,7 +170,13 @@ class Fleet(Construct):
 
 def boot_variables(values: dict[str, str]) -> list[str]:
     """Shell assignments for the boot script; tokens (ARNs, names) resolve inside the quotes."""
-    return [f"{name}={_quote(value)}" for name, value in values.items()]
+    lines = []
+    for name, value in values.items():
+        if "`" in value or "$" in value:
+            # Literal text (the bundled service's source): nothing in it is meant to expand.
+            lines.append("# shellcheck disable=SC2016")
+        lines.append(f"{name}={_quote(value)}")
+    return lines
 
 
 def _quote(value: str) -> str:

