@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,11 @@ if _NODE.exists():
     # jsii runs on the pinned Node 22 even when pytest is started outside `make`.
     os.environ.setdefault("JSII_NODE", str(_NODE))
 
+import aws_cdk as cdk  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
 
 from stacks.factory import create_app  # noqa: E402
 from stacks.web_tier_stage import WebTierStage  # noqa: E402
-
-COMPONENTS = ("network",)
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -32,21 +31,27 @@ def cdk_json_context() -> dict[str, Any]:
     return copy.deepcopy(context)
 
 
-def synthesize(context: dict[str, Any], outdir: Path) -> dict[str, dict[str, Template]]:
-    """Templates of every stack, keyed by environment name and component (`network`, ...)."""
+@dataclass(frozen=True)
+class Synthesized:
+    app: cdk.App
+    outdir: Path
+    # Keyed by environment name, then component (`network`, `security`, `compute`).
+    templates: dict[str, dict[str, Template]]
+
+
+def synthesize(context: dict[str, Any], outdir: Path) -> Synthesized:
+    """The whole app, synthesized into `outdir` as `cdk synth` writes cdk.out."""
     app = create_app(context, outdir=str(outdir))
-    app.synth()
+    assembly = app.synth()
     templates: dict[str, dict[str, Template]] = {}
     for stage in app.node.children:
         if isinstance(stage, WebTierStage):
-            assembly = stage.synth()
+            nested = assembly.get_nested_assembly(stage.artifact_id)
             templates[stage.environment.name] = {
-                component: Template.from_json(
-                    assembly.get_stack_artifact(stack.artifact_id).template
-                )
+                component: Template.from_json(nested.get_stack_artifact(stack.artifact_id).template)
                 for component, stack in stage.stacks.items()
             }
-    return templates
+    return Synthesized(app=app, outdir=outdir, templates=templates)
 
 
 @pytest.fixture(scope="session")
@@ -55,10 +60,14 @@ def context() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def templates(
-    context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, dict[str, Template]]:
+def synthesized(context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The app of `cdk synth`, built and synthesized once for the whole session."""
     return synthesize(context, tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="session")
+def templates(synthesized: Synthesized) -> dict[str, dict[str, Template]]:
+    return synthesized.templates
 
 
 @pytest.fixture(scope="session")
@@ -69,12 +78,3 @@ def prod(templates: dict[str, dict[str, Template]]) -> dict[str, Template]:
 @pytest.fixture(scope="session")
 def dev(templates: dict[str, dict[str, Template]]) -> dict[str, Template]:
     return templates["dev"]
-
-
-@pytest.fixture
-def env_var_free() -> Iterator[None]:
-    """Nothing below the factory may read the environment; CDK_CONTEXT_JSON would leak in."""
-    saved = os.environ.pop("CDK_CONTEXT_JSON", None)
-    yield
-    if saved is not None:
-        os.environ["CDK_CONTEXT_JSON"] = saved

@@ -18,7 +18,7 @@ import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
 from constructs_lib.config import AppConfig, EnvironmentConfig, subnet_prefix
-from tests.conftest import cdk_json_context, synthesize
+from tests.conftest import Synthesized, cdk_json_context
 
 Resources = dict[str, dict[str, Any]]
 
@@ -397,10 +397,9 @@ def manifests(outdir: Path) -> list[tuple[Path, dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def assembly_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def assembly_dir(synthesized: Synthesized) -> Path:
     """The whole app synthesized from cdk.json into a folder, as `cdk synth` writes cdk.out."""
-    outdir = tmp_path_factory.mktemp("network-assembly")
-    synthesize(cdk_json_context(), outdir)
+    outdir: Path = synthesized.outdir
     return outdir
 
 
