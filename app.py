@@ -14,7 +14,15 @@ def main() -> int:
         # A list of what to fix, not a traceback; nothing has been written to cdk.out yet.
         print(error.report(), file=sys.stderr)
         return 1
-    app.synth()
+    try:
+        app.synth()
+    except RuntimeError as error:
+        # cdk-nag and the template validation report through jsii as ValidationFailed: the
+        # report says what to fix, a Python traceback around it would only hide it.
+        if "ValidationFailed" not in str(error):
+            raise
+        print(str(error), file=sys.stderr)
+        return 1
     return 0
 
 
