@@ -61,6 +61,10 @@ unit: setup ## The pytest suite
 
 test: lint typecheck cfn-lint unit ## Everything CI runs: lint, types, synth + cfn-lint, tests
 
+# What the pipeline's synth step runs (stacks/pipeline_stack.py): the whole test suite, which
+# leaves the synthesized app in cdk.out. Change this target, not the pipeline, to change the step.
+pipeline-synth: test
+
 diff: setup ## cdk diff against the account in your AWS credentials (ENV=... narrows it)
 	$(CDK) diff $(if $(ENV),-c env=$(ENV)) --all
 
@@ -70,3 +74,19 @@ deploy: setup ## cdk deploy one environment's stacks: make deploy ENV=dev
 
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+
+# Template scanners (tools/scan.py). checkov gets its own virtualenv: it pins older boto3,
+# botocore and packaging than CDK and moto need. Same stamp pattern as .venv, keyed on its lock.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	@echo "==> checkov (requirements-checkov.txt) into $(CHECKOV_VENV)"
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+.PHONY: scan
+scan: synth $(CHECKOV_STAMP) ## cfn-lint, checkov, cfn-guard over cdk.out + cdk-nag's result: one table
+	$(PY) -m tools.scan

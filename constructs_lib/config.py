@@ -27,7 +27,13 @@ _CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificat
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
 _HEALTH_PATH = re.compile(r"^/[-A-Za-z0-9._~/]*$")
 _RELEASE_KEY = re.compile(r"^releases/[-A-Za-z0-9._/]+$")
+_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_CONNECTION_ARN = re.compile(
+    r"^arn:aws[a-z-]*:(?:codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:"
+    r"connection/[0-9a-f-]{36}$"
+)
 PRODUCTION = "prod"
+LOCAL = "local"
 
 # Values CloudWatch Logs accepts for a log group's retention.
 LOG_RETENTION_DAYS = (
@@ -105,6 +111,20 @@ class EnvironmentConfig:
 
 
 @dataclass(frozen=True)
+class PipelineConfig:
+    """The delivery pipeline: where it lives, what it watches, where it deploys, in what order."""
+
+    account: str
+    region: str
+    repository: str
+    branch: str
+    connection_arn: str
+    # Waves in order; the environments of one wave deploy in parallel.
+    waves: tuple[tuple[str, ...], ...]
+    manual_approval: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class AppConfig:
     project: str
     owner: str
@@ -112,6 +132,9 @@ class AppConfig:
     environments: tuple[EnvironmentConfig, ...]
     # The environments this synth builds: all of them unless `-c env=...` narrows it.
     selected: tuple[str, ...] = field(default=())
+    pipeline: PipelineConfig | None = None
+    # True when `-c env=...` narrowed the synth: the pipeline is then left out.
+    narrowed: bool = False
 
     def naming(self, environment: EnvironmentConfig) -> Naming:
         return Naming(environment=environment.name, project=self.project)
@@ -223,7 +246,7 @@ def _non_empty(value: str) -> str | None:
 
 
 def _parse_app(r: _Reader, context: Mapping[str, Any]) -> AppConfig | None:
-    known = {"project", "owner", "costCenter", "environments", "env"}
+    known = {"project", "owner", "costCenter", "environments", "env", "pipeline"}
     r.unknown_keys(context, known, "")
     project = r.get(context, "", "project", str, check=_lower_word)
     owner = r.get(context, "", "owner", str, check=_non_empty)
@@ -256,6 +279,10 @@ def _parse_app(r: _Reader, context: Mapping[str, Any]) -> AppConfig | None:
     # Names, not parsed environments: `-c env=prod` with a bad prod value is one problem, not two.
     names = [n for n in (raw_envs or {}) if is_lower_word(n)]
     selected = _parse_selection(r, context.get("env"), names)
+    pipeline = None
+    if "pipeline" in context:
+        data = r.mapping(context["pipeline"], "pipeline")
+        pipeline = _parse_pipeline(r, data, names) if data is not None else None
     if r.problems or project is None or owner is None or cost_center is None:
         return None
     return AppConfig(
@@ -264,6 +291,92 @@ def _parse_app(r: _Reader, context: Mapping[str, Any]) -> AppConfig | None:
         cost_center=cost_center,
         environments=tuple(environments),
         selected=selected,
+        pipeline=pipeline,
+        narrowed=context.get("env") is not None,
+    )
+
+
+_PIPELINE_KEYS = (
+    "account",
+    "region",
+    "repository",
+    "branch",
+    "connectionArn",
+    "environments",
+    "manualApproval",
+)
+
+
+def _parse_pipeline(
+    r: _Reader, data: Mapping[str, Any], known_environments: list[str]
+) -> PipelineConfig | None:
+    path = "pipeline"
+    before = len(r.problems)
+    r.unknown_keys(data, set(_PIPELINE_KEYS), path)
+    account = r.get(data, path, "account", str, check=_matches(_ACCOUNT, "expected 12 digits"))
+    region = r.get(
+        data, path, "region", str, check=_matches(_REGION, "expected a region such as us-east-1")
+    )
+    repository = r.get(
+        data,
+        path,
+        "repository",
+        str,
+        check=_matches(_REPOSITORY, "expected owner/name of the source repository"),
+    )
+    branch = r.get(data, path, "branch", str, check=_non_empty)
+    connection_arn = r.get(
+        data,
+        path,
+        "connectionArn",
+        str,
+        check=_matches(
+            _CONNECTION_ARN,
+            "expected a CodeConnections (or CodeStar connections) connection ARN",
+        ),
+    )
+    waves: list[tuple[str, ...]] = []
+    seen: list[str] = []
+    raw_waves = r.get(data, path, "environments", list)
+    if raw_waves is not None and not raw_waves:
+        r.problem(f"{path}.environments", raw_waves, "expected at least one environment")
+    for index, item in enumerate(raw_waves or []):
+        item_path = f"{path}.environments[{index}]"
+        wave = item if isinstance(item, list) else [item]
+        for name in wave:
+            if not isinstance(name, str) or name not in known_environments:
+                r.problem(
+                    item_path,
+                    name,
+                    f"expected a configured environment ({known_environments}), or a list of "
+                    "them to deploy in parallel",
+                )
+            elif name == LOCAL:
+                r.problem(item_path, name, "the local environment is for the emulator only")
+            elif name in seen:
+                r.problem(item_path, name, "each environment may appear once")
+            else:
+                seen.append(name)
+        waves.append(tuple(n for n in wave if isinstance(n, str)))
+    default_approval = [PRODUCTION] if PRODUCTION in seen else []
+    approval = r.get(data, path, "manualApproval", list, default=default_approval)
+    for index, name in enumerate(approval or []):
+        if name not in seen:
+            r.problem(
+                f"{path}.manualApproval[{index}]",
+                name,
+                f"expected an environment the pipeline deploys ({seen})",
+            )
+    if len(r.problems) > before:
+        return None
+    return PipelineConfig(
+        account=cast(str, account),
+        region=cast(str, region),
+        repository=cast(str, repository),
+        branch=cast(str, branch),
+        connection_arn=cast(str, connection_arn),
+        waves=tuple(waves),
+        manual_approval=tuple(cast(list[str], approval)),
     )
 
 

@@ -122,6 +122,15 @@ class Naming:
 
 
 WAF_LOG_PREFIX = "aws-waf-logs-"
+PIPELINE = "pipeline"
+# The pipeline serves every environment; its resources carry this as their `<env>`.
+DELIVERY_ENVIRONMENT = "cicd"
+
+
+def pipeline_stack_name(project: str) -> str:
+    """`<project>-pipeline`: the one stack that is not per environment."""
+    return NameKind.STACK.check(f"{project}-{PIPELINE}")
+
 
 # Components (stacks) of one environment, in deployment order.
 NETWORK = "network"

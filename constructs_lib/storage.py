@@ -7,8 +7,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.config import EnvironmentConfig
-from constructs_lib.conventions import acknowledge, stateful_removal_policy
+from constructs_lib.conventions import acknowledge
 
 RELEASES_PREFIX = "releases/"
 LOAD_BALANCER_LOGS_PREFIX = "load-balancer"
@@ -16,16 +15,19 @@ ARTIFACT_ACCESS_LOGS_PREFIX = "artifacts/"
 
 
 class Buckets(Construct):
+    """A KMS-encrypted artifact bucket and the SSE-S3 bucket that receives its access logs."""
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        environment: EnvironmentConfig,
         key: kms.IKey,
+        log_retention_days: int,
+        removal_policy: cdk.RemovalPolicy,
     ):
         super().__init__(scope, construct_id)
-        stateful = stateful_removal_policy(environment)
+        stateful = removal_policy
 
         # SSE-S3, not KMS: neither S3 server access logging nor ALB access logs can write to a
         # bucket encrypted with a customer-managed key.
@@ -41,7 +43,7 @@ class Buckets(Construct):
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireAccessLogs",
-                    expiration=cdk.Duration.days(environment.log_retention_days),
+                    expiration=cdk.Duration.days(log_retention_days),
                     noncurrent_version_expiration=cdk.Duration.days(1),
                 )
             ],
@@ -70,6 +72,6 @@ class Buckets(Construct):
             acknowledge(
                 bucket,
                 "NIST.800.53.R5-S3BucketReplicationEnabled",
-                "single-region web tier: versioning (and retention in prod) protects the objects; "
-                "artifacts are rebuilt by the release process and logs are not a recovery source",
+                "single-region design: versioning (and retention in prod) protects the objects; "
+                "artifacts are rebuilt by their build and logs are not a recovery source",
             )

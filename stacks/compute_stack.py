@@ -87,7 +87,12 @@ class ComputeStack(cdk.Stack):
             value=web.url,
             description="Where the web tier answers; the pipeline's smoke test reads this",
         )
-        cdk.CfnOutput(self, "HealthCheckUrl", value=f"{web.url}{environment.health_check_path}")
+        self.health_check_url = cdk.CfnOutput(
+            self,
+            "HealthCheckUrl",
+            value=f"{web.url}{environment.health_check_path}",
+            description="Answers 200 when the fleet serves; the pipeline's smoke test polls it",
+        )
         cdk.CfnOutput(self, "TargetGroupArn", value=web.target_group.target_group_arn)
         cdk.CfnOutput(self, "AutoScalingGroupName", value=fleet.group.auto_scaling_group_name)
         cdk.CfnOutput(self, "NotificationTopicArn", value=topic.topic_arn)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
 from constructs_lib.config import AppConfig
+from constructs_lib.conventions import apply_mandatory_tags, apply_name_tags, mandatory_tags
+from constructs_lib.naming import DELIVERY_ENVIRONMENT, PIPELINE, Naming, pipeline_stack_name
+from stacks.pipeline_stack import PipelineStack
 from stacks.web_tier_stage import WebTierStage
+
+PACKAGE_JSON = Path(__file__).resolve().parents[1] / "package.json"
 
 
 def create_app(context: Mapping[str, Any] | None = None, **app_props: Any) -> cdk.App:
@@ -27,6 +34,29 @@ def create_app(context: Mapping[str, Any] | None = None, **app_props: Any) -> cd
             config=config,
             environment=environment,
         )
+    if config.pipeline is not None and not config.narrowed:
+        naming = Naming(environment=DELIVERY_ENVIRONMENT, project=config.project)
+        pipeline = PipelineStack(
+            app,
+            "Pipeline",
+            stack_name=pipeline_stack_name(config.project),
+            description=f"Self-mutating delivery pipeline of {config.project}",
+            env=cdk.Environment(account=config.pipeline.account, region=config.pipeline.region),
+            termination_protection=True,
+            config=config,
+            pipeline_config=config.pipeline,
+            cli_version=pinned_cli_version(),
+        )
+        apply_name_tags(
+            pipeline,
+            naming=naming,
+            component=PIPELINE,
+            mandatory=mandatory_tags(naming, owner=config.owner, cost_center=config.cost_center),
+        )
+        apply_mandatory_tags(
+            pipeline,
+            mandatory_tags(naming, owner=config.owner, cost_center=config.cost_center),
+        )
     # Registered once, on the whole App: any unacknowledged finding fails synth.
     cdk.Validations.of(app).add_plugins(*compliance_packs(app))
     return app
@@ -34,3 +64,9 @@ def create_app(context: Mapping[str, Any] | None = None, **app_props: Any) -> cd
 
 def compliance_packs(app: cdk.App) -> list[AwsSolutionsChecks | NIST80053R5Checks]:
     return [AwsSolutionsChecks(app), NIST80053R5Checks(app)]
+
+
+def pinned_cli_version() -> str:
+    """The aws-cdk CLI version of package.json: the pipeline runs what developers run."""
+    version: str = json.loads(PACKAGE_JSON.read_text())["devDependencies"]["aws-cdk"]
+    return version

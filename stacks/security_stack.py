@@ -56,7 +56,13 @@ class SecurityStack(cdk.Stack):
         self.app_security_group = groups.read_only(groups.app)
         self.db_security_group = groups.read_only(groups.db)
 
-        buckets = Buckets(self, "Buckets", environment=environment, key=self.key)
+        buckets = Buckets(
+            self,
+            "Buckets",
+            key=self.key,
+            log_retention_days=environment.log_retention_days,
+            removal_policy=stateful,
+        )
         self.artifact_bucket: s3.IBucket = buckets.artifacts
         self.access_log_bucket: s3.IBucket = buckets.access_logs
 

@@ -1,0 +1,223 @@
+"""The self-mutating delivery pipeline."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from constructs_lib.config import AppConfig, ConfigError
+from stacks.factory import create_app, pinned_cli_version
+from stacks.pipeline_stack import PipelineStack
+from stacks.web_tier_stage import WebTierStage
+from tests.conftest import REPO, Synthesized, cdk_json_context
+from tests.template_utils import only
+
+
+@pytest.fixture(scope="module")
+def pipeline_stack(synthesized: Synthesized) -> PipelineStack:
+    stack = synthesized.app.node.find_child("Pipeline")
+    assert isinstance(stack, PipelineStack)
+    return stack
+
+
+@pytest.fixture(scope="module")
+def template(synthesized: Synthesized) -> Template:
+    # The assembly is cached: this reads what the session synthesis wrote.
+    assembly = synthesized.app.synth()
+    return Template.from_json(assembly.get_stack_by_name("webapp-pipeline").template)
+
+
+@pytest.fixture(scope="module")
+def stages(template: Template) -> list[dict[str, Any]]:
+    _, pipeline = only(template, "AWS::CodePipeline::Pipeline")
+    found: list[dict[str, Any]] = pipeline["Properties"]["Stages"]
+    return found
+
+
+def actions(stages: list[dict[str, Any]], stage: str) -> list[dict[str, Any]]:
+    (found,) = [s["Actions"] for s in stages if s["Name"] == stage]
+    return sorted(found, key=lambda a: a["RunOrder"])
+
+
+def buildspec(template: Template, logical_id_fragment: str) -> dict[str, Any]:
+    projects = template.find_resources("AWS::CodeBuild::Project")
+    (project,) = [p for k, p in projects.items() if logical_id_fragment in k]
+    spec: dict[str, Any] = json.loads(project["Properties"]["Source"]["BuildSpec"])
+    return spec
+
+
+def test_stages_run_source_build_self_update_then_environments_in_order(
+    stages: list[dict[str, Any]],
+) -> None:
+    assert [s["Name"] for s in stages] == [
+        "Source",
+        "Build",
+        "UpdatePipeline",
+        "Assets",
+        "Dev",
+        "Staging",
+        "Prod",
+    ]
+
+
+def test_source_is_the_configured_connection_and_branch(
+    stages: list[dict[str, Any]], context: dict[str, Any]
+) -> None:
+    (source,) = actions(stages, "Source")
+    config = context["pipeline"]
+
+    assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert source["Configuration"]["ConnectionArn"] == config["connectionArn"]
+    assert source["Configuration"]["FullRepositoryId"] == config["repository"]
+    assert source["Configuration"]["BranchName"] == config["branch"]
+
+
+def test_synth_step_runs_the_repository_make_target_that_runs_the_tests(
+    template: Template,
+) -> None:
+    spec = buildspec(template, "BuildSynth")
+
+    assert spec["phases"]["build"]["commands"] == ["make pipeline-synth"]
+    assert spec["artifacts"]["base-directory"] == "cdk.out"
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^pipeline-synth: test\b", makefile, re.M)
+
+
+def test_self_mutation_uses_the_cli_version_pinned_in_package_json(template: Template) -> None:
+    spec = buildspec(template, "SelfMutation")
+    pinned = json.loads((REPO / "package.json").read_text())["devDependencies"]["aws-cdk"]
+
+    assert pinned_cli_version() == pinned
+    assert spec["phases"]["install"]["commands"] == [f"npm install -g aws-cdk@{pinned}"]
+
+
+def test_manual_approval_comes_before_prod_and_nowhere_else(
+    stages: list[dict[str, Any]],
+) -> None:
+    approvals = {
+        stage["Name"]: [
+            a["Name"] for a in stage["Actions"] if a["ActionTypeId"]["Category"] == "Approval"
+        ]
+        for stage in stages
+    }
+    prod = actions(stages, "Prod")
+
+    assert {k: v for k, v in approvals.items() if v} == {"Prod": ["ApproveProd"]}
+    assert prod[0]["Name"] == "ApproveProd"
+    assert prod[0]["RunOrder"] < min(a["RunOrder"] for a in prod[1:])
+
+
+@pytest.mark.parametrize("stage", ["Dev", "Staging", "Prod"])
+def test_smoke_test_follows_each_environment_with_its_own_health_url(
+    stages: list[dict[str, Any]], stage: str
+) -> None:
+    ordered = actions(stages, stage)
+    smoke = ordered[-1]
+    deploy = next(a for a in ordered if a["Name"] == f"{stage.lower()}-webapp-compute.Deploy")
+
+    assert smoke["Name"] == f"SmokeTest{stage}"
+    assert smoke["RunOrder"] > deploy["RunOrder"]
+    variables = json.loads(smoke["Configuration"]["EnvironmentVariables"])
+    assert variables == [
+        {
+            "name": "HEALTH_CHECK_URL",
+            "type": "PLAINTEXT",
+            "value": f"#{{{deploy['Namespace']}.HealthCheckUrl}}",
+        }
+    ]
+
+
+def test_smoke_test_script_polls_with_a_bounded_retry(template: Template) -> None:
+    spec = buildspec(template, "ProdSmokeTest")
+    script = (REPO / "tools" / "smoke_test.sh").read_text()
+
+    assert spec["phases"]["build"]["commands"] == ['bash tools/smoke_test.sh "$HEALTH_CHECK_URL"']
+    assert "attempts=${2:-30}" in script
+
+
+def test_artifacts_are_encrypted_with_a_rotating_customer_managed_key(template: Template) -> None:
+    _, pipeline = only(template, "AWS::CodePipeline::Pipeline")
+    key_id, key = only(template, "AWS::KMS::Key")
+    store = pipeline["Properties"]["ArtifactStore"]
+
+    assert store["EncryptionKey"] == {"Id": {"Fn::GetAtt": [key_id, "Arn"]}, "Type": "KMS"}
+    assert key["Properties"]["EnableKeyRotation"] is True
+
+
+def test_pipeline_stages_deploy_exactly_what_a_direct_deploy_would(
+    synthesized: Synthesized, pipeline_stack: PipelineStack
+) -> None:
+    assembly = synthesized.app.synth()
+    for name, stage in pipeline_stack.stages.items():
+        direct = synthesized.app.node.find_child(WebTierStage.construct_id(stage.environment))
+        assert isinstance(direct, WebTierStage)
+        for component, stack in stage.stacks.items():
+            twin = direct.stacks[component]
+            assert stack.stack_name == twin.stack_name
+            piped = assembly.get_nested_assembly(stage.artifact_id)
+            deployed = assembly.get_nested_assembly(direct.artifact_id)
+            assert (
+                piped.get_stack_artifact(stack.artifact_id).template
+                == deployed.get_stack_artifact(twin.artifact_id).template
+            ), f"{name} {component}"
+
+
+def test_pipeline_stack_is_named_after_the_project(pipeline_stack: PipelineStack) -> None:
+    assert pipeline_stack.stack_name == "webapp-pipeline"
+
+
+def test_without_pipeline_context_the_environments_synthesize_alone(tmp_path: Path) -> None:
+    context = cdk_json_context()
+    del context["pipeline"]
+    context["env"] = "dev"
+
+    app = create_app(context, outdir=str(tmp_path))
+
+    assert app.node.try_find_child("Pipeline") is None
+    assert app.node.try_find_child("Dev") is not None
+
+
+def test_narrowing_to_one_environment_leaves_the_pipeline_out() -> None:
+    config = AppConfig.from_context({**cdk_json_context(), "env": "dev"})
+
+    assert config.pipeline is not None
+    assert config.narrowed
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("connectionArn", "arn:aws:s3:::bucket", "connection ARN"),
+        ("repository", "no-slash", "owner/name"),
+        ("environments", ["dev", "qa", "prod"], "configured environment"),
+        ("environments", ["local", "prod"], "emulator only"),
+        ("environments", ["dev", "dev", "prod"], "appear once"),
+        ("manualApproval", ["staging", "qa"], "the pipeline deploys"),
+        ("accountId", "444444444444", "unknown key"),
+    ],
+)
+def test_bad_pipeline_config_names_the_key(key: str, value: Any, message: str) -> None:
+    context = cdk_json_context()
+    context["pipeline"][key] = value
+
+    with pytest.raises(ConfigError) as raised:
+        AppConfig.from_context(context)
+
+    (problem,) = raised.value.problems
+    assert problem.path.startswith(f"pipeline.{key}")
+    assert message in problem.allowed
+
+
+def test_environments_of_one_wave_deploy_in_parallel() -> None:
+    context = cdk_json_context()
+    context["pipeline"]["environments"] = [["dev", "staging"], "prod"]
+
+    config = AppConfig.from_context(context)
+
+    assert config.pipeline is not None
+    assert config.pipeline.waves == (("dev", "staging"), ("prod",))
