@@ -20,7 +20,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := cdk --no-notices
 TEMPLATES = $(shell find cdk.out -name '*.template.json' 2>/dev/null)
 
-.PHONY: help setup synth test lint typecheck unit cfn-lint diff deploy clean
+.PHONY: help setup synth test lint typecheck unit cfn-lint diff deploy deploy-pipeline pipeline-synth clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -65,12 +65,18 @@ test: lint typecheck cfn-lint unit ## Everything CI runs: lint, types, synth + c
 # leaves the synthesized app in cdk.out. Change this target, not the pipeline, to change the step.
 pipeline-synth: test
 
-diff: setup ## cdk diff against the account in your AWS credentials (ENV=... narrows it)
-	$(CDK) diff $(if $(ENV),-c env=$(ENV)) --all
+# Stacks live in one stage per environment: `--all` selects only top-level stacks, so the
+# environment's stacks are selected with the `**` pattern after `-c env=` narrowed the app.
+diff: setup ## cdk diff one environment against its account: make diff ENV=dev
+	@test -n "$(ENV)" || { echo "make diff needs ENV=<environment>"; exit 2; }
+	$(CDK) diff -c env=$(ENV) '**'
 
 deploy: setup ## cdk deploy one environment's stacks: make deploy ENV=dev
 	@test -n "$(ENV)" || { echo "make deploy needs ENV=<environment>"; exit 2; }
-	$(CDK) deploy -c env=$(ENV) --all --require-approval broadening
+	$(CDK) deploy -c env=$(ENV) '**' --require-approval broadening
+
+deploy-pipeline: setup ## Deploy the delivery pipeline once; it updates itself afterwards
+	$(CDK) deploy $$($(PY) -c 'import json; print(json.load(open("cdk.json"))["context"]["project"])')-pipeline --require-approval broadening
 
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

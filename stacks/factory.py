@@ -36,9 +36,10 @@ def create_app(context: Mapping[str, Any] | None = None, **app_props: Any) -> cd
         )
     if config.pipeline is not None and not config.narrowed:
         naming = Naming(environment=DELIVERY_ENVIRONMENT, project=config.project)
+        # ID and name alike, so that `cdk deploy webapp-pipeline` finds it as written.
         pipeline = PipelineStack(
             app,
-            "Pipeline",
+            pipeline_stack_name(config.project),
             stack_name=pipeline_stack_name(config.project),
             description=f"Self-mutating delivery pipeline of {config.project}",
             env=cdk.Environment(account=config.pipeline.account, region=config.pipeline.region),

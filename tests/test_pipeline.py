@@ -20,7 +20,7 @@ from tests.template_utils import only
 
 @pytest.fixture(scope="module")
 def pipeline_stack(synthesized: Synthesized) -> PipelineStack:
-    stack = synthesized.app.node.find_child("Pipeline")
+    stack = synthesized.app.node.find_child("webapp-pipeline")
     assert isinstance(stack, PipelineStack)
     return stack
 
@@ -94,6 +94,9 @@ def test_self_mutation_uses_the_cli_version_pinned_in_package_json(template: Tem
 
     assert pinned_cli_version() == pinned
     assert spec["phases"]["install"]["commands"] == [f"npm install -g aws-cdk@{pinned}"]
+    assert spec["phases"]["build"]["commands"] == [
+        "cdk -a . deploy webapp-pipeline --require-approval=never --verbose"
+    ]
 
 
 def test_manual_approval_comes_before_prod_and_nowhere_else(
@@ -178,7 +181,7 @@ def test_without_pipeline_context_the_environments_synthesize_alone(tmp_path: Pa
 
     app = create_app(context, outdir=str(tmp_path))
 
-    assert app.node.try_find_child("Pipeline") is None
+    assert app.node.try_find_child("webapp-pipeline") is None
     assert app.node.try_find_child("Dev") is not None
 
 
