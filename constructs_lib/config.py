@@ -280,7 +280,8 @@ def _parse_app(r: _Reader, context: Mapping[str, Any]) -> AppConfig | None:
     names = [n for n in (raw_envs or {}) if is_lower_word(n)]
     selected = _parse_selection(r, context.get("env"), names)
     pipeline = None
-    if "pipeline" in context:
+    # Without a usable environments map every pipeline reference would be reported as well.
+    if "pipeline" in context and isinstance(raw_envs, Mapping) and raw_envs:
         data = r.mapping(context["pipeline"], "pipeline")
         pipeline = _parse_pipeline(r, data, names) if data is not None else None
     if r.problems or project is None or owner is None or cost_center is None:
