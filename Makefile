@@ -18,9 +18,9 @@ export CDK_DISABLE_VERSION_CHECK := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 CDK := cdk --no-notices
-TEMPLATES = $(shell find cdk.out -name '*.template.json' 2>/dev/null)
+TEMPLATES := find cdk.out -name '*.template.json'
 
-.PHONY: help setup synth test lint typecheck unit cfn-lint diff deploy deploy-pipeline pipeline-synth clean
+.PHONY: help setup synth test lint typecheck unit cfn-lint diff deploy deploy-pipeline pipeline-synth clean local
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -40,10 +40,12 @@ $(NODE_STAMP): package.json package-lock.json
 
 setup: $(VENV_STAMP) $(NODE_STAMP) ## Create .venv and node_modules from the pinned lock files
 
+# `'**'` selects the stacks inside the stages too: the CLI fails on validation errors (cdk-nag)
+# only in the stacks it selects, and a bare `cdk synth` selects none of them.
 synth: setup ## Synthesize every configured environment into cdk.out/ (ENV=dev,prod narrows it)
 	rm -rf cdk.out
-	$(CDK) synth --quiet $(if $(ENV),-c env=$(ENV))
-	@echo "==> $(words $(TEMPLATES)) templates in cdk.out/"
+	$(CDK) synth --quiet $(if $(ENV),-c env=$(ENV)) '**'
+	@echo "==> $$($(TEMPLATES) | wc -l) templates in cdk.out/"
 
 lint: setup ## ruff lint and format check
 	$(PY) -m ruff check .
@@ -52,14 +54,14 @@ lint: setup ## ruff lint and format check
 typecheck: setup ## mypy over app, stacks, constructs and tests
 	$(PY) -m mypy
 
-cfn-lint: synth ## cfn-lint every synthesized template
-	$(PY) -m cfnlint $(TEMPLATES)
-	@echo "==> cfn-lint: $(words $(TEMPLATES)) templates, no findings"
+cfn-lint: synth ## cfn-lint every synthesized template (make scan runs it too)
+	$(VENV)/bin/cfn-lint $$($(TEMPLATES))
+	@echo "==> cfn-lint: $$($(TEMPLATES) | wc -l) templates, no findings"
 
 unit: setup ## The pytest suite
 	$(PY) -m pytest
 
-test: lint typecheck cfn-lint unit ## Everything CI runs: lint, types, synth + cfn-lint, tests
+test: lint typecheck scan unit ## Everything CI runs: lint, types, synth + scanners, all tests
 
 # What the pipeline's synth step runs (stacks/pipeline_stack.py): the whole test suite, which
 # leaves the synthesized app in cdk.out. Change this target, not the pipeline, to change the step.
@@ -96,3 +98,27 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 .PHONY: scan
 scan: synth $(CHECKOV_STAMP) ## cfn-lint, checkov, cfn-guard over cdk.out + cdk-nag's result: one table
 	$(PY) -m tools.scan
+
+# The `local` environment deployed into an embedded AWS emulator (moto, tools/local_emulator.py):
+# no AWS account, nothing leaves 127.0.0.1. KEEP=1 leaves the emulator running for aws/cdk.
+local: setup ## Deploy the local environment into an embedded AWS emulator (KEEP=1 keeps it up)
+	$(PY) -m tools.local_emulator
+
+# Inner-loop timings (synth floor, full, without cdk-nag, 1-32 environments, test suites) and every
+# stack against the CloudFormation quotas: tools/bench.py, written to docs/benchmarks.md.
+.PHONY: bench
+bench: setup ## Benchmarks into docs/benchmarks.md (QUICK=1: one sample each, no integration)
+	$(PY) -m tools.bench $(if $(filter 1,$(QUICK)),--quick)
+
+# The architecture picture of one environment, drawn by Graphviz from what `make synth` wrote to
+# cdk.out (tools/diagram.py). Debian's graphviz is installed when `dot` is missing.
+DIAGRAM_ENV ?= prod
+DIAGRAM_SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: diagram
+diagram: synth ## docs/architecture.svg and .png from cdk.out (DIAGRAM_ENV=prod)
+	@command -v dot >/dev/null || { \
+	  echo "==> graphviz (Debian) for the diagram"; \
+	  $(DIAGRAM_SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(DIAGRAM_SUDO) apt-get install -y -qq --no-install-recommends graphviz; }
+	$(PY) -m tools.diagram --env $(DIAGRAM_ENV)

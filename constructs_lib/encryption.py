@@ -126,6 +126,29 @@ class ServiceLinkedRoleGuard(Construct):
             acknowledge(function, rule, reason)
 
 
+def grants_only_for_aws_services(key: kms.Key) -> None:
+    """Deny kms:CreateGrant unless AWS creates the grant for an AWS resource (CT.KMS.PR.3).
+
+    EBS still gets its grants (Auto Scaling asks with kms:GrantIsForAWSResource=true); nobody
+    can hand the key to an arbitrary principal through a grant.
+    """
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="GrantsOnlyForAwsServices",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:CreateGrant"],
+            resources=["*"],
+            conditions={
+                "BoolIfExists": {
+                    "kms:GrantIsForAWSResource": "false",
+                    "aws:PrincipalIsAWSService": "false",
+                }
+            },
+        )
+    )
+
+
 class WorkloadKey(Construct):
     """A rotating customer-managed key for EBS volumes, log groups and the alarm topic."""
 
@@ -155,6 +178,7 @@ class WorkloadKey(Construct):
             guard = ServiceLinkedRoleGuard(self, "AutoScalingRoleGuard", retention=retention)
             self.key.node.add_dependency(guard.resource)
 
+        grants_only_for_aws_services(self.key)
         autoscaling_role = iam.ArnPrincipal(autoscaling_service_linked_role_arn(stack))
         # Without these, instances with encrypted volumes fail to launch (Client.InternalError).
         self.key.add_to_resource_policy(

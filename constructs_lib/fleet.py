@@ -16,7 +16,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
-from constructs_lib.conventions import EXPLICIT_NAME_TAG_PRIORITY
+from constructs_lib.conventions import EXPLICIT_NAME_TAG_PRIORITY, acknowledge
 from constructs_lib.naming import COMPUTE, Naming
 
 ASSETS = Path(__file__).parent / "assets"
@@ -144,7 +144,16 @@ class Fleet(Construct):
         # The boot script names the ASG by the logical ID it is synthesized with, never a literal.
         stack = cdk.Stack.of(self)
         group_resource = self.group.node.default_child
-        assert isinstance(group_resource, cdk.CfnResource)
+        assert isinstance(group_resource, autoscaling.CfnAutoScalingGroup)
+        # The subnets are imported from the network stack, so a template check cannot count their
+        # AZs; the same pinned AZs on the group let Control Tower's CT.AUTOSCALING.PR.1 see them.
+        group_resource.availability_zones = list(environment.availability_zones)
+        acknowledge(
+            self.group,
+            "CloudFormation-Validate::W3010",
+            "the group lists the AZs pinned in config, the ones its subnets are in, so that "
+            "template checks can see that it spans several",
+        )
         self.group_logical_id = stack.get_logical_id(group_resource)
         user_data.add_commands(
             *boot_variables(

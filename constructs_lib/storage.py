@@ -67,6 +67,15 @@ class Buckets(Construct):
             removal_policy=stateful,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=ARTIFACT_ACCESS_LOGS_PREFIX,
+            # Versioning keeps every replaced object: keep the last few, expire the rest.
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireReplacedVersions",
+                    noncurrent_version_expiration=cdk.Duration.days(90),
+                    noncurrent_versions_to_retain=3,
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                )
+            ],
         )
         for bucket in (self.access_logs, self.artifacts):
             acknowledge(

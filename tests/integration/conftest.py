@@ -1,0 +1,188 @@
+"""One deploy per test session into a fresh, embedded AWS emulator (moto), with the real CDK CLI.
+
+The emulator starts on 127.0.0.1 on a port the OS picks, with dummy credentials, and stops at the
+end of the session. The `local` environment of cdk.json is synthesized, bootstrapped and deployed
+once; tests read the result back through the AWS API (boto3 against the emulator). The app variants
+that the change scenarios deploy later are synthesized in the background meanwhile, each from a
+copy of cdk.json in a folder of its own, never in the repository's cdk.out.
+
+Tests that change the deployment live in `test_changes.py` and run after every other integration
+test (`pytest_collection_modifyitems` below), whatever order pytest is given.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from constructs_lib.config import AppConfig, EnvironmentConfig
+from tests.conftest import REPO, cdk_json_context
+from tests.integration.export_removal_app import KEEP_EXPORT, REMOVE_EXPORT, STEP
+from tools.emulator import (
+    CDK,
+    ENVIRONMENT,
+    Assembly,
+    CdkError,
+    CdkProcess,
+    Emulator,
+    bootstrap,
+    deploy,
+    explain_deploy_failure,
+    start_synth,
+)
+
+CHANGING_MODULE = "test_changes.py"
+EXPORT_REMOVAL_APP = Path(__file__).with_name("export_removal_app.py")
+# Fixtures whose app variants are worth synthesizing while the first deploy runs.
+VARIANT_FIXTURES = {"capacity_variant", "keep_export_variant", "remove_export_variant"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # moto warns about each unsupported resource type every time it parses a template; the tests
+    # read what it skipped back from the API instead.
+    config.addinivalue_line("filterwarnings", "ignore:Tried to parse:UserWarning")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests that change the deployment after those that read it as first deployed."""
+    changing = [item for item in items if item.path.name == CHANGING_MODULE]
+    if changing:
+        items[:] = [item for item in items if item.path.name != CHANGING_MODULE] + changing
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What the session deployed: the emulator, the assembly and the configuration behind it."""
+
+    emulator: Emulator
+    assembly: Assembly
+    config: AppConfig
+    environment: EnvironmentConfig
+
+    def client(self, service: str) -> Any:
+        return self.emulator.client(service)
+
+
+class Variant:
+    """An app variant synthesized in the background from a modified copy of cdk.json."""
+
+    def __init__(self, workdir: Path, cdk_json: dict[str, Any]) -> None:
+        workdir.mkdir(parents=True)
+        (workdir / "cdk.json").write_text(json.dumps(cdk_json, indent=2))
+        self._outdir = workdir / "cdk.out"
+        self._process: CdkProcess = start_synth(workdir, self._outdir)
+        self._assembly: Assembly | None = None
+
+    def assembly(self) -> Assembly:
+        if self._assembly is None:
+            try:
+                self._process.result()
+            except CdkError as error:
+                pytest.fail(f"cdk synth of a test variant failed:\n{error.tail()}")
+            self._assembly = Assembly.read(self._outdir)
+        return self._assembly
+
+    def kill(self) -> None:
+        self._process.kill()
+
+
+def cdk_json_with(context: dict[str, Any], app: list[str]) -> dict[str, Any]:
+    """cdk.json as the repository has it, with `context` and an app command runnable elsewhere."""
+    cdk_json: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())
+    cdk_json["app"] = shlex.join([sys.executable, *app])
+    cdk_json["context"] = context
+    return cdk_json
+
+
+def capacity_context() -> dict[str, Any]:
+    """cdk.json's context with one more instance allowed in the local environment."""
+    context = cdk_json_context()
+    context["environments"][ENVIRONMENT]["maxCapacity"] += 1
+    return context
+
+
+def export_removal_context(step: str) -> dict[str, Any]:
+    context = capacity_context()
+    context[STEP] = step
+    return context
+
+
+@pytest.fixture(scope="session")
+def _variants(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Variant]]:
+    wanted = {
+        name
+        for item in request.session.items
+        for name in getattr(item, "fixturenames", ())
+        if name in VARIANT_FIXTURES
+    }
+    root = tmp_path_factory.mktemp("variants")
+    apps = {
+        "capacity_variant": lambda: cdk_json_with(capacity_context(), [str(REPO / "app.py")]),
+        "keep_export_variant": lambda: cdk_json_with(
+            export_removal_context(KEEP_EXPORT), [str(EXPORT_REMOVAL_APP)]
+        ),
+        "remove_export_variant": lambda: cdk_json_with(
+            export_removal_context(REMOVE_EXPORT), [str(EXPORT_REMOVAL_APP)]
+        ),
+    }
+    variants = {name: Variant(root / name, apps[name]()) for name in sorted(wanted)}
+    yield variants
+    for variant in variants.values():
+        variant.kill()
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    if not CDK.exists():
+        pytest.fail(f"{CDK} is missing: run `make setup` (integration tests use the pinned CLI)")
+    with Emulator() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def deployment(
+    emulator: Emulator,
+    _variants: dict[str, Variant],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Deployment:
+    """The `local` environment of cdk.json, deployed into the session's emulator."""
+    workdir = tmp_path_factory.mktemp("deployment")
+    synth = start_synth(REPO, workdir / "cdk.out")
+    try:
+        bootstrap(emulator, workdir)
+        synth.result()
+    except CdkError as error:
+        synth.kill()
+        pytest.fail(f"{error}:\n{error.tail()}")
+    assembly = Assembly.read(workdir / "cdk.out")
+    try:
+        deploy(emulator, assembly)
+    except CdkError as error:
+        pytest.fail(f"cdk deploy failed:\n{explain_deploy_failure(emulator, assembly, error)}")
+    config = AppConfig.from_context(cdk_json_context())
+    environment = next(e for e in config.environments if e.name == ENVIRONMENT)
+    return Deployment(emulator=emulator, assembly=assembly, config=config, environment=environment)
+
+
+@pytest.fixture(scope="session")
+def capacity_variant(_variants: dict[str, Variant]) -> Variant:
+    return _variants["capacity_variant"]
+
+
+@pytest.fixture(scope="session")
+def keep_export_variant(_variants: dict[str, Variant]) -> Variant:
+    return _variants["keep_export_variant"]
+
+
+@pytest.fixture(scope="session")
+def remove_export_variant(_variants: dict[str, Variant]) -> Variant:
+    return _variants["remove_export_variant"]
