@@ -120,5 +120,6 @@ diagram: synth ## docs/architecture.svg and .png from cdk.out (DIAGRAM_ENV=prod)
 	@command -v dot >/dev/null || { \
 	  echo "==> graphviz (Debian) for the diagram"; \
 	  $(DIAGRAM_SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(DIAGRAM_SUDO) apt-get install -y -qq --no-install-recommends graphviz; }
+	  $(DIAGRAM_SUDO) env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends graphviz; }
 	$(PY) -m tools.diagram --env $(DIAGRAM_ENV)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import aws_cdk as cdk
-import jsii
 from aws_cdk import aws_logs as logs
 from constructs import IConstruct
 
@@ -42,59 +41,70 @@ def apply_mandatory_tags(scope: IConstruct, tags: dict[str, str]) -> None:
         cdk.Tags.of(scope).add(key, value)
 
 
-def resource_part(resource: IConstruct, component: str) -> str:
+def resource_part(resource: IConstruct, component: str, stack_path: str | None = None) -> str:
     """The `<resource>` of a construct's name: its path inside its stack, in lower-kebab case.
 
     IDs that CDK adds for the L1 inside an L2, and one that repeats the component, are left out:
     `Network/Vpc/PublicSubnet1/Subnet` in the network stack is `vpc-public-subnet1-subnet`.
     """
-    stack_path = cdk.Stack.of(resource).node.path
+    if stack_path is None:
+        stack_path = cdk.Stack.of(resource).node.path
     relative = resource.node.path[len(stack_path) :].strip("/").split("/")
     kept = [p for p in relative if p not in _FILLER_IDS and p.lower() != component]
     return "-".join(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", p) for p in kept).lower()
 
 
-@jsii.implements(cdk.IAspect)
-class NameTags:
-    """Gives every taggable resource of a stack a `Name` tag that follows the convention."""
-
-    def __init__(self, naming: Naming, component: str, mandatory: dict[str, str]) -> None:
-        self._naming = naming
-        self._component = component
-        self._mandatory = mandatory
-
-    def visit(self, node: IConstruct) -> None:
-        # L1s only; the launch template (an L2 with its own tags) is named by the fleet.
-        if not isinstance(node, cdk.CfnResource):
-            return
-        # Older L1s expose `tags`, newer ones `cdk_tag_manager` (ITaggableV2).
-        if cdk.TagManager.is_taggable(node):
-            tags: cdk.TagManager = node.tags  # type: ignore[attr-defined]
-        elif cdk.TagManager.is_taggable_v2(node):
-            tags = node.cdk_tag_manager  # type: ignore[attr-defined]
-        elif node.cfn_resource_type in _PLAIN_TAGGABLE_TYPES:
-            # No tag manager to go through: write the whole tag set as a property.
-            all_tags = {**self._mandatory, "Name": self._name(node)}
-            node.add_property_override(
-                "Tags", [{"Key": k, "Value": v} for k, v in sorted(all_tags.items())]
-            )
-            return
-        else:
-            return
-        name = self._name(node)
-        # Not propagated to instances: they take theirs from the launch template.
-        tags.set_tag("Name", name, NAME_TAG_PRIORITY, False)
-
-    def _name(self, node: IConstruct) -> str:
-        return self._naming.name(self._component, resource_part(node, self._component))
-
-
 def apply_name_tags(
     stack: cdk.Stack, *, naming: Naming, component: str, mandatory: dict[str, str]
 ) -> None:
-    cdk.Aspects.of(stack).add(
-        NameTags(naming, component, mandatory), priority=cdk.AspectPriority.MUTATING
-    )
+    """Give every taggable resource of `stack` a `Name` that follows the convention.
+
+    Call it once the stack is built. A walk rather than an aspect: an aspect written in Python
+    pays a round trip to jsii for every construct it visits, and this runs per environment.
+    Resources inside a nested stage belong to that stage's own stacks and are left alone.
+    """
+    stack_path = stack.node.path
+    constructs = stack.node.find_all()
+    in_nested_stages = {
+        id(child)
+        for stage in constructs
+        if isinstance(stage, cdk.Stage)
+        for child in stage.node.find_all()
+    }
+    for resource in constructs:
+        # L1s only; the launch template (an L2 with its own tags) is named by the fleet.
+        if not isinstance(resource, cdk.CfnResource) or id(resource) in in_nested_stages:
+            continue
+        tags = _tag_manager(resource)
+        if tags is None and resource.cfn_resource_type not in _PLAIN_TAGGABLE_TYPES:
+            continue
+        name = naming.name(component, resource_part(resource, component, stack_path))
+        if tags is not None:
+            # Not propagated to instances: they take theirs from the launch template.
+            tags.set_tag("Name", name, NAME_TAG_PRIORITY, False)
+        else:
+            # No tag manager to go through: write the whole tag set as a property.
+            all_tags = {**mandatory, "Name": name}
+            resource.add_property_override(
+                "Tags", [{"Key": k, "Value": v} for k, v in sorted(all_tags.items())]
+            )
+
+
+def _tag_manager(resource: cdk.CfnResource) -> cdk.TagManager | None:
+    """The resource's tag manager, found on its Python class without asking jsii.
+
+    Newer L1s (ITaggableV2) carry it as `cdk_tag_manager`, on which `tags` is the raw property;
+    older ones as `tags`.
+    """
+    for attribute in ("cdk_tag_manager", "tags"):
+        getter = getattr(type(resource), attribute, None)
+        if not isinstance(getter, property) or getter.fget is None:
+            continue
+        declared = str(getter.fget.__annotations__.get("return", "")).strip("'\"")
+        if declared.endswith(".TagManager"):
+            manager: cdk.TagManager = getattr(resource, attribute)
+            return manager
+    return None
 
 
 def stateful_removal_policy(environment: EnvironmentConfig) -> cdk.RemovalPolicy:

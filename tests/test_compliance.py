@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +25,26 @@ BOILERPLATE = re.compile(
 )
 
 
-def acknowledgments(scope: IConstruct) -> list[tuple[str, str, str]]:
-    """(construct path, rule id, reason) of every acknowledgment under `scope`."""
+@dataclass(frozen=True)
+class Acknowledged:
+    construct: IConstruct
+    path: str
+    rule: str
+    reason: str
+
+
+@pytest.fixture(scope="module")
+def acknowledged(synthesized: Synthesized) -> list[Acknowledged]:
+    """Every acknowledgment in the app, read once: each metadata read is a jsii round trip."""
     found = []
-    for construct in scope.node.find_all():
+    for construct in synthesized.app.node.find_all():
         for entry in construct.node.metadata:
             if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
                 data: dict[str, str] = entry.data
-                found += [(construct.node.path, rule, reason) for rule, reason in data.items()]
+                found += [
+                    Acknowledged(construct, construct.node.path, rule, reason)
+                    for rule, reason in data.items()
+                ]
     return found
 
 
@@ -47,32 +60,27 @@ def test_every_pack_finds_nothing_unacknowledged(synthesized: Synthesized, pack:
 
 
 def test_every_acknowledgment_gives_a_reason_a_reviewer_can_check(
-    synthesized: Synthesized,
+    acknowledged: list[Acknowledged],
 ) -> None:
-    found = acknowledgments(synthesized.app)
-
-    assert found, "no acknowledgments found: the metadata key may have changed"
-    for path, rule, reason in found:
-        assert len(reason.split()) >= MIN_REASON_WORDS, f"{path} {rule}: {reason!r}"
-        assert not BOILERPLATE.match(reason.strip()), f"{path} {rule}: {reason!r}"
+    assert acknowledged, "no acknowledgments found: the metadata key may have changed"
+    for a in acknowledged:
+        assert len(a.reason.split()) >= MIN_REASON_WORDS, f"{a.path} {a.rule}: {a.reason!r}"
+        assert not BOILERPLATE.match(a.reason.strip()), f"{a.path} {a.rule}: {a.reason!r}"
 
 
-def test_no_acknowledgment_is_stack_or_app_wide(synthesized: Synthesized) -> None:
+def test_no_acknowledgment_is_stack_or_app_wide(acknowledged: list[Acknowledged]) -> None:
     # An acknowledgment sits next to the resource it excuses, never on a stage or a stack.
-    for path, rule, _ in acknowledgments(synthesized.app):
-        construct = synthesized.app.node.find_child(path.split("/")[0])
-        for part in path.split("/")[1:]:
-            construct = construct.node.find_child(part)
-        assert not isinstance(construct, cdk.Stack | cdk.Stage | cdk.App), f"{path}: {rule}"
+    for a in acknowledged:
+        assert not isinstance(a.construct, cdk.Stack | cdk.Stage | cdk.App), f"{a.path}: {a.rule}"
 
 
 def test_granular_rules_are_acknowledged_with_their_exact_granular_id(
-    synthesized: Synthesized,
+    acknowledged: list[Acknowledged],
 ) -> None:
     # A bare `AwsSolutions-IAM5` would not cover `AwsSolutions-IAM5[Resource::...]` findings.
-    for path, rule, _ in acknowledgments(synthesized.app):
-        bare = rule.removeprefix("Annotation::")
-        assert bare not in ("AwsSolutions-IAM4", "AwsSolutions-IAM5"), f"{path}: {rule}"
+    for a in acknowledged:
+        bare = a.rule.removeprefix("Annotation::")
+        assert bare not in ("AwsSolutions-IAM4", "AwsSolutions-IAM5"), f"{a.path}: {a.rule}"
 
 
 def test_dropping_one_acknowledgment_fails_synth_naming_the_rule(

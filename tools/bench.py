@@ -1,0 +1,592 @@
+"""`make bench`: how long the inner loop takes (synth, tests) and how close each stack is to quotas.
+
+One run measures, with repeated samples (median, min, max):
+  1. the floor: a Python process that imports aws_cdk and synthesizes an empty App (defaults);
+  2. `cdk synth` of the whole app through the real CLI (every environment, the pipeline, cdk-nag);
+  3. the same without the cdk-nag packs, and without aws-cdk-lib's built-in template validation
+     (a bench-only entry point, `python -m tools.bench app`, that calls the same `create_app`);
+  4. scale: synth wall time and peak memory for 1, 4, 16 and 32 generated environments;
+  5. the unit suite (`pytest -m "not integration"`) and the integration tests, separately;
+  6. per stack: resources, outputs, exports, parameters and template bytes against the
+     CloudFormation quotas.
+It prints one Markdown report and writes it to docs/benchmarks.md.
+
+Wall time is what a person waits; CPU time (user + system of the whole process tree) is less
+sensitive to other load on the machine, so both are reported. Peak memory is the sum of the resident
+set of every process of the tree (sampled from /proc), and the largest single process (ru_maxrss).
+
+QUICK=1 (or --quick) takes one sample of each and skips the integration tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib
+import importlib.metadata
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tools.diagram import StackArtifact, load_stacks
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = ROOT / "docs" / "benchmarks.md"
+NODE_BIN = ROOT / "node_modules" / ".bin"
+PYTHON = sys.executable
+
+SAMPLES = 3
+SCALE_POINTS = (1, 4, 16, 32)
+SCALE_SAMPLES = 2
+# Scale configs: one /16 per environment from here on, none overlapping the committed ones.
+SCALE_CIDR_BASE = 100
+TIMEOUT = 600
+PAGE = os.sysconf("SC_PAGE_SIZE")
+MIB = 1024 * 1024
+
+# CloudFormation quotas per stack (1,000,000 bytes is what cfn-lint checks for an S3 template).
+QUOTAS = {"resources": 500, "outputs": 200, "parameters": 200, "bytes": 1_000_000}
+
+# Targets of issue 8.
+FULL_SYNTH_MAX_RATIO = 1.5
+PER_ENVIRONMENT_MAX_SECONDS = 0.1
+PER_ENVIRONMENT_MAX_MIB = 10.0
+UNIT_SUITE_MAX_SYNTHS = 3.0
+QUOTA_MAX_SHARE = 0.5
+
+FLOOR_PROGRAM = "import aws_cdk as cdk\ncdk.App().synth()\n"
+# The CLI refuses an app without stacks ("This app contains no stacks").
+ONE_EMPTY_STACK_PROGRAM = (
+    'import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, "Empty")\napp.synth()\n'
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    cpu: float
+    tree_rss: int
+    max_rss: int
+    returncode: int
+    output: str
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed RSS of a process and all its descendants every `interval` seconds."""
+
+    def __init__(self, root: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.interval = interval
+        self.peak = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.peak = max(self.peak, _tree_rss(self.root))
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+
+def _tree_rss(root: int) -> int:
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                stat = handle.read().decode(errors="replace")
+        except OSError:
+            continue
+        # The command name may contain spaces and parentheses: split after the last ")".
+        fields = stat[stat.rfind(")") + 2 :].split()
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        rss[pid] = int(fields[21]) * PAGE
+    tree = {root}
+    changed = True
+    while changed:
+        before = len(tree)
+        tree |= {pid for pid, parent in parents.items() if parent in tree}
+        changed = len(tree) != before
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def measure(command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> Run:
+    with tempfile.TemporaryFile("w+") as log:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            list(command), cwd=cwd, env=dict(env), stdout=log, stderr=subprocess.STDOUT
+        )
+        sampler = TreeSampler(process.pid)
+        sampler.start()
+        # wait4 gives the rusage of this child and every descendant it waited for.
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        sampler.stop()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        output = log.read()
+    return Run(
+        wall=wall,
+        cpu=usage.ru_utime + usage.ru_stime,
+        tree_rss=sampler.peak,
+        max_rss=usage.ru_maxrss * 1024,
+        returncode=process.returncode,
+        output=output,
+    )
+
+
+def child_environment() -> dict[str, str]:
+    """The Makefile's environment: the pinned Node 22 first, no network at synth."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"CDK_CONTEXT_JSON", "CDK_OUTDIR", "CONTEXT_OVERFLOW_LOCATION_ENV"}
+    }
+    env["PATH"] = f"{NODE_BIN}{os.pathsep}{Path(PYTHON).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["CDK_DISABLE_CLI_TELEMETRY"] = "true"
+    env["CDK_DISABLE_VERSION_CHECK"] = "1"
+    if (NODE_BIN / "node").exists():
+        env["JSII_NODE"] = str(NODE_BIN / "node")
+    return env
+
+
+@dataclass
+class Scenario:
+    key: str
+    title: str
+    command: Callable[[Path], list[str]]
+    cwd: Path = ROOT
+    runs: list[Run] = field(default_factory=list)
+
+    def stat(self, pick: Callable[[Run], float]) -> tuple[float, float, float]:
+        values = [pick(r) for r in self.runs]
+        return statistics.median(values), min(values), max(values)
+
+    @property
+    def wall(self) -> float:
+        return self.stat(lambda r: r.wall)[0]
+
+    @property
+    def cpu(self) -> float:
+        return self.stat(lambda r: r.cpu)[0]
+
+    @property
+    def tree_mib(self) -> float:
+        return self.stat(lambda r: r.tree_rss / MIB)[0]
+
+
+def cdk_synth(*extra: str) -> Callable[[Path], list[str]]:
+    def command(outdir: Path) -> list[str]:
+        cdk = str(NODE_BIN / "cdk")
+        # '**' as `make synth` passes it: every stack, those of nested stages included.
+        return [cdk, "synth", "--no-notices", "--quiet", "-o", str(outdir), *extra, "**"]
+
+    return command
+
+
+def bench_app(*flags: str) -> str:
+    return shlex.join([PYTHON, "-m", "tools.bench", "app", *flags])
+
+
+def run_samples(scenarios: Sequence[Scenario], samples: int, work: Path) -> None:
+    """Round-robin over the scenarios, so drifting background load hits each of them alike."""
+    env = child_environment()
+    for sample in range(samples):
+        for scenario in scenarios:
+            outdir = work / f"{scenario.key}-{sample}"
+            run = measure(scenario.command(outdir), cwd=scenario.cwd, env=env)
+            if run.returncode != 0:
+                raise RuntimeError(f"{scenario.title} failed:\n{run.output[-4000:]}")
+            scenario.runs.append(run)
+            print(
+                f"  {scenario.title}: {run.wall:.2f} s wall, {run.cpu:.2f} s CPU, "
+                f"{run.tree_rss / MIB:.0f} MiB",
+                file=sys.stderr,
+            )
+
+
+def cdk_json() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((ROOT / "cdk.json").read_text())
+    return data
+
+
+def scaled_context(count: int) -> dict[str, Any]:
+    """cdk.json's context with `count` environments cycled from the committed ones.
+
+    Each gets its own non-overlapping /16 and a valid name; the pipeline is left out, so the slope
+    is the cost of an environment (the pipeline's fixed cost is in the full synth).
+    """
+    context: dict[str, Any] = copy.deepcopy(cdk_json()["context"])
+    templates = [v for _, v in sorted(context["environments"].items())]
+    environments = {}
+    for index in range(count):
+        environment = copy.deepcopy(templates[index % len(templates)])
+        environment["vpcCidr"] = f"10.{SCALE_CIDR_BASE + index}.0.0/16"
+        environments[f"scale{index + 1:02d}"] = environment
+    context["environments"] = environments
+    context.pop("pipeline", None)
+    return context
+
+
+def scale_scenarios(work: Path) -> list[Scenario]:
+    scenarios = []
+    for count in SCALE_POINTS:
+        project = work / f"scale-{count}"
+        project.mkdir(parents=True)
+        config = {
+            "app": shlex.join([PYTHON, str(ROOT / "app.py")]),
+            "notices": False,
+            "cli-telemetry": False,
+            "context": scaled_context(count),
+        }
+        (project / "cdk.json").write_text(json.dumps(config, indent=1))
+        scenarios.append(
+            Scenario(f"scale{count}", f"{count} environment(s)", cdk_synth(), cwd=project)
+        )
+    return scenarios
+
+
+def slope(points: Sequence[tuple[float, float]]) -> float:
+    """Least-squares slope of y over x."""
+    mean_x = statistics.fmean(x for x, _ in points)
+    mean_y = statistics.fmean(y for _, y in points)
+    numerator = sum((x - mean_x) * (y - mean_y) for x, y in points)
+    denominator = sum((x - mean_x) ** 2 for x, _ in points)
+    return numerator / denominator
+
+
+@dataclass(frozen=True)
+class Suite:
+    title: str
+    run: Run | None
+    summary: str
+
+
+def pytest_summary(output: str) -> str:
+    lines = [line.strip("= ") for line in output.splitlines() if line.startswith("=")]
+    return lines[-1] if lines else output.strip().splitlines()[-1] if output.strip() else ""
+
+
+def run_suite(title: str, arguments: Sequence[str]) -> Suite:
+    command = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", *arguments]
+    run = measure(command, cwd=ROOT, env=child_environment())
+    print(f"  {title}: {run.wall:.1f} s ({pytest_summary(run.output)})", file=sys.stderr)
+    # pytest exits 5 when it collected no test: then there is nothing to time.
+    return Suite(title, None if run.returncode == 5 else run, pytest_summary(run.output))
+
+
+@dataclass(frozen=True)
+class StackSize:
+    stack: StackArtifact
+    resources: int
+    outputs: int
+    exports: int
+    parameters: int
+
+    @classmethod
+    def of(cls, stack: StackArtifact) -> StackSize:
+        outputs = stack.template.get("Outputs", {})
+        return cls(
+            stack=stack,
+            resources=len(stack.template.get("Resources", {})),
+            outputs=len(outputs),
+            exports=sum(1 for o in outputs.values() if "Export" in o),
+            parameters=len(stack.template.get("Parameters", {})),
+        )
+
+    @property
+    def shares(self) -> dict[str, float]:
+        return {
+            "resources": self.resources / QUOTAS["resources"],
+            "outputs": self.outputs / QUOTAS["outputs"],
+            "parameters": self.parameters / QUOTAS["parameters"],
+            "bytes": self.stack.template_bytes / QUOTAS["bytes"],
+        }
+
+
+def versions() -> str:
+    def version(package: str) -> str:
+        try:
+            return importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            return "?"
+
+    node = subprocess.run(
+        [str(NODE_BIN / "node"), "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    cli = json.loads((ROOT / "node_modules" / "aws-cdk" / "package.json").read_text())["version"]
+    return (
+        f"Python {platform.python_version()}, Node.js {node}, aws-cdk-lib {version('aws-cdk-lib')},"
+        f" cdk-nag {version('cdk-nag')}, aws-cdk CLI {cli}"
+    )
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def seconds(scenario: Scenario) -> str:
+    median, low, high = scenario.stat(lambda r: r.wall)
+    return f"{median:.2f} ({low:.2f}\u2013{high:.2f})"
+
+
+def report(
+    *,
+    floor: Scenario,
+    synths: Sequence[Scenario],
+    scale: Sequence[Scenario],
+    suites: Sequence[Suite],
+    sizes: Sequence[StackSize],
+    samples: int,
+    started: datetime,
+    load: tuple[float, float],
+    elapsed: float,
+) -> str:
+    full = synths[0]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured by `make bench` (tools/bench.py) on {started:%Y-%m-%d %H:%M} UTC: "
+        f"{os.cpu_count()} cores, load average {load[0]:.1f} before and {load[1]:.1f} after, "
+        f"{samples} sample(s) per synth row after one warm-up, {elapsed:.0f} s in all. "
+        f"{versions()}.",
+        "",
+        "Wall time is the median (min\u2013max) of the samples. CPU is user + system time of the "
+        "whole process tree, which other load on the machine disturbs less than wall time. "
+        "Peak memory is the summed RSS of the process tree (sampled every 50 ms); the largest "
+        "single process is in brackets.",
+        "",
+        "How the rows are made: the floor is `import aws_cdk as cdk; cdk.App().synth()` in a fresh"
+        " Python. Every other synth runs the real CLI as `make synth` does"
+        " (`cdk synth --quiet '**'`, Node.js 22 from node_modules); the CLI refuses an app"
+        " without stacks, so its own cost is measured on one"
+        " empty stack. The rows without cdk-nag or without the built-in validation use a"
+        " bench-only entry point (`python -m tools.bench app`) that patches `stacks.factory` and"
+        " then runs app.py's own `main()`, so each differs from `cdk synth` in that one thing. The"
+        " scale rows use a temporary cdk.json whose environments are the committed ones cycled"
+        f" under new names (`scale01`...), each with its own /16 from 10.{SCALE_CIDR_BASE}.0.0 on,"
+        " and no pipeline.",
+        "",
+        "## Synth",
+        "",
+        "| what | wall s | CPU s | \u00d7 floor (wall) | \u00d7 floor (CPU) | peak MiB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for scenario in (floor, *synths):
+        peak = scenario.stat(lambda r: r.tree_rss / MIB)[0]
+        largest = scenario.stat(lambda r: r.max_rss / MIB)[0]
+        lines.append(
+            f"| {scenario.title} | {seconds(scenario)} | {scenario.cpu:.2f} | "
+            f"{scenario.wall / floor.wall:.2f} | {scenario.cpu / floor.cpu:.2f} | "
+            f"{peak:.0f} ({largest:.0f}) |"
+        )
+
+    lines += [
+        "",
+        "## Scale: generated environments (`cdk synth`, pipeline left out)",
+        "",
+        "| environments | stacks | wall s | CPU s | \u00d7 floor (wall) | peak MiB |",
+        "|---|---|---|---|---|---|",
+    ]
+    for count, scenario in zip(SCALE_POINTS, scale, strict=True):
+        peak = scenario.stat(lambda r: r.tree_rss / MIB)[0]
+        largest = scenario.stat(lambda r: r.max_rss / MIB)[0]
+        lines.append(
+            f"| {count} | {3 * count} | {seconds(scenario)} | {scenario.cpu:.2f} | "
+            f"{scenario.wall / floor.wall:.2f} | {peak:.0f} ({largest:.0f}) |"
+        )
+    per_env_wall = slope([(n, s.wall) for n, s in zip(SCALE_POINTS, scale, strict=True)])
+    per_env_cpu = slope([(n, s.cpu) for n, s in zip(SCALE_POINTS, scale, strict=True)])
+    per_env_mib = slope([(n, s.tree_mib) for n, s in zip(SCALE_POINTS, scale, strict=True)])
+    lines += [
+        "",
+        f"Per added environment (least-squares slope over {', '.join(map(str, SCALE_POINTS))}): "
+        f"**{per_env_wall:.3f} s wall**, {per_env_cpu:.3f} s CPU, **{per_env_mib:.1f} MiB**.",
+        "",
+        "## Tests",
+        "",
+        "| suite | wall s | CPU s | \u00d7 one full synth | result |",
+        "|---|---|---|---|---|",
+    ]
+    unit = suites[0].run
+    for suite in suites:
+        if suite.run is None:
+            lines.append(f"| {suite.title} | \u2013 | \u2013 | \u2013 | {suite.summary} |")
+            continue
+        lines.append(
+            f"| {suite.title} | {suite.run.wall:.1f} | {suite.run.cpu:.1f} | "
+            f"{suite.run.wall / full.wall:.2f} | {suite.summary} |"
+        )
+
+    lines += [
+        "",
+        "## Stacks against the CloudFormation quotas",
+        "",
+        "Every stack of the assembly (a stage deployed both directly and by the pipeline is one "
+        "stack). Quotas: 500 resources, 200 outputs, 200 parameters, 1,000,000 template bytes.",
+        "",
+        "| stack | resources | outputs (exports) | parameters | template bytes | highest use |",
+        "|---|---|---|---|---|---|",
+    ]
+    for size in sorted(sizes, key=lambda s: s.stack.stack_name):
+        shares = size.shares
+        worst = max(shares, key=lambda k: shares[k])
+        lines.append(
+            f"| {size.stack.stack_name} | {size.resources} ({shares['resources']:.0%}) | "
+            f"{size.outputs} ({size.exports}) ({shares['outputs']:.0%}) | "
+            f"{size.parameters} ({shares['parameters']:.0%}) | "
+            f"{size.stack.template_bytes:,} ({shares['bytes']:.1%}) | "
+            f"{shares[worst]:.0%} {worst} |"
+        )
+    worst_share = max(max(s.shares.values()) for s in sizes)
+
+    unit_ok = unit is not None and unit.wall <= UNIT_SUITE_MAX_SYNTHS * full.wall
+    lines += [
+        "",
+        "## Targets (issue 8)",
+        "",
+        "| target | measured | verdict |",
+        "|---|---|---|",
+        f"| full synth \u2264 {FULL_SYNTH_MAX_RATIO}\u00d7 the floor | "
+        f"{full.wall / floor.wall:.2f}\u00d7 wall, {full.cpu / floor.cpu:.2f}\u00d7 CPU | "
+        f"{verdict(full.wall <= FULL_SYNTH_MAX_RATIO * floor.wall)} |",
+        f"| each extra environment \u2264 {PER_ENVIRONMENT_MAX_SECONDS} s | "
+        f"{per_env_wall:.3f} s wall, {per_env_cpu:.3f} s CPU | "
+        f"{verdict(per_env_wall <= PER_ENVIRONMENT_MAX_SECONDS)} |",
+        f"| each extra environment \u2264 {PER_ENVIRONMENT_MAX_MIB:.0f} MiB | "
+        f"{per_env_mib:.1f} MiB | {verdict(per_env_mib <= PER_ENVIRONMENT_MAX_MIB)} |",
+        f"| unit suite \u2264 {UNIT_SUITE_MAX_SYNTHS:.0f}\u00d7 one full synth | "
+        + (f"{unit.wall / full.wall:.2f}\u00d7" if unit else "not run")
+        + f" | {verdict(unit_ok)} |",
+        f"| every stack < {QUOTA_MAX_SHARE:.0%} of each quota | highest {worst_share:.0%} | "
+        f"{verdict(worst_share < QUOTA_MAX_SHARE)} |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def run_app(*, nag: bool, builtin_validation: bool) -> int:
+    """app.py's own `main()`, without the nag packs or with the built-in validation forced off.
+
+    For `cdk synth --app` in the benchmark only, so that each row differs from the real app in
+    exactly one thing: the factory is patched before app.py imports it.
+    """
+    import stacks.factory as factory
+
+    if not nag:
+        setattr(factory, "compliance_packs", lambda app: [])  # noqa: B010
+    if not builtin_validation:
+        create_app = factory.create_app
+
+        def without_validation(*args: Any, **props: Any) -> Any:
+            return create_app(*args, **{**props, "builtin_cloud_formation_validation": False})
+
+        setattr(factory, "create_app", without_validation)  # noqa: B010
+    sys.path.insert(0, str(ROOT))
+    app = importlib.import_module("app")
+    status: int = app.main()
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command")
+    app = sub.add_parser("app", help="bench-only app entry point for `cdk synth --app`")
+    app.add_argument("--without-nag", action="store_true")
+    app.add_argument("--without-builtin-validation", action="store_true")
+    parser.add_argument("--quick", action="store_true", default=os.environ.get("QUICK") == "1")
+    parser.add_argument("--samples", type=int, default=None)
+    parser.add_argument("--output", type=Path, default=REPORT)
+    args = parser.parse_args(argv)
+
+    if args.command == "app":
+        return run_app(
+            nag=not args.without_nag, builtin_validation=not args.without_builtin_validation
+        )
+
+    samples = args.samples or (1 if args.quick else SAMPLES)
+    scale_samples = min(samples, SCALE_SAMPLES)
+    started = datetime.now(UTC)
+    load_before = os.getloadavg()[0]
+    clock = time.perf_counter()
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        work = Path(scratch)
+        floor_script = work / "floor.py"
+        floor_script.write_text(FLOOR_PROGRAM)
+        empty_stack_script = work / "empty_stack.py"
+        empty_stack_script.write_text(ONE_EMPTY_STACK_PROGRAM)
+        floor = Scenario(
+            "floor", "floor: import aws_cdk + empty App", lambda _: [PYTHON, str(floor_script)]
+        )
+        synths = [
+            Scenario("full", "`cdk synth`: the whole app, cdk-nag included", cdk_synth()),
+            Scenario(
+                "nonag",
+                "`cdk synth` without the cdk-nag packs",
+                cdk_synth("--app", bench_app("--without-nag")),
+            ),
+            Scenario(
+                "novalidation",
+                "`cdk synth` with aws-cdk-lib's built-in template validation forced off",
+                cdk_synth("--app", bench_app("--without-builtin-validation")),
+            ),
+            Scenario(
+                "emptycli",
+                "`cdk synth` of one empty stack (the CLI's own cost)",
+                cdk_synth("--app", shlex.join([PYTHON, str(empty_stack_script)])),
+            ),
+        ]
+        print("==> warm-up (not counted)", file=sys.stderr)
+        run_samples([Scenario("warmup", "warm-up", synths[-1].command)], 1, work)
+        print(f"==> synth, {samples} sample(s)", file=sys.stderr)
+        run_samples([floor, *synths], samples, work)
+        sizes = [StackSize.of(s) for s in load_stacks(work / "full-0")]
+
+        print(f"==> scale, {scale_samples} sample(s)", file=sys.stderr)
+        scale = scale_scenarios(work)
+        run_samples(scale, scale_samples, work)
+
+        print("==> test suites", file=sys.stderr)
+        suites = [run_suite('unit: `pytest -m "not integration"`', ["-m", "not integration"])]
+        if (ROOT / "tests" / "integration").is_dir() and not args.quick:
+            suites.append(run_suite("integration: `pytest -m integration`", ["-m", "integration"]))
+
+    text = report(
+        floor=floor,
+        synths=synths,
+        scale=scale,
+        suites=suites,
+        sizes=sizes,
+        samples=samples,
+        started=started,
+        load=(load_before, os.getloadavg()[0]),
+        elapsed=time.perf_counter() - clock,
+    )
+    print(text)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(f"==> {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
