@@ -149,6 +149,41 @@ def grants_only_for_aws_services(key: kms.Key) -> None:
     )
 
 
+def allow_cloudwatch_logs(key: kms.Key, *, sid: str, log_group_names: list[str]) -> None:
+    """Let CloudWatch Logs encrypt with `key`, for the named log groups (patterns) only."""
+    stack = cdk.Stack.of(key)
+    log_group_arns = [
+        stack.format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=name,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        for name in log_group_names
+    ]
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
+            actions=[
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ],
+            resources=["*"],
+            conditions={
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": (
+                        log_group_arns if len(log_group_arns) > 1 else log_group_arns[0]
+                    )
+                }
+            },
+        )
+    )
+
+
 class WorkloadKey(Construct):
     """A rotating customer-managed key for EBS volumes, log groups and the alarm topic."""
 
@@ -204,32 +239,13 @@ class WorkloadKey(Construct):
                 conditions={"Bool": {"kms:GrantIsForAWSResource": True}},
             )
         )
-        log_group_arns = [
-            stack.format_arn(
-                service="logs",
-                resource="log-group",
-                resource_name=pattern,
-                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-            )
-            for pattern in (
+        allow_cloudwatch_logs(
+            self.key,
+            sid="CloudWatchLogsEncryptsThisEnvironmentsLogGroups",
+            log_group_names=[
                 f"/{naming.environment}/{naming.project}/*",
                 f"{WAF_LOG_PREFIX}{naming.environment}-{naming.project}-*",
-            )
-        ]
-        self.key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsEncryptsThisEnvironmentsLogGroups",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arns}},
-            )
+            ],
         )
         # CloudWatch alarms publish to the encrypted alarm topic.
         self.key.add_to_resource_policy(

@@ -4,7 +4,6 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -13,7 +12,7 @@ from constructs import Construct
 
 from constructs_lib.config import AppConfig, EnvironmentConfig, PipelineConfig
 from constructs_lib.conventions import acknowledge
-from constructs_lib.encryption import grants_only_for_aws_services
+from constructs_lib.encryption import allow_cloudwatch_logs, grants_only_for_aws_services
 from constructs_lib.storage import Buckets
 from stacks.web_tier_stage import WebTierStage
 
@@ -75,29 +74,10 @@ class PipelineStack(cdk.Stack):
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        self.artifact_key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchLogsEncryptsBuildLogs",
-                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": self.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name=build_log_group_name,
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
+        allow_cloudwatch_logs(
+            self.artifact_key,
+            sid="CloudWatchLogsEncryptsBuildLogs",
+            log_group_names=[build_log_group_name],
         )
         buckets = Buckets(
             self,
