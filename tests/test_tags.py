@@ -25,9 +25,6 @@ MANDATORY_KEYS = ("Environment", "Project", "Owner", "CostCenter", "ManagedBy")
 # AWS's limit for a tag value.
 MAX_TAG_VALUE_LENGTH = 256
 
-# Taggable types that CDK's tagging cannot reach in this app, by type and logical-ID prefix.
-UNTAGGED_BY_CDK: dict[tuple[str, str], str] = {}
-
 
 @cache
 def tag_pointer(region: str, resource_type: str) -> str | None:
@@ -90,20 +87,13 @@ def taggables(template: Template, environment: str, component: str) -> list[Tagg
     found = []
     for logical_id, resource in template.to_json()["Resources"].items():
         pointer = tag_pointer(region, resource["Type"])
-        if pointer is None or exemption(resource["Type"], logical_id) is not None:
+        if pointer is None:
             continue
         # The schema's /properties/X is the template's Properties.X.
         parts = ["Properties", *pointer.split("/")[2:]]
         tag_sets = tuple(as_dict(tags) for tags in at_pointer(resource, parts))
         found.append(Taggable(environment, component, logical_id, resource["Type"], tag_sets))
     return found
-
-
-def exemption(resource_type: str, logical_id: str) -> str | None:
-    for (exempt_type, prefix), reason in UNTAGGED_BY_CDK.items():
-        if resource_type == exempt_type and logical_id.startswith(prefix):
-            return reason
-    return None
 
 
 def expected_tags(environment: str) -> dict[str, str]:
@@ -234,22 +224,3 @@ def test_instances_and_volumes_the_fleet_launches_carry_the_mandatory_tags(
 
     assert {key: tags.get(key) for key in MANDATORY_KEYS} == expected_tags(environment)
     assert str(tags.get("Name")).startswith(name_prefix(environment, "compute"))
-
-
-def test_every_exemption_still_names_an_untagged_resource(
-    templates: dict[str, dict[str, Template]],
-) -> None:
-    # An exemption that matches nothing, or a resource CDK has learnt to tag, must leave the list.
-    tags_of_exempted = {
-        key: [
-            resource.get("Properties", {}).get("Tags")
-            for by_component in templates.values()
-            for template in by_component.values()
-            for logical_id, resource in template.to_json()["Resources"].items()
-            if resource["Type"] == key[0] and logical_id.startswith(key[1])
-        ]
-        for key in UNTAGGED_BY_CDK
-    }
-
-    assert [key for key, found in tags_of_exempted.items() if not found] == []
-    assert [key for key, found in tags_of_exempted.items() if any(found)] == []
