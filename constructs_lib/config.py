@@ -314,10 +314,7 @@ def _parse_pipeline(
     path = "pipeline"
     before = len(r.problems)
     r.unknown_keys(data, set(_PIPELINE_KEYS), path)
-    account = r.get(data, path, "account", str, check=_matches(_ACCOUNT, "expected 12 digits"))
-    region = r.get(
-        data, path, "region", str, check=_matches(_REGION, "expected a region such as us-east-1")
-    )
+    account, region = _account_and_region(r, data, path)
     repository = r.get(
         data,
         path,
@@ -403,10 +400,7 @@ def _parse_environment(
 ) -> EnvironmentConfig | None:
     before = len(r.problems)
     r.unknown_keys(data, set(_ENVIRONMENT_KEYS), path)
-    account = r.get(data, path, "account", str, check=_matches(_ACCOUNT, "expected 12 digits"))
-    region = r.get(
-        data, path, "region", str, check=_matches(_REGION, "expected a region such as us-east-1")
-    )
+    account, region = _account_and_region(r, data, path)
     azs = _parse_azs(r, data, path, region)
     vpc_cidr = r.get(data, path, "vpcCidr", str)
     if vpc_cidr is not None and azs is not None:
@@ -549,6 +543,17 @@ _ENVIRONMENT_KEYS = (
     "ensureServiceLinkedRole",
     "releaseArtifact",
 )
+
+
+def _account_and_region(
+    r: _Reader, data: Mapping[str, Any], path: str
+) -> tuple[str | None, str | None]:
+    """The deployment target of an environment or of the pipeline."""
+    account = r.get(data, path, "account", str, check=_matches(_ACCOUNT, "expected 12 digits"))
+    region = r.get(
+        data, path, "region", str, check=_matches(_REGION, "expected a region such as us-east-1")
+    )
+    return account, region
 
 
 def _parse_azs(

@@ -48,16 +48,9 @@ def create_app(context: Mapping[str, Any] | None = None, **app_props: Any) -> cd
             pipeline_config=config.pipeline,
             cli_version=pinned_cli_version(),
         )
-        apply_name_tags(
-            pipeline,
-            naming=naming,
-            component=PIPELINE,
-            mandatory=mandatory_tags(naming, owner=config.owner, cost_center=config.cost_center),
-        )
-        apply_mandatory_tags(
-            pipeline,
-            mandatory_tags(naming, owner=config.owner, cost_center=config.cost_center),
-        )
+        tags = mandatory_tags(naming, owner=config.owner, cost_center=config.cost_center)
+        apply_name_tags(pipeline, naming=naming, component=PIPELINE, mandatory=tags)
+        apply_mandatory_tags(pipeline, tags)
     # Registered once, on the whole App: any unacknowledged finding fails synth.
     cdk.Validations.of(app).add_plugins(*compliance_packs(app))
     return app

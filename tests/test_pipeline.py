@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -135,12 +138,54 @@ def test_smoke_test_follows_each_environment_with_its_own_health_url(
     ]
 
 
-def test_smoke_test_script_polls_with_a_bounded_retry(template: Template) -> None:
+def test_smoke_test_step_runs_the_repository_script(template: Template) -> None:
     spec = buildspec(template, "ProdSmokeTest")
-    script = (REPO / "tools" / "smoke_test.sh").read_text()
 
     assert spec["phases"]["build"]["commands"] == ['bash tools/smoke_test.sh "$HEALTH_CHECK_URL"']
-    assert "attempts=${2:-30}" in script
+
+
+def run_smoke_test(url: str, attempts: int) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(REPO / "tools" / "smoke_test.sh"), url, str(attempts), "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+class _Health(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200 if self.path == "/health" else 503)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_smoke_test_passes_when_the_health_path_answers_200() -> None:
+    server = HTTPServer(("127.0.0.1", 0), _Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = run_smoke_test(f"http://127.0.0.1:{server.server_port}/health", attempts=3)
+    finally:
+        server.shutdown()
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "answered 200 (attempt 1)" in result.stdout
+
+
+def test_smoke_test_fails_after_its_bounded_attempts_when_nothing_answers_200() -> None:
+    server = HTTPServer(("127.0.0.1", 0), _Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = run_smoke_test(f"http://127.0.0.1:{server.server_port}/broken", attempts=3)
+    finally:
+        server.shutdown()
+
+    assert result.returncode == 1
+    assert result.stdout.count("answered 503") == 3
+    assert "after 3 attempts" in result.stderr
 
 
 def test_artifacts_are_encrypted_with_a_rotating_customer_managed_key(template: Template) -> None:

@@ -9,8 +9,8 @@ from aws_cdk.assertions import Template
 
 from constructs_lib.encryption import AUTOSCALING_ROLE_NAME
 from constructs_lib.instance_role import SESSION_MANAGER_CHANNEL_ACTIONS, TARGET_HEALTH_ACTIONS
-from stacks.factory import create_app
 from stacks.web_tier_stage import WebTierStage
+from tests.conftest import Synthesized
 from tests.template_utils import as_list, only, resources, statements
 
 Templates = dict[str, dict[str, Template]]
@@ -370,9 +370,8 @@ def test_stateful_resources_keep_their_logical_ids_so_a_refactor_cannot_replace_
     assert sorted(resources(prod["security"], resource_type)) == STATEFUL_LOGICAL_IDS[resource_type]
 
 
-def test_prod_stacks_have_termination_protection(context: dict[str, Any]) -> None:
-    # Building (not synthesizing) one environment is cheap and shows the stack property.
-    app = create_app({**context, "env": "prod,dev"})
+def test_prod_stacks_have_termination_protection(synthesized: Synthesized) -> None:
+    app = synthesized.app
     stages = {s.environment.name: s for s in app.node.children if isinstance(s, WebTierStage)}
 
     assert all(s.termination_protection for s in stages["prod"].stacks.values())
