@@ -100,6 +100,7 @@ class EnvironmentConfig:
     health_check_path: str
     log_retention_days: int
     ensure_service_linked_role: bool
+    empty_buckets_on_delete: bool
     certificate_arn: str | None = None
     alarm_email: str | None = None
     # An object key under the artifact bucket's releases/ prefix; None runs the bundled service.
@@ -474,6 +475,13 @@ def _parse_environment(
     interface_endpoints = r.get(data, path, "interfaceEndpoints", bool, default=True)
     restrict_default_sg = r.get(data, path, "restrictDefaultSecurityGroup", bool, default=True)
     ensure_slr = r.get(data, path, "ensureServiceLinkedRole", bool, default=True)
+    empty_buckets = r.get(data, path, "emptyBucketsOnDelete", bool, default=name != PRODUCTION)
+    if name == PRODUCTION and empty_buckets:
+        r.problem(
+            f"{path}.emptyBucketsOnDelete",
+            empty_buckets,
+            "production keeps its buckets and their objects when its stacks are deleted",
+        )
     release_artifact = r.get(
         data,
         path,
@@ -515,6 +523,7 @@ def _parse_environment(
         health_check_path=cast(str, health),
         log_retention_days=cast(int, retention),
         ensure_service_linked_role=cast(bool, ensure_slr),
+        empty_buckets_on_delete=cast(bool, empty_buckets),
         certificate_arn=certificate_arn,
         alarm_email=alarm_email,
         release_artifact=release_artifact,
@@ -541,6 +550,7 @@ _ENVIRONMENT_KEYS = (
     "certificateArn",
     "alarmEmail",
     "ensureServiceLinkedRole",
+    "emptyBucketsOnDelete",
     "releaseArtifact",
 )
 

@@ -108,8 +108,14 @@ def _tag_manager(resource: cdk.CfnResource) -> cdk.TagManager | None:
 
 
 def stateful_removal_policy(environment: EnvironmentConfig) -> cdk.RemovalPolicy:
-    """Keys, buckets and log groups: production keeps them when its stack is deleted."""
-    return cdk.RemovalPolicy.RETAIN if environment.is_production else cdk.RemovalPolicy.DESTROY
+    """Keys, buckets and log groups: production keeps them on delete and replacement.
+
+    `RetainExceptOnCreate`, not `Retain`: a plain `Retain` also keeps what a failed *create* made,
+    and the retry then fails on the fixed names left behind ("already exists").
+    """
+    if environment.is_production:
+        return cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+    return cdk.RemovalPolicy.DESTROY
 
 
 def log_retention(environment: EnvironmentConfig) -> logs.RetentionDays:

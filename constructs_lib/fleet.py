@@ -32,7 +32,13 @@ TARGET_WAIT_SECONDS = 480
 BOOT_ALLOWANCE_SECONDS = 180
 POLL_SECONDS = 10
 CHECK_TIMEOUT_SECONDS = 5
-HEALTH_CHECK_GRACE = cdk.Duration.minutes(5)
+BOOT_BUDGET_SECONDS = BOOT_ALLOWANCE_SECONDS + SERVICE_WAIT_SECONDS + TARGET_WAIT_SECONDS
+# Auto Scaling replaces an instance that the load balancer reports unhealthy once the grace period
+# is over, even while its boot script still waits for it to turn healthy (nothing is suspended
+# during a create or a scale-out). The grace covers the script's whole budget. A launch lifecycle
+# hook would not do: an instance in Pending:Wait is not yet registered with the target group, so
+# the script could never see it healthy there.
+HEALTH_CHECK_GRACE = cdk.Duration.seconds(BOOT_BUDGET_SECONDS)
 CPU_TARGET_PERCENT = 60
 REQUESTS_PER_TARGET_PER_MINUTE = 1000
 # Processes that would fight a rolling update: they could replace or move instances mid-update.
@@ -42,6 +48,7 @@ SUSPENDED_DURING_UPDATE = [
     autoscaling.ScalingProcess.AZ_REBALANCE,
     autoscaling.ScalingProcess.ALARM_NOTIFICATION,
     autoscaling.ScalingProcess.SCHEDULED_ACTIONS,
+    autoscaling.ScalingProcess.INSTANCE_REFRESH,
 ]
 
 
@@ -104,17 +111,17 @@ class Fleet(Construct):
             vpc=vpc,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
             launch_template=self.launch_template,
+            # No desired capacity in the template: with scaling policies, every update and every
+            # rollback would reset a scaled-out group to it (aws-cdk#5215). The group starts at
+            # minCapacity and the scaling policies own the number from then on.
             min_capacity=environment.min_capacity,
             max_capacity=environment.max_capacity,
-            desired_capacity=environment.desired_capacity,
             health_checks=autoscaling.HealthChecks.with_additional_checks(
                 additional_types=[autoscaling.AdditionalHealthCheckType.ELB],
                 grace_period=HEALTH_CHECK_GRACE,
             ),
-            # CreationPolicy: one success signal from every instance of the initial capacity.
-            signals=autoscaling.Signals.wait_for_count(
-                environment.desired_capacity, timeout=SIGNAL_TIMEOUT
-            ),
+            # CreationPolicy: one success signal from every instance the group starts with.
+            signals=autoscaling.Signals.wait_for_min_capacity(timeout=SIGNAL_TIMEOUT),
             update_policy=autoscaling.UpdatePolicy.rolling_update(
                 max_batch_size=1,
                 # Config validation keeps this below maxCapacity, or the update cannot start.
@@ -125,13 +132,6 @@ class Fleet(Construct):
             ),
             notifications=[autoscaling.NotificationConfiguration(topic=notifications)],
             group_metrics=[autoscaling.GroupMetrics.all()],
-        )
-        cdk.Validations.of(self.group).acknowledge(
-            cdk.Acknowledgment(
-                id="Annotation::@aws-cdk/aws-autoscaling:desiredCapacitySet",
-                reason="desiredCapacity is the initial capacity the CreationPolicy waits for; "
-                "the README explains that an update of the group resets it",
-            )
         )
         self.group.attach_to_application_target_group(target_group)
         self.group.scale_on_cpu_utilization(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import acknowledge
+from constructs_lib.custom_resources import InlineCustomResource
 from constructs_lib.naming import Naming
 from constructs_lib.storage import LOAD_BALANCER_LOGS_PREFIX
 from constructs_lib.web_acl import WebAcl
@@ -65,16 +68,19 @@ class WebLoadBalancer(Construct):
             security_group=security_group,
             load_balancer_name=naming.load_balancer_name(),
             drop_invalid_header_fields=True,
-            deletion_protection=environment.is_production,
+            # Not in the template at all: from the first create, the rollback of a failed create
+            # could not delete it, and as `false` every update of the attributes would switch
+            # off what production turns on once its fleet is healthy (`protect_after`).
         )
+        self.load_balancer.remove_attribute("deletion_protection.enabled")
         self.load_balancer.log_access_logs(access_log_bucket, LOAD_BALANCER_LOGS_PREFIX)
-        if not environment.is_production:
-            acknowledge(
-                self.load_balancer,
-                "NIST.800.53.R5-ELBDeletionProtectionEnabled",
-                "deletion protection is on in prod only, so that other environments can be "
-                "torn down with their stacks",
-            )
+        acknowledge(
+            self.load_balancer,
+            "NIST.800.53.R5-ELBDeletionProtectionEnabled",
+            "production turns deletion protection on after its fleet first reports healthy, so "
+            "that a failed first create rolls back cleanly; other environments are torn down "
+            "with their stacks",
+        )
         WebAcl(
             self,
             "WebAcl",
@@ -135,3 +141,28 @@ class WebLoadBalancer(Construct):
                     "with a synth warning; config validation refuses this for prod",
                 )
             self.url = f"http://{self.load_balancer.load_balancer_dns_name}"
+
+    def protect_after(self, ready: Construct, *, retention: logs.RetentionDays) -> None:
+        """Turn on deletion protection once `ready` exists (the fleet, after its signals).
+
+        With protection in the template from the first create, the rollback of a failed create
+        cannot delete the load balancer (ROLLBACK_FAILED) and the deploy cannot be retried.
+        """
+        protection = InlineCustomResource(
+            self,
+            "DeletionProtection",
+            handler="protect_load_balancer.py",
+            resource_type="Custom::LoadBalancerDeletionProtection",
+            description="Turns on the load balancer's deletion protection once the fleet serves",
+            retention=retention,
+            timeout=cdk.Duration.minutes(1),
+            properties={"LoadBalancerArn": self.load_balancer.load_balancer_arn},
+            statements=[
+                iam.PolicyStatement(
+                    sid="ProtectThisLoadBalancer",
+                    actions=["elasticloadbalancing:ModifyLoadBalancerAttributes"],
+                    resources=[self.load_balancer.load_balancer_arn],
+                )
+            ],
+        )
+        protection.resource.node.add_dependency(ready)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
-from constructs_lib.conventions import acknowledge
+from constructs_lib.conventions import acknowledge, log_retention
+from constructs_lib.custom_resources import InlineCustomResource
 
 PUBLIC = "Public"
 PRIVATE = "Private"
@@ -53,7 +56,9 @@ class Network(Construct):
                 ),
                 ec2.SubnetConfiguration(name=ISOLATED, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
             ],
-            restrict_default_security_group=environment.restrict_default_security_group,
+            # Stripped by an inline handler below instead of aws-cdk-lib's provider, whose code is
+            # a file asset that the pipeline could not publish (constructs_lib/custom_resources.py).
+            restrict_default_security_group=False,
             gateway_endpoints={
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
             },
@@ -73,7 +78,39 @@ class Network(Construct):
                 "that encrypts their log group (the key cannot live here: it depends on the VPC's "
                 "consumers, and a flow log here would make the two stacks depend on each other)",
             )
-        if not environment.restrict_default_security_group:
+        if environment.restrict_default_security_group:
+            default_group = self.vpc.vpc_default_security_group
+            InlineCustomResource(
+                self,
+                "DefaultSecurityGroupLockdown",
+                handler="restrict_default_security_group.py",
+                resource_type="Custom::VpcRestrictDefaultSG",
+                description="Strips the default rules from the VPC's default security group",
+                retention=log_retention(environment),
+                timeout=cdk.Duration.minutes(1),
+                properties={"DefaultSecurityGroupId": default_group},
+                statements=[
+                    iam.PolicyStatement(
+                        sid="RevokeTheDefaultGroupsRules",
+                        actions=["ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress"],
+                        resources=[
+                            cdk.Stack.of(self).format_arn(
+                                service="ec2",
+                                resource="security-group",
+                                resource_name=default_group,
+                            )
+                        ],
+                    )
+                ],
+            )
+            acknowledge(
+                self.vpc,
+                "NIST.800.53.R5-VPCDefaultSecurityGroupClosed",
+                "the DefaultSecurityGroupLockdown custom resource next to the VPC revokes the "
+                "default group's rules; the rule recognises only aws-cdk-lib's own provider, "
+                "whose code is a file asset the pipeline cannot publish",
+            )
+        else:
             acknowledge(
                 self.vpc,
                 "NIST.800.53.R5-VPCDefaultSecurityGroupClosed",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.conventions import acknowledge
+from constructs_lib.custom_resources import InlineCustomResource
 
 RELEASES_PREFIX = "releases/"
 LOAD_BALANCER_LOGS_PREFIX = "load-balancer"
@@ -77,10 +80,50 @@ class Buckets(Construct):
                 )
             ],
         )
-        for bucket in (self.access_logs, self.artifacts):
+        self.buckets = (self.access_logs, self.artifacts)
+        for bucket in self.buckets:
             acknowledge(
                 bucket,
                 "NIST.800.53.R5-S3BucketReplicationEnabled",
                 "single-region design: versioning (and retention in prod) protects the objects; "
                 "artifacts are rebuilt by their build and logs are not a recovery source",
+            )
+
+    def empty_on_delete(self, *, retention: logs.RetentionDays) -> None:
+        """Empty both buckets when the stack is deleted, so that they can be deleted with it.
+
+        Only for buckets with a DESTROY removal policy: the access-log bucket receives logs all the
+        time, and CloudFormation cannot delete a bucket that holds objects.
+        """
+        handler = InlineCustomResource(
+            self,
+            "EmptyOnDelete",
+            handler="empty_buckets_on_delete.py",
+            resource_type="Custom::EmptyBucketsOnDelete",
+            description="Empties this environment's buckets when its stack is deleted",
+            retention=retention,
+            timeout=cdk.Duration.minutes(15),
+            properties={"BucketNames": [b.bucket_name for b in self.buckets]},
+            statements=[
+                iam.PolicyStatement(
+                    sid="ListEveryVersion",
+                    actions=["s3:ListBucket", "s3:ListBucketVersions"],
+                    resources=[b.bucket_arn for b in self.buckets],
+                ),
+                iam.PolicyStatement(
+                    sid="DeleteEveryVersion",
+                    actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                    resources=[b.arn_for_objects("*") for b in self.buckets],
+                ),
+            ],
+        )
+        stack = cdk.Stack.of(self)
+        for bucket in self.buckets:
+            resource = bucket.node.default_child
+            assert isinstance(resource, cdk.CfnResource)
+            acknowledge(
+                handler.policy,
+                f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(resource)}.Arn>/*]",
+                "emptying a bucket before its deletion means deleting every object in it, "
+                "whatever its key; only on stack deletion, outside production",
             )

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from constructs_lib.alarms import WebTierAlarms
 from constructs_lib.config import EnvironmentConfig
+from constructs_lib.conventions import log_retention
 from constructs_lib.fleet import Fleet
 from constructs_lib.load_balancer import WebLoadBalancer
 from constructs_lib.naming import Naming
@@ -72,6 +73,8 @@ class ComputeStack(cdk.Stack):
             environment=environment,
             naming=naming,
         )
+        if environment.is_production:
+            web.protect_after(fleet.group, retention=log_retention(environment))
         WebTierAlarms(
             self,
             "Alarms",

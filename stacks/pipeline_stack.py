@@ -4,6 +4,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -19,6 +20,18 @@ from stacks.web_tier_stage import WebTierStage
 # The synth step runs the repository's own target: changing what it does rarely changes the
 # pipeline, and a broken synth step cannot repair itself (self-mutation runs after synth).
 SYNTH_COMMANDS = ["make pipeline-synth"]
+# The image and the runtimes in it, pinned: CodeBuild otherwise picks each image's default, which
+# moves when a version reaches end of life. Amazon Linux 2023 standard:5.0 offers Python 3.11 (what
+# the lock files were resolved for) and Node.js 22 (what jsii needs; FACTS.md).
+BUILD_IMAGE = codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5
+RUNTIME_VERSIONS = {"python": "3.11", "nodejs": "22"}
+# The newest cdk-assets; it reads cloud-assembly schema 54 at most, and this app writes 55. No step
+# runs it today: the environments have no file or image asset besides their templates (a test in
+# tests/test_pipeline.py fails as soon as one appears). Pinned so a release cannot change that.
+CDK_ASSETS_VERSION = "4.7.3"
+# Sized from a measurement of the synth step's command (README, "Pipeline"): MEDIUM has 7 GiB and
+# 4 vCPUs.
+SYNTH_COMPUTE = codebuild.ComputeType.MEDIUM
 SMOKE_TEST = "bash tools/smoke_test.sh"
 ARTIFACT_RETENTION_DAYS = 90
 # Action groups CDK Pipelines' grant helpers put into its roles' policies.
@@ -59,7 +72,7 @@ class PipelineStack(cdk.Stack):
             "ArtifactKey",
             description=f"Pipeline artifacts of {config.project}",
             enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         grants_only_for_aws_services(self.artifact_key)
         # Every CodeBuild project of the pipeline logs here, encrypted and kept a year: Control
@@ -72,7 +85,7 @@ class PipelineStack(cdk.Stack):
             log_group_name=build_log_group_name,
             encryption_key=self.artifact_key,
             retention=logs.RetentionDays.ONE_YEAR,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         allow_cloudwatch_logs(
             self.artifact_key,
@@ -84,7 +97,7 @@ class PipelineStack(cdk.Stack):
             "Buckets",
             key=self.artifact_key,
             log_retention_days=ARTIFACT_RETENTION_DAYS,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            removal_policy=cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         )
         self.pipeline = pipelines.CodePipeline(
             self,
@@ -99,6 +112,7 @@ class PipelineStack(cdk.Stack):
             self_mutation=True,
             # The CLI developers use (package.json), for self-mutation and asset publishing.
             cli_version=cli_version,
+            cdk_assets_cli_version=CDK_ASSETS_VERSION,
             # Deploys into other accounts: artifacts are encrypted with a rotating CMK.
             cross_account_keys=True,
             enable_key_rotation=True,
@@ -106,7 +120,10 @@ class PipelineStack(cdk.Stack):
             docker_enabled_for_self_mutation=False,
             code_build_defaults=pipelines.CodeBuildOptions(
                 build_environment=codebuild.BuildEnvironment(
-                    build_image=codebuild.LinuxBuildImage.STANDARD_7_0
+                    build_image=BUILD_IMAGE, compute_type=SYNTH_COMPUTE
+                ),
+                partial_build_spec=codebuild.BuildSpec.from_object(
+                    {"phases": {"install": {"runtime-versions": RUNTIME_VERSIONS}}}
                 ),
                 logging=codebuild.LoggingOptions(
                     cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=build_logs)
@@ -127,25 +144,10 @@ class PipelineStack(cdk.Stack):
                 wave = self.pipeline.add_wave("And".join(s.node.id for s, _, _ in deployments))
                 for stage, pre, post in deployments:
                     wave.add_stage(stage, pre=pre, post=post)
-        # Built now, not lazily at synth, so that its parts exist for the acknowledgments below.
+        # Built now, not lazily at synth, so that its parts exist for the changes below.
         self.pipeline.build_pipeline()
+        use_connection_under_its_own_prefix(self.pipeline, pipeline_config.connection_arn)
         self._acknowledge_what_cdk_pipelines_generates(buckets.artifacts)
-        asset_policy = self.node.find_child("Pipeline").node.find_child("Assets")
-        asset_policy = asset_policy.node.find_child("FileRole").node.find_child("DefaultPolicy")
-        policy_resource = asset_policy.node.default_child
-        assert isinstance(policy_resource, cdk.CfnResource)
-        policy_resource.add_metadata(
-            "checkov",
-            {
-                "skip": [
-                    {
-                        "id": "CKV_AWS_111",
-                        "comment": "CDK Pipelines writes codebuild:StartBuild/StopBuild on '*' "
-                        "into its asset-publishing role and offers no way to narrow it",
-                    }
-                ]
-            },
-        )
 
     def _stage(
         self,
@@ -243,3 +245,27 @@ class PipelineStack(cdk.Stack):
             "CDK Pipelines writes its roles' grants as inline default policies and exposes no "
             "option for managed ones; the roles serve only this pipeline",
         )
+
+
+def use_connection_under_its_own_prefix(
+    pipeline: pipelines.CodePipeline, connection_arn: str
+) -> None:
+    """Grant `UseConnection` under the service prefix of the connection's own ARN.
+
+    aws-cdk-lib grants `codestar-connections:UseConnection` whatever the ARN; a connection created
+    since the rename is `arn:aws:codeconnections:...`, and IAM matches the action's prefix against
+    the resource's ("the service prefix needs to match that of the resource"), so the source action
+    would be denied on the first run. cfn-lint's I3510 reports the mismatch.
+    """
+    action = f"{connection_arn.split(':')[2]}:UseConnection"
+    rewritten = 0
+    for policy in pipeline.pipeline.node.find_all():
+        if not isinstance(policy, iam.CfnPolicy):
+            continue
+        document = cdk.Stack.of(policy).resolve(policy.policy_document)
+        for index, statement in enumerate(document["Statement"]):
+            if statement["Action"] == "codestar-connections:UseConnection":
+                policy.add_property_override(f"PolicyDocument.Statement.{index}.Action", action)
+                rewritten += 1
+    if rewritten != 1:
+        raise AssertionError(f"expected one UseConnection grant in the pipeline, found {rewritten}")

@@ -98,6 +98,9 @@ class Scenario:
     service_answers: bool = True
     # One state per describe-target-health call; the last one repeats.
     target_states: tuple[str, ...] = ("initial", "healthy")
+    # False: CloudFormation rejects the signal, as it does when no stack operation waits for one
+    # (an instance of a scale-out or a replacement).
+    signal_accepted: bool = True
 
 
 @dataclass(frozen=True)
@@ -144,7 +147,11 @@ def fake_commands(scenario: Scenario, sandbox: Path) -> dict[str, str]:
         # One record per call: the command name and its arguments, split by ASCII separators.
         f"{{ printf '%s' \"${{0##*/}}\"; printf '\\037%s' \"$@\"; printf '\\036'; }} >>{calls}\n"
     )
-    cfn_signal = record + "exit 0\n"
+    cfn_signal = record + (
+        "exit 0\n"
+        if scenario.signal_accepted
+        else 'echo "ValidationError: Signal is not expected in state CREATE_COMPLETE" >&2\nexit 1\n'
+    )
     return {
         "cfn-signal": cfn_signal,
         "sleep": record + "exit 0\n",
@@ -394,6 +401,25 @@ def test_exits_non_zero_when_it_signals_failure(
     assert run.returncode != 0
 
 
+def test_a_healthy_instance_whose_signal_is_rejected_still_boots_successfully(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    run = boot(Scenario(signal_accepted=False))
+
+    assert only_signal(run)["-e"] == "0"
+    assert run.returncode == 0, run.stderr
+    assert "cfn-signal rejected" in run.stderr
+
+
+def test_a_failed_boot_whose_signal_is_rejected_still_fails(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    run = boot(Scenario(target_states=("unhealthy",), signal_accepted=False))
+
+    assert only_signal(run)["-e"] == "1"
+    assert run.returncode != 0
+
+
 def test_installs_the_bundled_service_unchanged_when_no_release_is_configured(
     boot: Callable[[Scenario], BootRun], environment: EnvironmentConfig
 ) -> None:
@@ -431,3 +457,16 @@ def test_rendered_boot_script_has_no_shellcheck_findings(user_data: str) -> None
 def test_boot_script_gives_up_before_cloudformation_stops_waiting_for_its_signal() -> None:
     budget = SERVICE_WAIT_SECONDS + TARGET_WAIT_SECONDS + BOOT_ALLOWANCE_SECONDS
     assert budget < SIGNAL_TIMEOUT.to_seconds()
+
+
+def test_auto_scaling_waits_out_the_whole_boot_budget_before_replacing_an_unhealthy_instance(
+    compute_template: Mapping[str, Any],
+) -> None:
+    budget = SERVICE_WAIT_SECONDS + TARGET_WAIT_SECONDS + BOOT_ALLOWANCE_SECONDS
+    groups = [
+        r
+        for r in compute_template["Resources"].values()
+        if r["Type"] == "AWS::AutoScaling::AutoScalingGroup"
+    ]
+
+    assert groups[0]["Properties"]["HealthCheckGracePeriod"] >= budget

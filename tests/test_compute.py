@@ -96,7 +96,16 @@ def test_capacities_come_from_config(
 
     assert asg["Properties"]["MinSize"] == str(config["minCapacity"])
     assert asg["Properties"]["MaxSize"] == str(config["maxCapacity"])
-    assert asg["Properties"]["DesiredCapacity"] == str(config["desiredCapacity"])
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_a_deploy_never_resets_the_size_of_a_scaled_out_fleet(
+    templates: Templates, env: str
+) -> None:
+    _, asg = group(templates[env]["compute"])
+
+    # With DesiredCapacity in the template, every update and rollback sets the group back to it.
+    assert "DesiredCapacity" not in asg["Properties"]
 
 
 def test_fleet_replaces_instances_the_load_balancer_finds_unhealthy(
@@ -109,13 +118,13 @@ def test_fleet_replaces_instances_the_load_balancer_finds_unhealthy(
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
-def test_creation_waits_for_a_signal_from_every_instance_of_the_initial_capacity(
+def test_creation_waits_for_a_signal_from_every_instance_the_group_starts_with(
     templates: Templates, context: dict[str, Any], env: str
 ) -> None:
     _, asg = group(templates[env]["compute"])
 
     assert asg["CreationPolicy"]["ResourceSignal"] == {
-        "Count": context["environments"][env]["desiredCapacity"],
+        "Count": context["environments"][env]["minCapacity"],
         "Timeout": f"PT{int(SIGNAL_TIMEOUT.to_minutes())}M",
     }
 
@@ -137,6 +146,7 @@ def test_rolling_update_waits_on_signals_and_keeps_room_to_replace(
         "AZRebalance",
         "AlarmNotification",
         "ScheduledActions",
+        "InstanceRefresh",
     }
 
 
@@ -219,9 +229,31 @@ def test_load_balancer_drops_invalid_header_fields(templates: Templates) -> None
         )
 
 
-@pytest.mark.parametrize(("env", "enabled"), [("prod", "true"), ("dev", "false")])
-def test_deletion_protection_only_in_prod(templates: Templates, env: str, enabled: str) -> None:
-    assert attributes(templates[env]["compute"])["deletion_protection.enabled"] == enabled
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_no_load_balancer_is_protected_from_its_first_create(
+    templates: Templates, env: str
+) -> None:
+    # Protected from the start, the rollback of a failed first create could not delete it.
+    assert "deletion_protection.enabled" not in attributes(templates[env]["compute"])
+
+
+def test_prod_protects_its_load_balancer_once_the_fleet_has_reported_healthy(
+    prod: dict[str, Template],
+) -> None:
+    template = prod["compute"]
+    group_id, _ = group(template)
+    load_balancer_id, _ = only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    (protection,) = resources(template, "Custom::LoadBalancerDeletionProtection").values()
+
+    assert group_id in protection["DependsOn"]
+    assert protection["Properties"]["LoadBalancerArn"] == {"Ref": load_balancer_id}
+
+
+@pytest.mark.parametrize("env", ["dev", "staging"])
+def test_other_environments_leave_their_load_balancer_unprotected(
+    templates: Templates, env: str
+) -> None:
+    templates[env]["compute"].resource_count_is("Custom::LoadBalancerDeletionProtection", 0)
 
 
 def test_load_balancer_writes_access_logs_to_the_access_log_bucket(

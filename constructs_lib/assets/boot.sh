@@ -104,7 +104,11 @@ while true; do
     --target-group-arn "$TARGET_GROUP_ARN" --targets "Id=$instance_id,Port=$APP_PORT" \
     --query 'TargetHealthDescriptions[0].TargetHealth.State' --output text) || state=unknown
   if [ "$state" = healthy ]; then
-    signal 0 "$instance_id is healthy in the target group"
+    if ! signal 0 "$instance_id is healthy in the target group"; then
+      # Launched by a scale-out or a replacement, after the stack operation ended: nothing waits
+      # for a signal and CloudFormation rejects it. The instance serves; that is what counts.
+      log "cfn-signal rejected (no stack operation waits for it); $instance_id is healthy"
+    fi
     exit 0
   fi
   waited=$((waited + 2 * CHECK_TIMEOUT_SECONDS + POLL_SECONDS))

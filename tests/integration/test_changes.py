@@ -152,7 +152,7 @@ def test_fleet_allows_the_new_maximum(
     environment = deployment.environment
     assert (group["MinSize"], group["DesiredCapacity"], group["MaxSize"]) == (
         environment.min_capacity,
-        environment.desired_capacity,
+        environment.min_capacity,  # no DesiredCapacity in the template: the group starts at min
         environment.max_capacity + 1,
     )
 

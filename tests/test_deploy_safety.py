@@ -1,0 +1,210 @@
+"""What only a real account would show: permission races, retained leftovers, teardown, the build.
+
+Each test walks every template the app synthesizes (stage stacks, the pipeline and the stages
+inside it), because each defect here is a class: a new custom resource, a new stateful resource
+or a new grant must meet the same rule as the ones that exist today.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import cx_api
+
+from stacks.factory import create_app
+from stacks.pipeline_stack import BUILD_IMAGE, RUNTIME_VERSIONS
+from tests.conftest import Synthesized, cdk_json_context
+from tests.template_utils import as_list, walk
+
+Template = Mapping[str, Any]
+CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
+STATEFUL_TYPES = {"AWS::KMS::Key", "AWS::S3::Bucket", "AWS::Logs::LogGroup"}
+
+
+def every_template(outdir: Path) -> dict[str, Template]:
+    """Every stack of the cloud assembly, nested stages included, by its path in the app."""
+    assembly = cx_api.CloudAssembly(str(outdir))
+    return {stack.hierarchical_id: stack.template for stack in assembly.stacks_recursively}
+
+
+@pytest.fixture(scope="module")
+def templates(synthesized: Synthesized) -> dict[str, Template]:
+    found = every_template(synthesized.outdir)
+    assert {"webapp-pipeline", "webapp-pipeline/Prod/Compute"} <= found.keys(), sorted(found)
+    return found
+
+
+def custom_resources(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"].startswith("Custom::") or resource["Type"] == CUSTOM_RESOURCE:
+            yield logical_id, resource
+
+
+def policies_of(template: Template, role_id: str) -> set[str]:
+    """The logical IDs of every policy resource attached to the role `role_id`."""
+    return {
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        and {"Ref": role_id} in resource["Properties"].get("Roles", [])
+    }
+
+
+def waits_for(template: Template, logical_id: str) -> set[str]:
+    """Everything `logical_id` is created after: DependsOn, Ref and GetAtt, transitively."""
+    resources = template["Resources"]
+    seen: set[str] = set()
+    pending = [logical_id]
+    while pending:
+        resource = resources[pending.pop()]
+        direct = set(as_list(resource.get("DependsOn", [])))
+        for value in walk(resource.get("Properties", {})):
+            if isinstance(value, dict) and "Ref" in value:
+                direct.add(value["Ref"])
+            elif isinstance(value, dict) and "Fn::GetAtt" in value:
+                direct.add(value["Fn::GetAtt"][0])
+        for found in direct & resources.keys() - seen:
+            seen.add(found)
+            pending.append(found)
+    return seen
+
+
+def test_every_custom_resource_waits_for_every_policy_of_its_functions_role(
+    templates: dict[str, Template],
+) -> None:
+    checked = 0
+    for path, template in templates.items():
+        resources = template["Resources"]
+        for logical_id, resource in custom_resources(template):
+            function_id = resource["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+            role_id = resources[function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+            missing = policies_of(template, role_id) - waits_for(template, logical_id)
+            assert not missing, f"{path}: {logical_id} can run before its policies {missing}"
+            checked += 1
+    # Dev, staging and prod, each directly and inside the pipeline: lockdown, guard, and more.
+    assert checked >= 18
+
+
+def test_no_resource_is_left_behind_when_a_failed_first_create_rolls_back(
+    templates: dict[str, Template],
+) -> None:
+    for path, template in templates.items():
+        for logical_id, resource in template["Resources"].items():
+            # `Retain` also keeps what a failed create made, and the retry then fails on its name.
+            assert resource.get("DeletionPolicy") != "Retain", f"{path}: {logical_id}"
+
+
+@pytest.mark.parametrize("path", ["Prod/Security", "Prod/Compute", "webapp-pipeline"])
+def test_production_keeps_its_keys_buckets_and_logs_on_delete_and_replacement(
+    templates: dict[str, Template], path: str
+) -> None:
+    stateful = {
+        k: r for k, r in templates[path]["Resources"].items() if r["Type"] in STATEFUL_TYPES
+    }
+    # Unnamed log groups belong to deploy-time handlers and hold only their output.
+    kept = {
+        k: r
+        for k, r in stateful.items()
+        if r["Type"] != "AWS::Logs::LogGroup" or "LogGroupName" in r["Properties"]
+    }
+    assert kept
+    for logical_id, resource in kept.items():
+        assert resource["DeletionPolicy"] == "RetainExceptOnCreate", logical_id
+        assert resource["UpdateReplacePolicy"] == "Retain", logical_id
+
+
+def test_every_use_connection_grant_is_under_the_prefix_of_its_connection(
+    templates: dict[str, Template],
+) -> None:
+    grants = [
+        statement
+        for template in templates.values()
+        for resource in template["Resources"].values()
+        if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        if any(a.endswith(":UseConnection") for a in as_list(statement["Action"]))
+    ]
+    assert grants
+    for statement in grants:
+        (action,) = as_list(statement["Action"])
+        for arn in as_list(statement["Resource"]):
+            # IAM: "the service prefix needs to match that of the resource".
+            assert action.split(":")[0] == arn.split(":")[2], statement
+
+
+@pytest.mark.parametrize("service", ["codeconnections", "codestar-connections"])
+def test_source_action_may_use_a_connection_of_either_prefix(service: str, tmp_path: Path) -> None:
+    context = cdk_json_context()
+    arn = context["pipeline"]["connectionArn"].replace("codeconnections", service)
+    context["pipeline"].update(connectionArn=arn, environments=["dev"], manualApproval=[])
+    context["environments"] = {"dev": context["environments"]["dev"]}
+    create_app(context, outdir=str(tmp_path)).synth()
+
+    pipeline = every_template(tmp_path)["webapp-pipeline"]
+    actions = {
+        action
+        for resource in pipeline["Resources"].values()
+        if resource["Type"] == "AWS::IAM::Policy"
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        if arn in as_list(statement["Resource"])
+        for action in as_list(statement["Action"])
+    }
+    assert actions == {f"{service}:UseConnection"}
+
+
+@pytest.mark.parametrize("env", ["Dev", "Staging"])
+def test_non_production_buckets_are_emptied_before_their_stack_deletes_them(
+    templates: dict[str, Template], env: str
+) -> None:
+    resources = templates[f"{env}/Security"]["Resources"]
+    buckets = {k for k, r in resources.items() if r["Type"] == "AWS::S3::Bucket"}
+    (emptier_id,) = [k for k, r in resources.items() if r["Type"] == "Custom::EmptyBucketsOnDelete"]
+
+    names = resources[emptier_id]["Properties"]["BucketNames"]
+    assert {name["Ref"] for name in names} == buckets
+    # Referencing the buckets, it is deleted (and empties them) before they are.
+    assert buckets <= waits_for(templates[f"{env}/Security"], emptier_id)
+    assert all(resources[b]["DeletionPolicy"] == "Delete" for b in buckets)
+
+
+@pytest.mark.parametrize("env", ["Prod", "Local"])
+def test_production_and_the_emulator_never_empty_their_buckets(
+    templates: dict[str, Template], env: str
+) -> None:
+    # Prod keeps everything; the emulator cannot run Lambda (cdk.json sets emptyBucketsOnDelete).
+    types = {r["Type"] for r in templates[f"{env}/Security"]["Resources"].values()}
+    assert "Custom::EmptyBucketsOnDelete" not in types
+
+
+def test_environments_carry_no_asset_the_pipeline_would_have_to_publish(
+    synthesized: Synthesized,
+) -> None:
+    # No cdk-assets release reads this library's cloud-assembly schema (55): a file or image asset
+    # would stop the pipeline at its asset stage. Only the templates, deployed from the artifact.
+    manifests = list(synthesized.outdir.rglob("*.assets.json"))
+    assert manifests
+    for manifest in synthesized.outdir.rglob("*.assets.json"):
+        content = json.loads(manifest.read_text())
+        assert not content.get("dockerImages"), manifest
+        files = content.get("files", {})
+        assert all(f["source"]["path"].endswith(".template.json") for f in files.values()), manifest
+
+
+def test_pipeline_builds_on_a_pinned_image_with_pinned_runtimes(
+    templates: dict[str, Template],
+) -> None:
+    projects = [
+        r
+        for r in templates["webapp-pipeline"]["Resources"].values()
+        if r["Type"] == "AWS::CodeBuild::Project"
+    ]
+    assert projects
+    for project in projects:
+        assert project["Properties"]["Environment"]["Image"] == BUILD_IMAGE.image_id
+        spec = json.loads(project["Properties"]["Source"]["BuildSpec"])
+        assert spec["phases"]["install"]["runtime-versions"] == RUNTIME_VERSIONS
+        assert "@latest" not in json.dumps(spec)
