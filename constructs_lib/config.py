@@ -214,9 +214,9 @@ def _named(environments: Any) -> Any:
 def _split(selection: Any) -> Any:
     """`-c env=dev,prod` (the CLI keeps only the last `-c env=`), or a list set in cdk.json."""
     items = [selection] if isinstance(selection, str) else selection
-    if not isinstance(items, list):
-        return selection
-    return tuple(n.strip() for i in items for n in (i.split(",") if isinstance(i, str) else [i]))
+    if isinstance(items, list) and all(isinstance(item, str) for item in items):
+        return tuple(name.strip() for item in items for name in item.split(","))
+    return selection
 
 
 class AppConfig(_Model):
@@ -230,11 +230,11 @@ class AppConfig(_Model):
     environments: Annotated[
         tuple[EnvironmentConfig, ...],
         BeforeValidator(_named, json_schema_input_type=dict[str, EnvironmentConfig]),
-    ]
+    ] = Field(description="each environment's name (lower-case words) and its settings")
     # Set, it narrows the synth to these environments and leaves the pipeline out.
     env: Annotated[
         tuple[str, ...] | None, BeforeValidator(_split, json_schema_input_type=str | list[str])
-    ] = Field(None, description="environments to synthesize, comma-separated; default all")
+    ] = Field(None, strict=False, description="environments to synthesize, comma-separated")
     pipeline: PipelineConfig | None = None
 
     @property
@@ -373,7 +373,7 @@ def _problem(error: ErrorDetails, names: list[str]) -> Problem:
         else (PipelineConfig, loc[1]) if loc[0] == "pipeline" and len(loc) > 1
         else (AppConfig, loc[0])
     )  # fmt: skip
-    fields = {f.alias: f for f in model.model_fields.values() if f.alias != "name"}
+    fields = {str(f.alias): f for f in model.model_fields.values() if f.alias != "name"}
     kind, value, description = (
         error["type"],
         error["input"],
@@ -397,7 +397,11 @@ def _problem(error: ErrorDetails, names: list[str]) -> Problem:
 def json_schema() -> str:
     """The JSON Schema of cdk.json for editors: its `context` is what `AppConfig` reads."""
     context = AppConfig.model_json_schema()
-    cdk_json = {"type": "object", "properties": {"context": context}, "$defs": context.pop("$defs")}
+    cdk_json = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "properties": {"context": context},
+        "$defs": context.pop("$defs"),
+    }
     return json.dumps(cdk_json, indent=2) + "\n"
 
 
