@@ -1,58 +1,355 @@
 """Typed, validated configuration parsed once from the CDK context (cdk.json and `-c key=value`).
 
-`AppConfig.from_context` is the only place that reads context. It checks every rule before any
-construct is built and raises one `ConfigError` that lists every problem, each naming the key path,
-the bad value and what is allowed. Constructs and stacks receive the frozen dataclasses below.
+`AppConfig.from_context` is the only place that reads context: pydantic checks each value, then
+`AppConfig.problems` the rules between values; a `ConfigError` lists every problem of the failing
+stage as `path = value: what is allowed`. `python -m constructs_lib.config --schema` writes the
+models' JSON Schema to docs/config.schema.json.
 """
 
 from __future__ import annotations
 
 import difflib
 import ipaddress
+import itertools
+import json
 import math
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+import pydantic
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import ErrorDetails
 
 from constructs_lib.naming import Naming, is_lower_word
 
-T = TypeVar("T")
-
-_ACCOUNT = re.compile(r"^\d{12}$")
-_REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
-_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$")
-_AMI = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
-_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
-_HEALTH_PATH = re.compile(r"^/[-A-Za-z0-9._~/]*$")
-_RELEASE_KEY = re.compile(r"^releases/[-A-Za-z0-9._/]+$")
-_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_CONNECTION_ARN = re.compile(
-    r"^arn:aws[a-z-]*:(?:codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:"
-    r"connection/[0-9a-f-]{36}$"
-)
 PRODUCTION = "prod"
 LOCAL = "local"
-
-# Values CloudWatch Logs accepts for a log group's retention.
-LOG_RETENTION_DAYS = (
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "docs" / "config.schema.json"
+LogRetentionDays = Literal[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
-)  # fmt: skip
+]  # fmt: skip
+# Values CloudWatch Logs accepts for a log group's retention, ascending.
+LOG_RETENTION_DAYS: tuple[int, ...] = get_args(LogRetentionDays)
 MIN_AZS, MAX_AZS = 2, 6
 SUBNET_TIERS = 3  # public, private with egress, isolated
 # An Application Load Balancer needs subnets of at least /27 (8 free addresses per subnet).
 LARGEST_SUBNET_PREFIX = 27
 SMALLEST_VPC_PREFIX, LARGEST_VPC_PREFIX = 16, 28
-_PRIVATE_RANGES = tuple(
+_PRIVATE_RANGES = [
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
-)
-RESERVED_PORTS = {22: "SSH: this design uses SSM Session Manager instead"}
-
+]
 # Context keys that belong to CDK or the CLI rather than to this app (`cdk acknowledge` writes
 # `acknowledged-issue-numbers` into cdk.context.json, which the CLI passes in as context).
 _FOREIGN_KEY = re.compile(r"^@|:|^acknowledged-issue-numbers$")
+_REMOVED_KEYS = {
+    "desiredCapacity": "no longer supported: the group starts at minCapacity and scales between "
+    "minCapacity and maxCapacity; a desired capacity in the template would reset a scaled-out "
+    "fleet on every deploy (remove the key)",
+}
+_LOWER_WORDS = "expected lower-case letters and digits, words joined by single hyphens"
+_OBJECT = "expected an object (a JSON map of keys to values)"
+_EXPECTED_TYPE = {
+    "int_type": "expected an integer",
+    "bool_type": "expected true or false",
+    "string_type": "expected a string",
+    "tuple_type": "expected a list",
+    "model_type": _OBJECT,
+}
+
+
+def _check(test: Callable[[Any], object], allowed: str) -> AfterValidator:
+    """A rule pydantic has no keyword for, and what the report says when a value breaks it."""
+
+    def validate(value: Any) -> Any:
+        if not test(value):
+            raise ValueError(allowed)
+        return value
+
+    return AfterValidator(validate)
+
+
+def _text(pattern: str, description: str, default: Any = ...) -> Any:
+    """A text field; its description is the editor's hint and, after "expected", the report's."""
+    return Field(default, pattern=pattern, description=description)
+
+
+def _vpc_cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        raise ValueError("expected an IPv4 CIDR block such as 10.0.0.0/16") from None
+    if not any(network.subnet_of(private) for private in _PRIVATE_RANGES):
+        raise ValueError("expected a private (RFC 1918) range: 10/8, 172.16/12, 192.168/16")
+    if not SMALLEST_VPC_PREFIX <= network.prefixlen <= LARGEST_VPC_PREFIX:
+        raise ValueError(f"VPC prefix must be /{SMALLEST_VPC_PREFIX} to /{LARGEST_VPC_PREFIX}")
+    return value
+
+
+def _distinct_azs(azs: tuple[str, ...]) -> tuple[str, ...]:
+    # Counted here, not by min_length: pydantic would count only the items that validated.
+    if not MIN_AZS <= len(azs) <= MAX_AZS:
+        raise ValueError(f"expected {MIN_AZS} to {MAX_AZS} availability zones")
+    if repeated := sorted({az for az in azs if azs.count(az) > 1}):
+        raise ValueError(f"each availability zone may appear once; repeated: {repeated}")
+    return azs
+
+
+Port = Annotated[
+    int,
+    Field(ge=1, le=65535, description="a TCP port from 1 to 65535"),
+    _check(lambda port: port != 22, "port 22 is not allowed (SSH: use SSM Session Manager)"),
+]
+Account = Annotated[str, _text(r"^\d{12}$", "12 digits")]
+Region = Annotated[
+    str, _text(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$", "a region such as us-east-1")
+]
+
+
+class _Model(pydantic.BaseModel):
+    # Strict: a capacity of "2" or `true`, or a switch of "false", is a mistake to report.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, alias_generator=to_camel)
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        optional = {f.alias for f in cls.model_fields.values() if not f.is_required()}
+        return {k: v for k, v in data.items() if v is not None or k not in optional}
+
+
+class EnvironmentConfig(_Model):
+    """One deployment target: an account, a region and the size of its web tier."""
+
+    name: SkipJsonSchema[str]  # its key under `environments`
+    account: Account
+    region: Region
+    availability_zones: Annotated[tuple[str, ...], AfterValidator(_distinct_azs)] = Field(
+        strict=False, description=f"{MIN_AZS} to {MAX_AZS} distinct availability zones of region"
+    )
+    vpc_cidr: Annotated[str, AfterValidator(_vpc_cidr)] = Field(
+        description=f"a private (RFC 1918) /{SMALLEST_VPC_PREFIX} to /{LARGEST_VPC_PREFIX} range"
+    )
+    nat_gateways: int = Field(ge=1, description="1 to the number of availabilityZones")
+    interface_endpoints: bool = True
+    restrict_default_security_group: bool = True
+    instance_type: str = _text(
+        r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.[a-z0-9]+$", "an EC2 instance type such as t3.small"
+    )
+    ami_id: str = _text(
+        r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$", "an AMI ID such as ami-0123456789abcdef0"
+    )
+    min_capacity: int = Field(ge=1, le=1000, description="1 to 1000")
+    max_capacity: int = Field(ge=1, le=1000, description="1 to 1000")
+    app_port: Port = 8080
+    db_port: Port = 5432
+    health_check_path: str = _text(
+        r"^/[-A-Za-z0-9._~/]*$", "a URL path starting with '/'", "/health"
+    )
+    log_retention_days: LogRetentionDays = Field(90, description=f"one of {LOG_RETENTION_DAYS}")
+    ensure_service_linked_role: bool = True
+    empty_buckets_on_delete: bool | None = Field(
+        None, description="empty the buckets when the stack is deleted; default: on outside prod"
+    )
+    certificate_arn: str | None = _text(
+        r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$",
+        "an ACM certificate ARN",
+        None,
+    )
+    alarm_email: str | None = _text(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$", "an e-mail address", None)
+    # An object key under the artifact bucket's releases/ prefix; None runs the bundled service.
+    release_artifact: str | None = _text(
+        r"^releases/[-A-Za-z0-9._/]+$", "an object key under releases/", None
+    )
+
+    @property
+    def is_production(self) -> bool:
+        return self.name == PRODUCTION
+
+    @property
+    def empties_buckets_on_delete(self) -> bool:
+        """Outside prod a teardown deletes the buckets, which CloudFormation cannot while full."""
+        if self.empty_buckets_on_delete is None:
+            return not self.is_production
+        return self.empty_buckets_on_delete
+
+
+def _waves(items: Any) -> Any:
+    """`["dev", ["staging", "qa"], "prod"]`: a lone name is a wave of one."""
+    if not isinstance(items, list):
+        return items
+    return tuple(
+        (i,) if isinstance(i, str) else tuple(i) if isinstance(i, list) else i for i in items
+    )
+
+
+class PipelineConfig(_Model):
+    """The delivery pipeline: where it lives, what it watches, where it deploys, in what order."""
+
+    account: Account
+    region: Region
+    repository: str = _text(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "owner/name of the repository")
+    branch: str = _text(r"\S", "a non-empty string")
+    connection_arn: str = _text(
+        r"^arn:aws[a-z-]*:(?:codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$",
+        "a CodeConnections (or CodeStar connections) connection ARN",
+    )
+    # Waves in order; the environments of one wave deploy in parallel.
+    waves: Annotated[
+        tuple[tuple[str, ...], ...],
+        BeforeValidator(_waves, json_schema_input_type=list[str | list[str]]),
+    ] = Field(alias="environments", min_length=1, description="at least one environment")
+    manual_approval: tuple[str, ...] = Field(
+        strict=False,
+        default_factory=lambda data: (PRODUCTION,) * any(PRODUCTION in w for w in data["waves"]),
+    )
+
+
+def _named(environments: Any) -> Any:
+    """The `environments` map as a tuple, each environment carrying its key as its name."""
+    if not isinstance(environments, dict):
+        raise ValueError(_OBJECT)
+    if not environments:
+        raise ValueError("expected at least one environment")
+    return tuple({**e, "name": n} if isinstance(e, dict) else e for n, e in environments.items())
+
+
+def _split(selection: Any) -> Any:
+    """`-c env=dev,prod` (the CLI keeps only the last `-c env=`), or a list set in cdk.json."""
+    items = [selection] if isinstance(selection, str) else selection
+    if isinstance(items, list) and all(isinstance(item, str) for item in items):
+        return tuple(name.strip() for item in items for name in item.split(","))
+    return selection
+
+
+class AppConfig(_Model):
+    """The keys of the CDK context that configure this app."""
+
+    model_config = ConfigDict(json_schema_extra={"patternProperties": {_FOREIGN_KEY.pattern: {}}})
+
+    project: Annotated[str, _check(is_lower_word, _LOWER_WORDS)]
+    owner: str = _text(r"\S", "a non-empty string")
+    cost_center: str = _text(r"\S", "a non-empty string")
+    environments: Annotated[
+        tuple[EnvironmentConfig, ...],
+        BeforeValidator(_named, json_schema_input_type=dict[str, EnvironmentConfig]),
+    ] = Field(description="each environment's name (lower-case words) and its settings")
+    # Set, it narrows the synth to these environments and leaves the pipeline out.
+    env: Annotated[
+        tuple[str, ...] | None, BeforeValidator(_split, json_schema_input_type=str | list[str])
+    ] = Field(None, strict=False, description="environments to synthesize, comma-separated")
+    pipeline: PipelineConfig | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        return self.env is not None
+
+    @property
+    def selected(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.env or (e.name for e in self.environments)))
+
+    @property
+    def selected_environments(self) -> tuple[EnvironmentConfig, ...]:
+        return tuple(e for e in self.environments if e.name in self.selected)
+
+    def naming(self, environment: EnvironmentConfig) -> Naming:
+        return Naming(environment=environment.name, project=self.project)
+
+    @classmethod
+    def from_context(cls, context: Mapping[str, Any]) -> AppConfig:
+        own = {key: value for key, value in context.items() if not _FOREIGN_KEY.search(key)}
+        try:
+            config = cls.model_validate(own)
+        except pydantic.ValidationError as error:
+            names = list(own["environments"]) if isinstance(own.get("environments"), dict) else []
+            # A default computed from values that failed would only repeat their problems.
+            errors = [e for e in error.errors() if e["type"] != "default_factory_not_called"]
+            raise ConfigError([_problem(e, names) for e in errors]) from None
+        if problems := list(config.problems()):
+            raise ConfigError(problems)
+        return config
+
+    def problems(self) -> Iterator[Problem]:
+        """The rules that relate values to each other, once each value has the right form."""
+        names = [e.name for e in self.environments]
+        for env in self.environments:
+            yield from _environment_problems(env, self.naming(env))
+        for first, second in itertools.combinations(self.environments, 2):
+            if _network(first).overlaps(_network(second)):
+                taken = f"environments.{first.name}.vpcCidr ({first.vpc_cidr})"
+                allowed = f"overlaps {taken}; VPCs that may be peered need distinct ranges"
+                yield Problem(f"environments.{second.name}.vpcCidr", second.vpc_cidr, allowed)
+        for name in self.env or ():
+            if name not in names:
+                yield Problem("env", name, f"not a configured environment; choose from {names}")
+        if self.pipeline is not None:
+            yield from _pipeline_problems(self.pipeline, names)
+
+
+def _network(environment: EnvironmentConfig) -> ipaddress.IPv4Network:
+    return ipaddress.IPv4Network(environment.vpc_cidr)
+
+
+def subnet_prefix(vpc_prefix: int, az_count: int) -> int:
+    """Each subnet's prefix when `ec2.Vpc` splits the VPC evenly among tiers x AZs (tested)."""
+    return 32 - math.floor(math.log2(2 ** (32 - vpc_prefix) / (SUBNET_TIERS * az_count)))
+
+
+def _environment_problems(env: EnvironmentConfig, naming: Naming) -> Iterator[Problem]:
+    path, azs = f"environments.{env.name}", env.availability_zones
+    if not is_lower_word(env.name):
+        yield Problem(path, env.name, "environment names are lower-case words (e.g. 'prod')")
+    for index, az in enumerate(azs):
+        if not re.fullmatch(re.escape(env.region) + "[a-z]", az):
+            allowed = f"not an availability zone of region {env.region}"
+            yield Problem(f"{path}.availabilityZones[{index}]", az, allowed)
+    if env.nat_gateways > len(azs):
+        allowed = f"expected 1 to {len(azs)}: one per AZ for availability, fewer to save cost"
+        yield Problem(f"{path}.natGateways", env.nat_gateways, allowed)
+    if (prefix := subnet_prefix(_network(env).prefixlen, len(azs))) > LARGEST_SUBNET_PREFIX:
+        subnets = f"{SUBNET_TIERS} tiers x {len(azs)} AZs: each subnet would be /{prefix}"
+        allowed = f"too small for {subnets}, an ALB needs at least /{LARGEST_SUBNET_PREFIX}"
+        yield Problem(f"{path}.vpcCidr", env.vpc_cidr, allowed)
+    if env.min_capacity >= env.max_capacity:
+        room = "a rolling update keeps minCapacity in service and needs room for one more"
+        allowed = f"must be below maxCapacity ({env.max_capacity}): {room}"
+        yield Problem(f"{path}.minCapacity", env.min_capacity, allowed)
+    if env.is_production and env.certificate_arn is None:
+        allowed = "production serves HTTPS only: set an ACM certificate ARN"
+        yield Problem(f"{path}.certificateArn", None, allowed)
+    if env.is_production and env.empty_buckets_on_delete:
+        allowed = "production keeps its buckets and their objects when its stacks are deleted"
+        yield Problem(f"{path}.emptyBucketsOnDelete", True, allowed)
+    if env.db_port == env.app_port:
+        yield Problem(f"{path}.dbPort", env.db_port, "must differ from appPort")
+    for reason in naming.problems():
+        yield Problem(path, env.name, f"{reason}; shorten the environment name or 'project'")
+
+
+def _pipeline_problems(pipeline: PipelineConfig, names: list[str]) -> Iterator[Problem]:
+    deployed: list[str] = []
+    for index, wave in enumerate(pipeline.waves):
+        for name in wave:
+            path = f"pipeline.environments[{index}]"
+            if name not in names:
+                allowed = f"expected a configured environment ({names}), or a list of them"
+                yield Problem(path, name, allowed)
+            elif name == LOCAL:
+                yield Problem(path, name, "the local environment is for the emulator only")
+            elif name in deployed:
+                yield Problem(path, name, "each environment may appear once")
+            deployed.append(name)
+    for index, name in enumerate(pipeline.manual_approval):
+        if name not in deployed:
+            allowed = f"expected an environment the pipeline deploys ({deployed})"
+            yield Problem(f"pipeline.manualApproval[{index}]", name, allowed)
 
 
 @dataclass(frozen=True)
@@ -74,581 +371,54 @@ class ConfigError(Exception):
 
     def report(self) -> str:
         lines = [f"Invalid configuration in cdk.json context ({len(self.problems)} problem(s)):"]
-        lines += [f"  - {p}" for p in self.problems]
-        return "\n".join(lines)
+        return "\n".join(lines + [f"  - {p}" for p in self.problems])
 
 
-@dataclass(frozen=True)
-class EnvironmentConfig:
-    """One deployment target: an account, a region and the size of its web tier."""
-
-    name: str
-    account: str
-    region: str
-    availability_zones: tuple[str, ...]
-    vpc_cidr: str
-    nat_gateways: int
-    interface_endpoints: bool
-    restrict_default_security_group: bool
-    instance_type: str
-    ami_id: str
-    min_capacity: int
-    max_capacity: int
-    desired_capacity: int
-    app_port: int
-    db_port: int
-    health_check_path: str
-    log_retention_days: int
-    ensure_service_linked_role: bool
-    empty_buckets_on_delete: bool
-    certificate_arn: str | None = None
-    alarm_email: str | None = None
-    # An object key under the artifact bucket's releases/ prefix; None runs the bundled service.
-    release_artifact: str | None = None
-
-    @property
-    def is_production(self) -> bool:
-        return self.name == PRODUCTION
-
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    """The delivery pipeline: where it lives, what it watches, where it deploys, in what order."""
-
-    account: str
-    region: str
-    repository: str
-    branch: str
-    connection_arn: str
-    # Waves in order; the environments of one wave deploy in parallel.
-    waves: tuple[tuple[str, ...], ...]
-    manual_approval: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AppConfig:
-    project: str
-    owner: str
-    cost_center: str
-    environments: tuple[EnvironmentConfig, ...]
-    # The environments this synth builds: all of them unless `-c env=...` narrows it.
-    selected: tuple[str, ...] = field(default=())
-    pipeline: PipelineConfig | None = None
-    # True when `-c env=...` narrowed the synth: the pipeline is then left out.
-    narrowed: bool = False
-
-    def naming(self, environment: EnvironmentConfig) -> Naming:
-        return Naming(environment=environment.name, project=self.project)
-
-    @property
-    def selected_environments(self) -> tuple[EnvironmentConfig, ...]:
-        return tuple(e for e in self.environments if e.name in self.selected)
-
-    @classmethod
-    def from_context(cls, context: Mapping[str, Any]) -> AppConfig:
-        reader = _Reader()
-        config = _parse_app(reader, context)
-        if reader.problems or config is None:
-            raise ConfigError(reader.problems)
-        return config
-
-
-_REQUIRED: Any = object()
-
-
-class _Reader:
-    """Reads typed values from nested mappings, collecting problems instead of stopping."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def problem(self, path: str, value: object, allowed: str) -> None:
-        self.problems.append(Problem(path, value, allowed))
-
-    def mapping(self, value: object, path: str) -> Mapping[str, Any] | None:
-        if isinstance(value, Mapping):
-            return cast(Mapping[str, Any], value)
-        self.problem(path, value, "expected an object (a JSON map of keys to values)")
-        return None
-
-    def unknown_keys(self, data: Mapping[str, Any], known: set[str], path: str) -> None:
-        for key in data:
-            if key in known or (not path and _FOREIGN_KEY.search(key)):
-                continue
-            hint = difflib.get_close_matches(key, sorted(known), n=1)
-            guess = f" did you mean '{hint[0]}'?" if hint else ""
-            allowed = f"unknown key;{guess} (allowed: {', '.join(sorted(known))})"
-            self.problem(_join(path, key), data[key], allowed)
-
-    def get(
-        self,
-        data: Mapping[str, Any],
-        path: str,
-        key: str,
-        kind: type[T],
-        default: T | None = _REQUIRED,
-        check: Callable[[T], str | None] | None = None,
-    ) -> T | None:
-        full = _join(path, key)
-        if key not in data:
-            if default is _REQUIRED:
-                self.problem(full, None, f"required key is missing ({_describe(kind)})")
-                return None
-            return default
-        value = data[key]
-        if value is None and default is not _REQUIRED:
-            return default
-        # bool is an int in Python; a capacity of `true` is a type error, not 1.
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            self.problem(full, value, f"expected {_describe(kind)}")
-            return None
-        if check is not None and (reason := check(value)) is not None:
-            self.problem(full, value, reason)
-            return None
-        return value
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _describe(kind: type) -> str:
-    return {
-        str: "a string",
-        int: "an integer",
-        bool: "true or false",
-        list: "a list",
-        dict: "an object",
-    }.get(kind, kind.__name__)
-
-
-def _matches(regex: re.Pattern[str], allowed: str) -> Callable[[str], str | None]:
-    return lambda value: None if regex.match(value) else allowed
-
-
-def _between(low: int, high: int) -> Callable[[int], str | None]:
-    return lambda value: None if low <= value <= high else f"expected {low} to {high}"
-
-
-def _port(value: int) -> str | None:
-    if value in RESERVED_PORTS:
-        return f"port {value} is not allowed ({RESERVED_PORTS[value]})"
-    return None if 1 <= value <= 65535 else "expected a TCP port from 1 to 65535"
-
-
-def _lower_word(value: str) -> str | None:
-    if is_lower_word(value):
-        return None
-    return "expected lower-case letters and digits, words joined by single hyphens (e.g. 'webapp')"
-
-
-def _non_empty(value: str) -> str | None:
-    return None if value.strip() else "expected a non-empty string"
-
-
-def _parse_app(r: _Reader, context: Mapping[str, Any]) -> AppConfig | None:
-    known = {"project", "owner", "costCenter", "environments", "env", "pipeline"}
-    r.unknown_keys(context, known, "")
-    project = r.get(context, "", "project", str, check=_lower_word)
-    owner = r.get(context, "", "owner", str, check=_non_empty)
-    cost_center = r.get(context, "", "costCenter", str, check=_non_empty)
-
-    environments: list[EnvironmentConfig] = []
-    raw_envs = r.get(context, "", "environments", dict)
-    if raw_envs is not None and not raw_envs:
-        r.problem("environments", raw_envs, "expected at least one environment")
-    for name, raw in (raw_envs or {}).items():
-        path = f"environments.{name}"
-        if not is_lower_word(name):
-            r.problem(path, name, "environment names are lower-case words (e.g. 'prod')")
-            continue
-        data = r.mapping(raw, path)
-        env = _parse_environment(r, name, data, path) if data is not None else None
-        if env is not None:
-            environments.append(env)
-
-    _check_overlapping_cidrs(r, environments)
-    if project is not None:
-        for env in environments:
-            for reason in Naming(env.name, project).problems():
-                r.problem(
-                    f"environments.{env.name}",
-                    env.name,
-                    f"{reason}; shorten the environment name or 'project'",
-                )
-
-    # Names, not parsed environments: `-c env=prod` with a bad prod value is one problem, not two.
-    names = [n for n in (raw_envs or {}) if is_lower_word(n)]
-    selected = _parse_selection(r, context.get("env"), names)
-    pipeline = None
-    # Without a usable environments map every pipeline reference would be reported as well.
-    if "pipeline" in context and isinstance(raw_envs, Mapping) and raw_envs:
-        data = r.mapping(context["pipeline"], "pipeline")
-        pipeline = _parse_pipeline(r, data, names) if data is not None else None
-    if r.problems or project is None or owner is None or cost_center is None:
-        return None
-    return AppConfig(
-        project=project,
-        owner=owner,
-        cost_center=cost_center,
-        environments=tuple(environments),
-        selected=selected,
-        pipeline=pipeline,
-        narrowed=context.get("env") is not None,
+def _problem(error: ErrorDetails, names: list[str]) -> Problem:
+    """pydantic's error as `path = value: what is allowed`, in the words of cdk.json."""
+    loc = list(error["loc"])
+    if loc[0] == "environments" and len(loc) > 1:
+        loc[1] = names[int(loc[1])]  # `_named` made the map a tuple
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    # The model and key the location names: an environment's, the pipeline's or the top level's.
+    model, key = (
+        (EnvironmentConfig, loc[2]) if loc[0] == "environments" and len(loc) > 2
+        else (PipelineConfig, loc[1]) if loc[0] == "pipeline" and len(loc) > 1
+        else (AppConfig, loc[0])
+    )  # fmt: skip
+    fields = {str(f.alias): f for f in model.model_fields.values() if f.alias != "name"}
+    kind, value, description = (
+        error["type"],
+        error["input"],
+        getattr(fields.get(str(key)), "description", None),
     )
-
-
-_PIPELINE_KEYS = (
-    "account",
-    "region",
-    "repository",
-    "branch",
-    "connectionArn",
-    "environments",
-    "manualApproval",
-)
-
-
-def _parse_pipeline(
-    r: _Reader, data: Mapping[str, Any], known_environments: list[str]
-) -> PipelineConfig | None:
-    path = "pipeline"
-    before = len(r.problems)
-    r.unknown_keys(data, set(_PIPELINE_KEYS), path)
-    account, region = _account_and_region(r, data, path)
-    repository = r.get(
-        data,
-        path,
-        "repository",
-        str,
-        check=_matches(_REPOSITORY, "expected owner/name of the source repository"),
-    )
-    branch = r.get(data, path, "branch", str, check=_non_empty)
-    connection_arn = r.get(
-        data,
-        path,
-        "connectionArn",
-        str,
-        check=_matches(
-            _CONNECTION_ARN,
-            "expected a CodeConnections (or CodeStar connections) connection ARN",
-        ),
-    )
-    waves: list[tuple[str, ...]] = []
-    seen: list[str] = []
-    raw_waves = r.get(data, path, "environments", list)
-    if raw_waves is not None and not raw_waves:
-        r.problem(f"{path}.environments", raw_waves, "expected at least one environment")
-    for index, item in enumerate(raw_waves or []):
-        item_path = f"{path}.environments[{index}]"
-        wave = item if isinstance(item, list) else [item]
-        for name in wave:
-            if not isinstance(name, str) or name not in known_environments:
-                r.problem(
-                    item_path,
-                    name,
-                    f"expected a configured environment ({known_environments}), or a list of "
-                    "them to deploy in parallel",
-                )
-            elif name == LOCAL:
-                r.problem(item_path, name, "the local environment is for the emulator only")
-            elif name in seen:
-                r.problem(item_path, name, "each environment may appear once")
-            else:
-                seen.append(name)
-        waves.append(tuple(n for n in wave if isinstance(n, str)))
-    default_approval = [PRODUCTION] if PRODUCTION in seen else []
-    approval = r.get(data, path, "manualApproval", list, default=default_approval)
-    for index, name in enumerate(approval or []):
-        if name not in seen:
-            r.problem(
-                f"{path}.manualApproval[{index}]",
-                name,
-                f"expected an environment the pipeline deploys ({seen})",
-            )
-    if len(r.problems) > before:
-        return None
-    return PipelineConfig(
-        account=cast(str, account),
-        region=cast(str, region),
-        repository=cast(str, repository),
-        branch=cast(str, branch),
-        connection_arn=cast(str, connection_arn),
-        waves=tuple(waves),
-        manual_approval=tuple(cast(list[str], approval)),
-    )
-
-
-def _parse_selection(r: _Reader, raw: object, names: list[str]) -> tuple[str, ...]:
-    if raw is None:
-        return tuple(names)
-    items = raw if isinstance(raw, list) else [raw]
-    selected: list[str] = []
-    for item in items:
-        if not isinstance(item, str):
-            r.problem("env", item, "expected environment names separated by commas")
-            continue
-        for name in (n.strip() for n in item.split(",")):
-            if name not in names:
-                r.problem("env", name, f"not a configured environment; choose from {names}")
-            elif name not in selected:
-                selected.append(name)
-    return tuple(selected)
-
-
-def _parse_environment(
-    r: _Reader, name: str, data: Mapping[str, Any], path: str
-) -> EnvironmentConfig | None:
-    before = len(r.problems)
-    r.unknown_keys(data, set(_ENVIRONMENT_KEYS), path)
-    account, region = _account_and_region(r, data, path)
-    azs = _parse_azs(r, data, path, region)
-    vpc_cidr = r.get(data, path, "vpcCidr", str)
-    if vpc_cidr is not None and azs is not None:
-        _check_vpc_cidr(r, f"{path}.vpcCidr", vpc_cidr, len(azs))
-    nat_gateways = r.get(data, path, "natGateways", int)
-    if nat_gateways is not None and azs is not None and not 1 <= nat_gateways <= len(azs):
-        r.problem(
-            f"{path}.natGateways",
-            nat_gateways,
-            f"expected 1 to {len(azs)} (one per AZ for availability, 1 shared to save cost); "
-            "private subnets with egress need at least one",
+    if kind == "extra_forbidden":
+        hint = "".join(
+            f" did you mean '{m}'?" for m in difflib.get_close_matches(str(key), fields, 1)
         )
-    instance_type = r.get(
-        data,
-        path,
-        "instanceType",
-        str,
-        check=_matches(_INSTANCE_TYPE, "expected an EC2 instance type such as t3.small"),
-    )
-    ami_id = r.get(
-        data,
-        path,
-        "amiId",
-        str,
-        check=_matches(_AMI, "expected an AMI ID such as ami-0123456789abcdef0"),
-    )
-    capacity = _between(1, 1000)
-    min_capacity = r.get(data, path, "minCapacity", int, check=capacity)
-    max_capacity = r.get(data, path, "maxCapacity", int, check=capacity)
-    desired = r.get(data, path, "desiredCapacity", int, check=capacity)
-    if None not in (min_capacity, max_capacity, desired):
-        _check_capacities(
-            r, path, cast(int, min_capacity), cast(int, desired), cast(int, max_capacity)
-        )
-    app_port = r.get(data, path, "appPort", int, default=8080, check=_port)
-    db_port = r.get(data, path, "dbPort", int, default=5432, check=_port)
-    health = r.get(
-        data,
-        path,
-        "healthCheckPath",
-        str,
-        default="/health",
-        check=_matches(_HEALTH_PATH, "expected a URL path starting with '/', e.g. /health"),
-    )
-    retention = r.get(
-        data,
-        path,
-        "logRetentionDays",
-        int,
-        default=90,
-        check=lambda v: (
-            None if v in LOG_RETENTION_DAYS else f"expected one of {LOG_RETENTION_DAYS}"
-        ),
-    )
-    certificate_arn = r.get(
-        data,
-        path,
-        "certificateArn",
-        str,
-        default=None,
-        check=_matches(_CERTIFICATE_ARN, "expected an ACM certificate ARN"),
-    )
-    alarm_email = r.get(
-        data,
-        path,
-        "alarmEmail",
-        str,
-        default=None,
-        check=_matches(_EMAIL, "expected an e-mail address"),
-    )
-    interface_endpoints = r.get(data, path, "interfaceEndpoints", bool, default=True)
-    restrict_default_sg = r.get(data, path, "restrictDefaultSecurityGroup", bool, default=True)
-    ensure_slr = r.get(data, path, "ensureServiceLinkedRole", bool, default=True)
-    empty_buckets = r.get(data, path, "emptyBucketsOnDelete", bool, default=name != PRODUCTION)
-    if name == PRODUCTION and empty_buckets:
-        r.problem(
-            f"{path}.emptyBucketsOnDelete",
-            empty_buckets,
-            "production keeps its buckets and their objects when its stacks are deleted",
-        )
-    release_artifact = r.get(
-        data,
-        path,
-        "releaseArtifact",
-        str,
-        default=None,
-        check=_matches(
-            _RELEASE_KEY, "expected an object key under releases/, e.g. releases/app.tgz"
-        ),
-    )
-    if name == PRODUCTION and data.get("certificateArn") is None:
-        r.problem(
-            f"{path}.certificateArn",
-            None,
-            "production serves HTTPS only: set an ACM certificate ARN (plain HTTP is allowed "
-            "only outside prod)",
-        )
-    if app_port is not None and app_port == db_port:
-        r.problem(f"{path}.dbPort", db_port, "must differ from appPort")
-
-    if len(r.problems) > before:
-        return None
-    return EnvironmentConfig(
-        name=name,
-        account=cast(str, account),
-        region=cast(str, region),
-        availability_zones=tuple(cast(list[str], azs)),
-        vpc_cidr=cast(str, vpc_cidr),
-        nat_gateways=cast(int, nat_gateways),
-        interface_endpoints=cast(bool, interface_endpoints),
-        restrict_default_security_group=cast(bool, restrict_default_sg),
-        instance_type=cast(str, instance_type),
-        ami_id=cast(str, ami_id),
-        min_capacity=cast(int, min_capacity),
-        max_capacity=cast(int, max_capacity),
-        desired_capacity=cast(int, desired),
-        app_port=cast(int, app_port),
-        db_port=cast(int, db_port),
-        health_check_path=cast(str, health),
-        log_retention_days=cast(int, retention),
-        ensure_service_linked_role=cast(bool, ensure_slr),
-        empty_buckets_on_delete=cast(bool, empty_buckets),
-        certificate_arn=certificate_arn,
-        alarm_email=alarm_email,
-        release_artifact=release_artifact,
-    )
+        allowed = f"unknown key;{hint} (allowed: {', '.join(sorted(fields))})"
+        return Problem(path, value, _REMOVED_KEYS.get(str(key), allowed))
+    if kind == "missing":
+        return Problem(path, None, "required key is missing")
+    if kind == "value_error":
+        return Problem(path, value, str(error.get("ctx", {}).get("error")))
+    if kind in _EXPECTED_TYPE or not description:
+        return Problem(path, value, _EXPECTED_TYPE.get(kind, error["msg"]))
+    return Problem(path, value, f"expected {description}")
 
 
-_ENVIRONMENT_KEYS = (
-    "account",
-    "region",
-    "availabilityZones",
-    "vpcCidr",
-    "natGateways",
-    "interfaceEndpoints",
-    "restrictDefaultSecurityGroup",
-    "instanceType",
-    "amiId",
-    "minCapacity",
-    "maxCapacity",
-    "desiredCapacity",
-    "appPort",
-    "dbPort",
-    "healthCheckPath",
-    "logRetentionDays",
-    "certificateArn",
-    "alarmEmail",
-    "ensureServiceLinkedRole",
-    "emptyBucketsOnDelete",
-    "releaseArtifact",
-)
+def json_schema() -> str:
+    """The JSON Schema of cdk.json for editors: its `context` is what `AppConfig` reads."""
+    context = AppConfig.model_json_schema()
+    cdk_json = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "properties": {"context": context},
+        "$defs": context.pop("$defs"),
+    }
+    return json.dumps(cdk_json, indent=2) + "\n"
 
 
-def _account_and_region(
-    r: _Reader, data: Mapping[str, Any], path: str
-) -> tuple[str | None, str | None]:
-    """The deployment target of an environment or of the pipeline."""
-    account = r.get(data, path, "account", str, check=_matches(_ACCOUNT, "expected 12 digits"))
-    region = r.get(
-        data, path, "region", str, check=_matches(_REGION, "expected a region such as us-east-1")
-    )
-    return account, region
-
-
-def _parse_azs(
-    r: _Reader, data: Mapping[str, Any], path: str, region: str | None
-) -> list[str] | None:
-    azs = r.get(data, path, "availabilityZones", list)
-    if azs is None:
-        return None
-    full = f"{path}.availabilityZones"
-    if not MIN_AZS <= len(azs) <= MAX_AZS:
-        r.problem(full, azs, f"expected {MIN_AZS} to {MAX_AZS} availability zones")
-        return None
-    ok = True
-    for index, az in enumerate(azs):
-        if not isinstance(az, str):
-            r.problem(f"{full}[{index}]", az, "expected a string such as us-east-1a")
-            ok = False
-        elif region is not None and not re.fullmatch(re.escape(region) + r"[a-z]", az):
-            r.problem(f"{full}[{index}]", az, f"not an availability zone of region {region}")
-            ok = False
-    duplicates = sorted({az for az in azs if isinstance(az, str) and azs.count(az) > 1})
-    if duplicates:
-        r.problem(full, azs, f"each availability zone may appear once; repeated: {duplicates}")
-        ok = False
-    return cast(list[str], azs) if ok else None
-
-
-def subnet_prefix(vpc_prefix: int, az_count: int) -> int:
-    """The prefix length CDK's default allocator gives each subnet when it splits the VPC evenly.
-
-    Mirrors `ec2.Vpc`: the space is divided among tiers x AZs subnets, rounded down to a power of
-    two. Tests compare it with the subnets CDK actually synthesizes.
-    """
-    return 32 - math.floor(math.log2(2 ** (32 - vpc_prefix) / (SUBNET_TIERS * az_count)))
-
-
-def _check_vpc_cidr(r: _Reader, path: str, value: str, az_count: int) -> None:
-    try:
-        network = ipaddress.IPv4Network(value, strict=True)
-    except ValueError:
-        r.problem(path, value, "expected an IPv4 CIDR block such as 10.0.0.0/16")
-        return
-    if not any(network.subnet_of(private) for private in _PRIVATE_RANGES):
-        r.problem(path, value, "expected a private (RFC 1918) range: 10/8, 172.16/12, 192.168/16")
-        return
-    if not SMALLEST_VPC_PREFIX <= network.prefixlen <= LARGEST_VPC_PREFIX:
-        r.problem(
-            path, value, f"VPC prefix must be /{SMALLEST_VPC_PREFIX} to /{LARGEST_VPC_PREFIX}"
-        )
-        return
-    prefix = subnet_prefix(network.prefixlen, az_count)
-    if prefix > LARGEST_SUBNET_PREFIX:
-        r.problem(
-            path,
-            value,
-            f"too small for {SUBNET_TIERS} tiers x {az_count} AZs: each subnet would be /{prefix}, "
-            f"the load balancer needs at least /{LARGEST_SUBNET_PREFIX}",
-        )
-
-
-def _check_capacities(r: _Reader, path: str, low: int, desired: int, high: int) -> None:
-    if not low <= desired <= high:
-        r.problem(
-            f"{path}.desiredCapacity",
-            desired,
-            f"expected minCapacity ({low}) <= desiredCapacity <= maxCapacity ({high})",
-        )
-    if low >= high:
-        r.problem(
-            f"{path}.minCapacity",
-            low,
-            f"must be below maxCapacity ({high}): a rolling update keeps minCapacity instances "
-            "in service and needs room for one more",
-        )
-
-
-def _check_overlapping_cidrs(r: _Reader, environments: list[EnvironmentConfig]) -> None:
-    for i, first in enumerate(environments):
-        for second in environments[i + 1 :]:
-            if ipaddress.IPv4Network(first.vpc_cidr).overlaps(
-                ipaddress.IPv4Network(second.vpc_cidr)
-            ):
-                r.problem(
-                    f"environments.{second.name}.vpcCidr",
-                    second.vpc_cidr,
-                    f"overlaps environments.{first.name}.vpcCidr ({first.vpc_cidr}); "
-                    "VPCs that may be peered or share a transit gateway need distinct ranges",
-                )
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--schema"]:
+        sys.exit(f"usage: python -m constructs_lib.config --schema  (rewrites {SCHEMA_FILE})")
+    SCHEMA_FILE.write_text(json_schema())

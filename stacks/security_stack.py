@@ -63,7 +63,7 @@ class SecurityStack(cdk.Stack):
             log_retention_days=environment.log_retention_days,
             removal_policy=stateful,
         )
-        if environment.empty_buckets_on_delete:
+        if environment.empties_buckets_on_delete:
             buckets.empty_on_delete(retention=retention)
         self.artifact_bucket: s3.IBucket = buckets.artifacts
         self.access_log_bucket: s3.IBucket = buckets.access_logs

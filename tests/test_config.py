@@ -6,14 +6,17 @@ key path, the bad value and what is allowed. No App is built, so these run in mi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+import jsonschema  # type: ignore[import-untyped]  # no stubs; cfn-lint pins it
 import pytest
+from pydantic import ValidationError
 
-from constructs_lib.config import AppConfig, ConfigError, Problem
+from constructs_lib.config import SCHEMA_FILE, AppConfig, ConfigError, Problem, json_schema
 from constructs_lib.naming import InvalidNameError, NameKind, Naming, is_lower_word
-from tests.conftest import cdk_json_context
+from tests.conftest import REPO, cdk_json_context
 
 Context = dict[str, Any]
 
@@ -52,6 +55,19 @@ def problem_at(context: Context, path: str) -> Problem:
     at_path = [p for p in found if p.path == path]
     assert len(at_path) == 1, found
     return at_path[0]
+
+
+def test_committed_json_schema_is_generated_from_the_models() -> None:
+    assert SCHEMA_FILE.read_text() == json_schema(), (
+        f"{SCHEMA_FILE.name} is stale: run `.venv/bin/python -m constructs_lib.config --schema`"
+    )
+
+
+def test_committed_cdk_json_is_valid_under_its_json_schema() -> None:
+    with (REPO / "cdk.json").open() as handle:
+        cdk_json = json.load(handle)
+
+    jsonschema.validate(cdk_json, json.loads(SCHEMA_FILE.read_text()))
 
 
 def test_committed_cdk_json_parses_into_every_environment() -> None:
@@ -132,8 +148,7 @@ def test_env_that_is_not_a_string_is_rejected() -> None:
 
     problem = only_problem(context)
 
-    assert (problem.path, problem.value) == ("env", 2)
-    assert problem.allowed == "expected environment names separated by commas"
+    assert (problem.path, problem.value, problem.allowed) == ("env[1]", 2, "expected a string")
 
 
 def test_selecting_an_environment_with_a_bad_value_reports_only_that_value() -> None:
@@ -219,37 +234,36 @@ def test_fewer_than_two_or_more_than_six_availability_zones_are_rejected(azs: li
     assert "expected 2 to 6 availability zones" in problem.allowed
 
 
-@pytest.mark.parametrize("nat_gateways", [0, 3])
-def test_nat_gateways_outside_one_to_the_az_count_are_rejected(nat_gateways: int) -> None:
+@pytest.mark.parametrize(
+    ("nat_gateways", "expected"),
+    [(0, "expected 1 to the number of availabilityZones"), (3, "expected 1 to 2")],
+)
+def test_nat_gateways_outside_one_to_the_az_count_are_rejected(
+    nat_gateways: int, expected: str
+) -> None:
     problem = only_problem(with_values("dev", natGateways=nat_gateways))
 
     assert (problem.path, problem.value) == ("environments.dev.natGateways", nat_gateways)
-    assert "expected 1 to 2" in problem.allowed
+    assert problem.allowed.startswith(expected)
 
 
-def test_desired_capacity_below_min_capacity_is_rejected() -> None:
-    problem = only_problem(with_values("prod", minCapacity=3, desiredCapacity=2, maxCapacity=9))
+def test_desired_capacity_is_rejected_saying_what_replaced_it() -> None:
+    problem = only_problem(with_values("dev", desiredCapacity=2))
 
-    assert (problem.path, problem.value) == ("environments.prod.desiredCapacity", 2)
-    assert "minCapacity (3) <= desiredCapacity <= maxCapacity (9)" in problem.allowed
-
-
-def test_desired_capacity_above_max_capacity_is_rejected() -> None:
-    problem = only_problem(with_values("prod", minCapacity=3, desiredCapacity=10, maxCapacity=9))
-
-    assert (problem.path, problem.value) == ("environments.prod.desiredCapacity", 10)
-    assert "minCapacity (3) <= desiredCapacity <= maxCapacity (9)" in problem.allowed
+    assert (problem.path, problem.value) == ("environments.dev.desiredCapacity", 2)
+    assert problem.allowed.startswith("no longer supported: the group starts at minCapacity")
+    assert "would reset a scaled-out fleet on every deploy (remove the key)" in problem.allowed
 
 
 def test_min_capacity_equal_to_max_capacity_is_rejected_as_a_rolling_update_needs_room() -> None:
-    problem = only_problem(with_values("prod", minCapacity=3, desiredCapacity=3, maxCapacity=3))
+    problem = only_problem(with_values("prod", minCapacity=3, maxCapacity=3))
 
     assert (problem.path, problem.value) == ("environments.prod.minCapacity", 3)
     assert "must be below maxCapacity (3)" in problem.allowed
     assert "rolling update" in problem.allowed
 
 
-@pytest.mark.parametrize("key", ["minCapacity", "maxCapacity", "desiredCapacity"])
+@pytest.mark.parametrize("key", ["minCapacity", "maxCapacity"])
 @pytest.mark.parametrize("capacity", [0, -1, 1001])
 def test_capacity_outside_1_to_1000_is_rejected(key: str, capacity: int) -> None:
     problem = only_problem(with_values("prod", **{key: capacity}))
@@ -401,6 +415,16 @@ def test_misspelt_top_level_key_is_rejected_with_a_did_you_mean_hint() -> None:
     assert "unknown key; did you mean 'project'?" in problem.allowed
 
 
+def test_misspelt_pipeline_key_is_rejected_with_a_did_you_mean_hint() -> None:
+    context = cdk_json_context()
+    context["pipeline"]["manualAproval"] = ["prod"]
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("pipeline.manualAproval", ["prod"])
+    assert "unknown key; did you mean 'manualApproval'?" in problem.allowed
+
+
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
     context = cdk_json_context()
     context["zzz"] = 1
@@ -511,7 +535,6 @@ def test_environment_that_is_not_an_object_is_rejected() -> None:
         "amiId",
         "minCapacity",
         "maxCapacity",
-        "desiredCapacity",
     ],
 )
 def test_missing_required_environment_key_is_named(key: str) -> None:
@@ -621,6 +644,27 @@ def test_every_problem_in_the_context_is_reported_at_once() -> None:
         "environments.staging.minCapacity",
         "environments.prod.vpcCidr",
     }
+
+
+def test_every_broken_rule_between_values_is_reported_at_once() -> None:
+    context = with_values("dev", appPort=8080, dbPort=8080, minCapacity=3, maxCapacity=3)
+    context["env"] = "dev,qa"
+
+    found = problems(context)
+
+    assert {p.path for p in found} == {
+        "environments.dev.dbPort",
+        "environments.dev.minCapacity",
+        "env",
+    }
+
+
+def test_parsed_configuration_is_immutable_and_hashable() -> None:
+    config = AppConfig.from_context(cdk_json_context())
+
+    with pytest.raises(ValidationError, match="frozen"):
+        config.environments[0].min_capacity = 5
+    assert len({config, *config.environments}) == 1 + len(COMMITTED_ENVIRONMENTS)
 
 
 def test_report_shows_each_problem_on_its_own_line_with_path_value_and_what_is_allowed() -> None:
@@ -733,3 +777,19 @@ def test_lower_case_words_joined_by_hyphens_are_valid_env_and_project_names(word
 @pytest.mark.parametrize("word", ["", "WebApp", "web_app", "web--app", "-web", "web-", "2web"])
 def test_other_strings_are_not_valid_env_and_project_names(word: str) -> None:
     assert not is_lower_word(word)
+
+
+def test_production_may_not_empty_its_buckets_on_delete() -> None:
+    problem = only_problem(with_values("prod", emptyBucketsOnDelete=True))
+
+    assert (problem.path, problem.value) == ("environments.prod.emptyBucketsOnDelete", True)
+    assert "production keeps its buckets" in problem.allowed
+
+
+def test_buckets_are_emptied_on_delete_outside_production_unless_turned_off() -> None:
+    config = AppConfig.from_context(with_values("local", emptyBucketsOnDelete=False))
+    by_name = {e.name: e for e in config.environments}
+
+    assert by_name["dev"].empties_buckets_on_delete
+    assert not by_name["prod"].empties_buckets_on_delete
+    assert not by_name["local"].empties_buckets_on_delete
