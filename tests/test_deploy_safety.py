@@ -18,7 +18,7 @@ from aws_cdk import cx_api
 from stacks.factory import create_app
 from stacks.pipeline_stack import BUILD_IMAGE, RUNTIME_VERSIONS
 from tests.conftest import Synthesized, cdk_json_context
-from tests.template_utils import as_list, walk
+from tests.template_utils import as_list, waits_for
 
 Template = Mapping[str, Any]
 CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
@@ -52,25 +52,6 @@ def policies_of(template: Template, role_id: str) -> set[str]:
         if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
         and {"Ref": role_id} in resource["Properties"].get("Roles", [])
     }
-
-
-def waits_for(template: Template, logical_id: str) -> set[str]:
-    """Everything `logical_id` is created after: DependsOn, Ref and GetAtt, transitively."""
-    resources = template["Resources"]
-    seen: set[str] = set()
-    pending = [logical_id]
-    while pending:
-        resource = resources[pending.pop()]
-        direct = set(as_list(resource.get("DependsOn", [])))
-        for value in walk(resource.get("Properties", {})):
-            if isinstance(value, dict) and "Ref" in value:
-                direct.add(value["Ref"])
-            elif isinstance(value, dict) and "Fn::GetAtt" in value:
-                direct.add(value["Fn::GetAtt"][0])
-        for found in direct & resources.keys() - seen:
-            seen.add(found)
-            pending.append(found)
-    return seen
 
 
 def test_every_custom_resource_waits_for_every_policy_of_its_functions_role(
@@ -168,6 +149,10 @@ def test_non_production_buckets_are_emptied_before_their_stack_deletes_them(
     assert {name["Ref"] for name in names} == buckets
     # Referencing the buckets, it is deleted (and empties them) before they are.
     assert buckets <= waits_for(templates[f"{env}/Security"], emptier_id)
+    # Their policies go first: without them, no access log can arrive after the emptying.
+    policies = [k for k, r in resources.items() if r["Type"] == "AWS::S3::BucketPolicy"]
+    assert len(policies) == len(buckets)
+    assert all(emptier_id in waits_for(templates[f"{env}/Security"], p) for p in policies)
     assert all(resources[b]["DeletionPolicy"] == "Delete" for b in buckets)
 
 
