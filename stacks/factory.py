@@ -10,6 +10,7 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
+from compliance import cfn_guard
 from constructs_lib.config import AppConfig
 from constructs_lib.conventions import apply_mandatory_tags, apply_name_tags, mandatory_tags
 from constructs_lib.naming import DELIVERY_ENVIRONMENT, PIPELINE, Naming, pipeline_stack_name
@@ -56,8 +57,9 @@ def create_app(context: Mapping[str, Any] | None = None, **app_props: Any) -> cd
     return app
 
 
-def compliance_packs(app: cdk.App) -> list[AwsSolutionsChecks | NIST80053R5Checks]:
-    return [AwsSolutionsChecks(app), NIST80053R5Checks(app)]
+def compliance_packs(app: cdk.App) -> list[cdk.IPolicyValidationPlugin]:
+    cfn_guard.acknowledge_exceptions(app)
+    return [AwsSolutionsChecks(app), NIST80053R5Checks(app), cfn_guard.validator()]
 
 
 def pinned_cli_version() -> str:
