@@ -59,7 +59,7 @@ def create_app(context: Mapping[str, Any] | None = None, **app_props: Any) -> cd
 
 def compliance_packs(app: cdk.App) -> list[cdk.IPolicyValidationPlugin]:
     cfn_guard.acknowledge_exceptions(app)
-    return [AwsSolutionsChecks(app), NIST80053R5Checks(app), cfn_guard.validator()]
+    return [AwsSolutionsChecks(app), NIST80053R5Checks(app), cfn_guard.CfnGuardPlugin()]
 
 
 def pinned_cli_version() -> str:

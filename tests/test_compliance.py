@@ -14,6 +14,7 @@ from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import IConstruct
 
 import constructs_lib.security_groups
+from compliance import cfn_guard
 from constructs_lib.conventions import acknowledge
 from stacks.factory import create_app
 from tests.conftest import Synthesized
@@ -107,3 +108,26 @@ def test_dropping_one_acknowledgment_fails_synth_naming_the_rule(
         for construct in violation["violatingConstructs"]
     }
     assert failed == {("AwsSolutions-EC23", "Dev/Security/SecurityGroups/Web/Resource")}
+
+
+def test_every_cfn_guard_exception_names_resources_of_the_app(synthesized: Synthesized) -> None:
+    # A path that names nothing would wait silently for whatever resource next gets that path.
+    stale = [
+        f"{exception.rule}: {path}"
+        for exception in cfn_guard.EXCEPTIONS
+        for path, scopes in cfn_guard.resolve(synthesized.app, exception).items()
+        if not scopes
+    ]
+    assert stale == []
+
+
+def test_dropping_one_cfn_guard_exception_fails_synth_naming_the_rule_and_resource(
+    context: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rule = "elbv2_deletion_protection_enabled_check"
+    kept = tuple(e for e in cfn_guard.EXCEPTIONS if e.rule != rule)
+    monkeypatch.setattr(cfn_guard, "EXCEPTIONS", kept)
+    app = create_app({**context, "env": "dev"}, outdir=str(tmp_path))
+
+    with pytest.raises(RuntimeError, match=rf"(?s)Dev/Compute/Web/LoadBalancer/Resource.*{rule}"):
+        app.synth()
