@@ -6,6 +6,7 @@ import functools
 import re
 
 import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import IConstruct
 
@@ -122,6 +123,45 @@ def log_retention(environment: EnvironmentConfig) -> logs.RetentionDays:
     members = [m for m in logs.RetentionDays if m is not logs.RetentionDays.INFINITE]
     # The enum lists its members in ascending order of days, as config.LOG_RETENTION_DAYS does.
     return dict(zip(LOG_RETENTION_DAYS, members, strict=True))[environment.log_retention_days]
+
+
+# aws-cdk-lib scopes an acknowledgment to a validation plugin by the plugin's name.
+CFN_GUARD = "cdk-validator-cfnguard"
+# CT.CLOUDWATCH.PR.2 wants a year; shorter retention outside prod is a decision (below).
+ONE_YEAR_DAYS = 365
+
+
+def acknowledge_guard(scope: IConstruct, rule: str, reason: str) -> None:
+    """Accept one cfn-guard (AWS Control Tower) rule on `scope`, with the reason why."""
+    acknowledge(scope, f"{CFN_GUARD}::{rule}", reason)
+
+
+def environment_log_group(
+    scope: IConstruct,
+    construct_id: str,
+    *,
+    name: str,
+    key: kms.IKey,
+    environment: EnvironmentConfig,
+) -> logs.LogGroup:
+    """A named log group of the environment: its key, its retention, kept in prod."""
+    log_group = logs.LogGroup(
+        scope,  # type: ignore[arg-type]
+        construct_id,
+        log_group_name=name,
+        encryption_key=key,
+        retention=log_retention(environment),
+        removal_policy=stateful_removal_policy(environment),
+    )
+    if environment.log_retention_days < ONE_YEAR_DAYS:
+        acknowledge_guard(
+            log_group,
+            "cloudwatch_log_group_retention_period_check",
+            "retention is set per environment (logRetentionDays): production keeps logs for a "
+            "year and stays checked; shorter elsewhere because nobody investigates a "
+            "non-production incident a year later",
+        )
+    return log_group
 
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:

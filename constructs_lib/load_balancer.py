@@ -12,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
-from constructs_lib.conventions import acknowledge
+from constructs_lib.conventions import acknowledge, acknowledge_guard
 from constructs_lib.custom_resources import InlineCustomResource
 from constructs_lib.naming import Naming
 from constructs_lib.storage import LOAD_BALANCER_LOGS_PREFIX
@@ -74,6 +74,19 @@ class WebLoadBalancer(Construct):
         )
         self.load_balancer.remove_attribute("deletion_protection.enabled")
         self.load_balancer.log_access_logs(access_log_bucket, LOAD_BALANCER_LOGS_PREFIX)
+        acknowledge_guard(
+            self.load_balancer,
+            "elbv2_deletion_protection_enabled_check",
+            "production turns deletion protection on after everything else of its first create "
+            "succeeded, so that a failed create rolls back; other environments are torn down "
+            "with their stacks",
+        )
+        acknowledge_guard(
+            self.load_balancer,
+            "elbv2_logging_enabled_check",
+            "access logging is on; the bucket lives in the security stack, so the template holds "
+            "an Fn::ImportValue, which the rule cannot resolve (cdk-nag ELB2 checks the same)",
+        )
         acknowledge(
             self.load_balancer,
             "NIST.800.53.R5-ELBDeletionProtectionEnabled",
@@ -129,6 +142,12 @@ class WebLoadBalancer(Construct):
                 protocol=elbv2.ApplicationProtocol.HTTP,
                 default_target_groups=[self.target_group],
                 open=False,
+            )
+            acknowledge_guard(
+                self.listener,
+                "alb_http_to_https_redirection_check",
+                "non-production environment without certificateArn: plain HTTP on purpose, with "
+                "a synth warning; config validation refuses this for prod",
             )
             for rule in (
                 "NIST.800.53.R5-ELBv2ACMCertificateRequired",

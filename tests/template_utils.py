@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aws_cdk.assertions import Template
 
 Resource = dict[str, Any]
+
+
+@functools.cache
+def document(template: Template) -> Mapping[str, Any]:
+    """The template's JSON, fetched from jsii once per session (templates are session-scoped).
+
+    Read-only: every test that asks for the same template gets this same document.
+    """
+    found: Mapping[str, Any] = template.to_json()
+    return found
 
 
 def resources(template: Template, resource_type: str) -> dict[str, Resource]:
@@ -33,7 +44,7 @@ def walk(value: Any) -> Iterator[Any]:
 
 def statements(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:
     """(logical ID, statement) for every statement of every IAM policy in the template."""
-    for logical_id, resource in template.to_json()["Resources"].items():
+    for logical_id, resource in document(template)["Resources"].items():
         if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
                 yield logical_id, statement

@@ -27,6 +27,9 @@ from tools.diagram import (
     stacks_of_environment,
 )
 
+# The picture helps a reader; a production deploy need not wait for it (`make dev-checks`).
+pytestmark = pytest.mark.development
+
 ENVIRONMENTS = sorted(cdk_json_context()["environments"])
 EDGE = re.compile(r'^\s*"(?P<tail>[^"]+)" -> "(?P<head>[^"]+)" \[(?P<attributes>.*)\];$')
 NETWORK_PATH_COLOUR = 'color="#1d4ed8"'

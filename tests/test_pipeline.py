@@ -80,7 +80,7 @@ def test_source_is_the_configured_connection_and_branch(
     assert source["Configuration"]["BranchName"] == config["branch"]
 
 
-def test_synth_step_runs_the_repository_make_target_that_runs_the_tests(
+def test_synth_step_runs_the_deploy_gate_and_not_the_development_checks(
     template: Template,
 ) -> None:
     spec = buildspec(template, "BuildSynth")
@@ -88,7 +88,10 @@ def test_synth_step_runs_the_repository_make_target_that_runs_the_tests(
     assert spec["phases"]["build"]["commands"] == ["make pipeline-synth"]
     assert spec["artifacts"]["base-directory"] == "cdk.out"
     makefile = (REPO / "Makefile").read_text()
-    assert re.search(r"^pipeline-synth: test\b", makefile, re.M)
+    gate = re.search(r"^pipeline-synth: ([^#\n]*)", makefile, re.M)
+    assert gate is not None
+    assert set(gate[1].split()) == {"lint", "typecheck", "unit", "scan"}
+    assert re.search(r"^test: pipeline-synth dev-checks\b", makefile, re.M)
 
 
 def test_self_mutation_uses_the_cli_version_pinned_in_package_json(template: Template) -> None:
