@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import threading
@@ -270,3 +271,39 @@ def test_environments_of_one_wave_deploy_in_parallel() -> None:
 
     assert config.pipeline is not None
     assert config.pipeline.waves == (("dev", "staging"), ("prod",))
+
+
+def fake_curl(tmp_path: Path) -> Path:
+    """A `curl` that records its arguments and answers 200, first on PATH."""
+    (tmp_path / "bin").mkdir()
+    curl = tmp_path / "bin" / "curl"
+    curl.write_text(f'#!/usr/bin/env bash\necho "$@" >> {tmp_path / "args"}\nprintf 200\n')
+    curl.chmod(0o755)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("url", "verified"),
+    [
+        ("https://app.example.com/health", True),
+        ("https://app.staging.example.com:443/health", True),
+        ("https://prod-webapp-alb-123.us-east-1.elb.amazonaws.com/health", False),
+        ("http://dev-webapp-alb-123.us-east-1.elb.amazonaws.com/health", True),
+    ],
+)
+def test_smoke_test_verifies_tls_except_on_the_load_balancers_generated_hostname(
+    tmp_path: Path, url: str, verified: bool
+) -> None:
+    fake_curl(tmp_path)
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"}
+    result = subprocess.run(
+        ["bash", str(REPO / "tools" / "smoke_test.sh"), url, "1", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env=env,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ("--insecure" not in (tmp_path / "args").read_text()) == verified
