@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import ssl
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -307,3 +309,27 @@ def test_smoke_test_verifies_tls_except_on_the_load_balancers_generated_hostname
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert ("--insecure" not in (tmp_path / "args").read_text()) == verified
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a test certificate")
+def test_smoke_test_fails_on_a_certificate_it_cannot_verify(tmp_path: Path) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    request = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+    subprocess.run(
+        [*request, "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    server = HTTPServer(("127.0.0.1", 0), _Health)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = run_smoke_test(f"https://localhost:{server.server_port}/health", attempts=1)
+    finally:
+        server.shutdown()
+
+    assert result.returncode == 1
+    assert "certificate" in result.stdout.lower()
