@@ -9,6 +9,7 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib.fleet import SIGNAL_TIMEOUT
+from tests.conftest import cdk_json_context, synthesize
 from tests.template_utils import only, resources
 
 Templates = dict[str, dict[str, Template]]
@@ -450,3 +451,36 @@ def test_outputs_give_the_load_balancer_url_without_a_domain(dev: dict[str, Temp
     http = dev["compute"].find_outputs("LoadBalancerUrl")["LoadBalancerUrl"]["Value"]
 
     assert http["Fn::Join"][1][0] == "http://"
+
+
+@pytest.fixture(scope="module")
+def certificate_only(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """Staging with its certificateArn but no domainName: HTTPS on the generated hostname."""
+    context = cdk_json_context()
+    for key in ("domainName", "hostedZoneId", "hostedZoneName"):
+        del context["environments"]["staging"][key]
+    synthesized = synthesize({**context, "env": "staging"}, tmp_path_factory.mktemp("cdk.out"))
+    return synthesized.templates["staging"]["compute"]
+
+
+def test_with_only_a_certificate_http_redirects_to_https_on_the_host_asked_for(
+    certificate_only: Template,
+) -> None:
+    (action,) = listeners(certificate_only)[80]["DefaultActions"]
+
+    assert action["RedirectConfig"] == {
+        "Protocol": "HTTPS",
+        "Port": "443",
+        "StatusCode": "HTTP_301",
+    }
+    assert resources(certificate_only, "AWS::Route53::RecordSet") == {}
+    assert resources(certificate_only, "AWS::CertificateManager::Certificate") == {}
+
+
+def test_with_only_a_certificate_the_urls_use_the_load_balancer_hostname(
+    certificate_only: Template,
+) -> None:
+    lb_id, _ = only(certificate_only, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    url = certificate_only.to_json()["Outputs"]["LoadBalancerUrl"]["Value"]
+
+    assert url == {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [lb_id, "DNSName"]}]]}
