@@ -46,6 +46,7 @@ class InlineCustomResource(Construct):
         timeout: cdk.Duration | None = None,
     ):
         super().__init__(scope, construct_id)
+        timeout = timeout or cdk.Duration.minutes(5)
         # Not encrypted with the environment key: the first of these (the service-linked-role
         # guard) runs before that key exists, and the others hold only their handler's output.
         self.log_group = logs.LogGroup(
@@ -78,7 +79,7 @@ class InlineCustomResource(Construct):
             handler="index.handler",
             # Inline code: no asset to publish, nothing to build, and `cfnresponse` is provided.
             code=lambda_.Code.from_inline((HANDLERS / handler).read_text()),
-            timeout=timeout or cdk.Duration.minutes(5),
+            timeout=timeout,
             role=self.role,
             log_group=self.log_group,
             description=description,
@@ -89,6 +90,9 @@ class InlineCustomResource(Construct):
             service_token=self.function.function_arn,
             resource_type=resource_type,
             properties=dict(properties or {}),
+            # CloudFormation waits an hour for a handler that never answered (a Lambda timeout,
+            # say); a minute past the function's own timeout is long enough.
+            service_timeout=timeout.plus(cdk.Duration.minutes(1)),
         )
         self.resource.node.add_dependency(self.role, self.policy)
 

@@ -165,27 +165,44 @@ class WebLoadBalancer(Construct):
         if domain:
             domain.point_at(self.load_balancer)
 
-    def protect_after(self, ready: Construct, *, retention: logs.RetentionDays) -> None:
-        """Turn on deletion protection once `ready` exists (the fleet, after its signals).
 
-        With protection in the template from the first create, the rollback of a failed create
-        cannot delete the load balancer (ROLLBACK_FAILED) and the deploy cannot be retried.
-        """
-        protection = InlineCustomResource(
-            self,
-            "DeletionProtection",
-            handler="protect_load_balancer.py",
-            resource_type="Custom::LoadBalancerDeletionProtection",
-            description="Turns on the load balancer's deletion protection once the fleet serves",
-            retention=retention,
-            timeout=cdk.Duration.minutes(1),
-            properties={"LoadBalancerArn": self.load_balancer.load_balancer_arn},
-            statements=[
-                iam.PolicyStatement(
-                    sid="ProtectThisLoadBalancer",
-                    actions=["elasticloadbalancing:ModifyLoadBalancerAttributes"],
-                    resources=[self.load_balancer.load_balancer_arn],
-                )
-            ],
-        )
-        protection.resource.node.add_dependency(ready)
+def deletion_protection(
+    scope: Construct,
+    construct_id: str,
+    *,
+    load_balancer: elbv2.ApplicationLoadBalancer,
+    retention: logs.RetentionDays,
+) -> InlineCustomResource:
+    """Turn on the load balancer's deletion protection after everything else in `scope`.
+
+    In the template from the first create, the rollback of a failed create could not delete the
+    load balancer (ROLLBACK_FAILED) and the deploy could not be retried. Created last, after the
+    fleet's signals and every other resource of the stack, it protects only what was created.
+    """
+    stack = cdk.Stack.of(scope)
+    siblings = list(scope.node.children)
+    protection = InlineCustomResource(
+        scope,
+        construct_id,
+        handler="protect_load_balancer.py",
+        resource_type="Custom::LoadBalancerDeletionProtection",
+        description="Turns on the load balancer's deletion protection once the fleet serves",
+        retention=retention,
+        timeout=cdk.Duration.minutes(1),
+        properties={"LoadBalancerArn": load_balancer.load_balancer_arn},
+        statements=[
+            iam.PolicyStatement(
+                sid="ProtectThisLoadBalancer",
+                actions=["elasticloadbalancing:ModifyLoadBalancerAttributes"],
+                resources=[load_balancer.load_balancer_arn],
+            ),
+            # On delete it lifts the protection only while a failed create rolls back.
+            iam.PolicyStatement(
+                sid="ReadOwnStackStatus",
+                actions=["cloudformation:DescribeStacks"],
+                resources=[stack.stack_id],
+            ),
+        ],
+    )
+    protection.resource.node.add_dependency(*siblings)
+    return protection

@@ -119,6 +119,10 @@ class Buckets(Construct):
         )
         stack = cdk.Stack.of(self)
         for bucket in self.buckets:
+            # Deleted before the handler empties the bucket: without its policy's grants, neither
+            # S3 server access logging nor the load balancer can deliver into it any more.
+            assert bucket.policy is not None
+            bucket.policy.node.add_dependency(handler.resource)
             resource = bucket.node.default_child
             assert isinstance(resource, cdk.CfnResource)
             acknowledge(

@@ -27,13 +27,15 @@ def create_app(context: Mapping[str, Any] | None = None, **app_props: Any) -> cd
     """
     app = cdk.App(context=dict(context) if context is not None else None, **app_props)
     config = AppConfig.from_context(app.node.get_all_context())
-    for environment in config.selected_environments:
-        WebTierStage(
+    stages = {
+        environment.name: WebTierStage(
             app,
             WebTierStage.construct_id(environment),
             config=config,
             environment=environment,
         )
+        for environment in config.selected_environments
+    }
     if config.pipeline is not None and not config.narrowed:
         naming = Naming(environment=DELIVERY_ENVIRONMENT, project=config.project)
         # ID and name alike, so that `cdk deploy webapp-pipeline` finds it as written.
@@ -46,6 +48,7 @@ def create_app(context: Mapping[str, Any] | None = None, **app_props: Any) -> cd
             termination_protection=True,
             config=config,
             pipeline_config=config.pipeline,
+            stages=stages,
             cli_version=pinned_cli_version(),
         )
         tags = mandatory_tags(naming, owner=config.owner, cost_center=config.cost_center)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aws_cdk.assertions import Template
@@ -41,3 +41,22 @@ def statements(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def waits_for(template: Mapping[str, Any], logical_id: str) -> set[str]:
+    """Everything `logical_id` is created after: DependsOn, Ref and GetAtt, transitively."""
+    resources = template["Resources"]
+    seen: set[str] = set()
+    pending = [logical_id]
+    while pending:
+        resource = resources[pending.pop()]
+        direct = set(as_list(resource.get("DependsOn", [])))
+        for value in walk(resource.get("Properties", {})):
+            if isinstance(value, dict) and "Ref" in value:
+                direct.add(value["Ref"])
+            elif isinstance(value, dict) and "Fn::GetAtt" in value:
+                direct.add(value["Fn::GetAtt"][0])
+        for found in direct & resources.keys() - seen:
+            seen.add(found)
+            pending.append(found)
+    return seen

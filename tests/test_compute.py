@@ -10,7 +10,7 @@ from aws_cdk.assertions import Match, Template
 
 from constructs_lib.fleet import SIGNAL_TIMEOUT
 from tests.conftest import cdk_json_context, synthesize
-from tests.template_utils import only, resources
+from tests.template_utils import only, resources, waits_for
 
 Templates = dict[str, dict[str, Template]]
 
@@ -238,16 +238,20 @@ def test_no_load_balancer_is_protected_from_its_first_create(
     assert "deletion_protection.enabled" not in attributes(templates[env]["compute"])
 
 
-def test_prod_protects_its_load_balancer_once_the_fleet_has_reported_healthy(
+def test_prod_protects_its_load_balancer_only_after_everything_else_was_created(
     prod: dict[str, Template],
 ) -> None:
-    template = prod["compute"]
-    group_id, _ = group(template)
-    load_balancer_id, _ = only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
-    (protection,) = resources(template, "Custom::LoadBalancerDeletionProtection").values()
+    template = prod["compute"].to_json()
+    load_balancer_id, _ = only(prod["compute"], "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    (protection_id,) = resources(prod["compute"], "Custom::LoadBalancerDeletionProtection")
 
-    assert group_id in protection["DependsOn"]
-    assert protection["Properties"]["LoadBalancerArn"] == {"Ref": load_balancer_id}
+    assert template["Resources"][protection_id]["Properties"]["LoadBalancerArn"] == {
+        "Ref": load_balancer_id
+    }
+    # Anything that can still fail during the first create must come before it, the fleet's
+    # signals included: a failed create then rolls back an unprotected load balancer.
+    others = set(template["Resources"]) - {protection_id, "CDKMetadata"}
+    assert others == waits_for(template, protection_id)
 
 
 @pytest.mark.parametrize("env", ["dev", "staging"])
