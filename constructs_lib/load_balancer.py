@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
@@ -14,6 +15,7 @@ from constructs import Construct
 from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import acknowledge, acknowledge_guard
 from constructs_lib.custom_resources import InlineCustomResource
+from constructs_lib.dns import WebDomain
 from constructs_lib.naming import Naming
 from constructs_lib.storage import LOAD_BALANCER_LOGS_PREFIX
 from constructs_lib.web_acl import WebAcl
@@ -24,7 +26,11 @@ DEREGISTRATION_DELAY = cdk.Duration.seconds(30)
 
 
 class WebLoadBalancer(Construct):
-    """HTTPS with a modern TLS policy and HTTP redirected to it; plain HTTP only outside prod."""
+    """HTTPS with a modern TLS policy and HTTP redirected to it; plain HTTP only outside prod.
+
+    With `domainName` the tier answers on that name (alias record, certificate for it, redirects
+    to it); with only `certificateArn`, on the load balancer's generated hostname.
+    """
 
     def __init__(
         self,
@@ -103,23 +109,36 @@ class WebLoadBalancer(Construct):
             environment=environment,
         )
 
+        domain = (
+            WebDomain(self, "Domain", environment=environment) if environment.domain_name else None
+        )
+        certificate: acm.ICertificate | None = domain.certificate if domain else None
+        if certificate is None and environment.certificate_arn:
+            # HTTPS on the load balancer's generated hostname, which the certificate cannot name.
+            certificate = acm.Certificate.from_certificate_arn(
+                self, "Certificate", environment.certificate_arn
+            )
         # `open=False`: the security stack owns every ingress rule of the web tier.
-        if environment.certificate_arn:
+        if certificate is not None:
             self.listener = self.load_balancer.add_listener(
                 "Https",
                 port=443,
                 protocol=elbv2.ApplicationProtocol.HTTPS,
-                certificates=[elbv2.ListenerCertificate.from_arn(environment.certificate_arn)],
+                certificates=[elbv2.ListenerCertificate.from_certificate_manager(certificate)],
                 ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
                 default_target_groups=[self.target_group],
                 open=False,
             )
+            # To the name the certificate covers, so that a request to the load balancer's own
+            # hostname ends on a name the certificate matches; path and query are kept. Without a
+            # domain the host stays the one asked for.
+            host = domain.domain_name if domain else None
             redirect = self.load_balancer.add_listener(
                 "Http",
                 port=80,
                 protocol=elbv2.ApplicationProtocol.HTTP,
                 default_action=elbv2.ListenerAction.redirect(
-                    protocol="HTTPS", port="443", permanent=True
+                    protocol="HTTPS", host=host, port="443", permanent=True
                 ),
                 open=False,
             )
@@ -129,12 +148,13 @@ class WebLoadBalancer(Construct):
                 "port 80 only answers with a permanent redirect to the HTTPS listener, which "
                 "uses the ACM certificate",
             )
-            self.url = f"https://{self.load_balancer.load_balancer_dns_name}"
+            self.host = domain.domain_name if domain else self.load_balancer.load_balancer_dns_name
+            self.url = f"https://{self.host}"
         else:
             cdk.Annotations.of(self).add_warning_v2(
                 "webapp:plainHttp",
-                f"{naming.environment} has no certificateArn: the load balancer serves plain "
-                "HTTP. Set certificateArn to serve HTTPS and redirect HTTP to it.",
+                f"{naming.environment} has no certificateArn or domainName: the load balancer "
+                "serves plain HTTP. Set domainName (and its hosted zone) to serve HTTPS.",
             )
             self.listener = self.load_balancer.add_listener(
                 "Http",
@@ -156,10 +176,13 @@ class WebLoadBalancer(Construct):
                 acknowledge(
                     self.load_balancer,
                     rule,
-                    "non-production environment without certificateArn: plain HTTP on purpose, "
-                    "with a synth warning; config validation refuses this for prod",
+                    "non-production environment without certificateArn or domainName: plain HTTP "
+                    "on purpose, with a synth warning; config validation refuses this for prod",
                 )
-            self.url = f"http://{self.load_balancer.load_balancer_dns_name}"
+            self.host = self.load_balancer.load_balancer_dns_name
+            self.url = f"http://{self.host}"
+        if domain:
+            domain.point_at(self.load_balancer)
 
 
 def deletion_protection(

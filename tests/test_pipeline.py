@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import ssl
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -286,3 +289,63 @@ def test_environments_of_one_wave_deploy_in_parallel() -> None:
 
     assert config.pipeline is not None
     assert config.pipeline.waves == (("dev", "staging"), ("prod",))
+
+
+def fake_curl(tmp_path: Path) -> Path:
+    """A `curl` that records its arguments and answers 200, first on PATH."""
+    (tmp_path / "bin").mkdir()
+    curl = tmp_path / "bin" / "curl"
+    curl.write_text(f'#!/usr/bin/env bash\necho "$@" >> {tmp_path / "args"}\nprintf 200\n')
+    curl.chmod(0o755)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("url", "verified"),
+    [
+        ("https://app.example.com/health", True),
+        ("https://app.staging.example.com:443/health", True),
+        ("https://prod-webapp-alb-123.us-east-1.elb.amazonaws.com/health", False),
+        ("http://dev-webapp-alb-123.us-east-1.elb.amazonaws.com/health", True),
+    ],
+)
+def test_smoke_test_verifies_tls_except_on_the_load_balancers_generated_hostname(
+    tmp_path: Path, url: str, verified: bool
+) -> None:
+    fake_curl(tmp_path)
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"}
+    result = subprocess.run(
+        ["bash", str(REPO / "tools" / "smoke_test.sh"), url, "1", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env=env,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ("--insecure" not in (tmp_path / "args").read_text()) == verified
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a test certificate")
+def test_smoke_test_fails_on_a_certificate_it_cannot_verify(tmp_path: Path) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    request = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+    subprocess.run(
+        [*request, "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    server = HTTPServer(("127.0.0.1", 0), _Health)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = run_smoke_test(f"https://localhost:{server.server_port}/health", attempts=1)
+    finally:
+        server.shutdown()
+
+    assert result.returncode == 1
+    assert "certificate" in result.stdout.lower()
