@@ -50,7 +50,7 @@ def create_app(
             description=f"Self-mutating delivery pipeline of {config.project}",
             env=cdk.Environment(account=config.pipeline.account, region=config.pipeline.region),
             termination_protection=True,
-            config=config,
+            project=config.project,
             pipeline_config=config.pipeline,
             stages=stages,
             cli_version=pinned_cli_version(),

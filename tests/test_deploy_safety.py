@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from aws_cdk import cx_api
 
+from constructs_lib.delivery import BUILD_IMAGE, RUNTIME_VERSIONS
 from stacks.factory import create_app
-from stacks.pipeline_stack import BUILD_IMAGE, RUNTIME_VERSIONS
 from tests.conftest import Synthesized, cdk_json_context
 from tests.template_utils import as_list, waits_for
 

@@ -250,11 +250,11 @@ def test_without_pipeline_context_the_environments_synthesize_alone(tmp_path: Pa
     assert app.node.try_find_child("Dev") is not None
 
 
-def test_narrowing_to_one_environment_leaves_the_pipeline_out() -> None:
-    config = AppConfig.from_context({**cdk_json_context(), "env": "dev"})
+def test_narrowing_to_one_environment_leaves_the_pipeline_out(tmp_path: Path) -> None:
+    app = create_app({**cdk_json_context(), "env": "dev"}, outdir=str(tmp_path))
 
-    assert config.pipeline is not None
-    assert config.narrowed
+    assert [type(c).__name__ for c in app.node.children] == ["WebTierStage"]
+    assert not any(isinstance(c, PipelineStack) for c in app.node.find_all())
 
 
 @pytest.mark.parametrize(
