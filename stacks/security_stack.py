@@ -71,7 +71,7 @@ class SecurityStack(cdk.Stack):
         self.instance_log_group: logs.ILogGroup = logs.LogGroup(
             self,
             "InstanceLogGroup",
-            log_group_name=naming.log_group_name(COMPUTE, "instances"),
+            log_group_name=naming.instance_log_group_name(),
             encryption_key=self.key,
             retention=retention,
             removal_policy=stateful,
@@ -83,6 +83,7 @@ class SecurityStack(cdk.Stack):
             key=self.key,
             log_group=self.instance_log_group,
             compute_stack_name=naming.stack_name(COMPUTE),
+            agent_metric_namespace=naming.agent_metric_namespace(),
         )
         # Consumers get the role, not the right to widen it: CDK would otherwise add grants here
         # from the compute stack (the ASG's own SignalResource grant, scoped to the wrong stack).
