@@ -12,6 +12,7 @@ from constructs import Construct
 from constructs_lib.alarms import WebTierAlarms, encrypted_topic
 from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import log_retention
+from constructs_lib.dashboard import WebTierDashboard
 from constructs_lib.fleet import Fleet
 from constructs_lib.load_balancer import WebLoadBalancer
 from constructs_lib.naming import Naming
@@ -83,7 +84,7 @@ class ComputeStack(cdk.Stack):
         )
         if environment.is_production:
             web.protect_after(fleet.group, retention=log_retention(environment))
-        WebTierAlarms(
+        alarms = WebTierAlarms(
             self,
             "Alarms",
             load_balancer=web.load_balancer,
@@ -91,6 +92,17 @@ class ComputeStack(cdk.Stack):
             group=fleet.group,
             paging_topic=paging_topic,
             informational_topic=informational_topic,
+            environment=environment,
+            naming=naming,
+        )
+
+        dashboard = WebTierDashboard(
+            self,
+            "Operations",
+            load_balancer=web.load_balancer,
+            target_group=web.target_group,
+            group=fleet.group,
+            alarms=alarms.alarms,
             environment=environment,
             naming=naming,
         )
@@ -120,4 +132,10 @@ class ComputeStack(cdk.Stack):
             "InformationalTopicArn",
             value=informational_topic.topic_arn,
             description="Informational topic: launches, terminations, precursor alarms",
+        )
+        cdk.CfnOutput(
+            self,
+            "DashboardUrl",
+            value=dashboard.url,
+            description="On-call starts here: traffic, errors, hosts, instances and every alarm",
         )
