@@ -26,6 +26,30 @@ PERIOD = cdk.Duration.minutes(1)
 CPU_ALARM_PERCENT = 85
 
 
+def target_group_metric(
+    load_balancer: elbv2.ApplicationLoadBalancer,
+    target_group: elbv2.IApplicationTargetGroup,
+    metric_name: str,
+    statistic: str,
+) -> cloudwatch.Metric:
+    """A per-target-group metric of the load balancer (HealthyHostCount, UnHealthyHostCount).
+
+    The TargetGroup dimension is `targetgroup/<name>/<id>`, the last field of the ARN: the same
+    value as GetAtt TargetGroupFullName, from a Ref, which the emulator can resolve (moto 5.2.5
+    has no attributes for target groups and fails the whole stack on such a GetAtt).
+    """
+    return cloudwatch.Metric(
+        namespace="AWS/ApplicationELB",
+        metric_name=metric_name,
+        dimensions_map={
+            "LoadBalancer": load_balancer.load_balancer_full_name,
+            "TargetGroup": cdk.Fn.select(5, cdk.Fn.split(":", target_group.target_group_arn)),
+        },
+        statistic=statistic,
+        period=PERIOD,
+    )
+
+
 def encrypted_topic(
     scope: Construct,
     construct_id: str,
@@ -95,8 +119,8 @@ class WebTierAlarms(Construct):
             # keeps minCapacity in service and scale-in stops at it, so below it means lost
             # capacity. Three minutes: longer than one failed health-check cycle, far shorter than
             # a replacement's boot. Missing data is breaching: no data point is no healthy host.
-            target_group.metrics.healthy_host_count(
-                period=PERIOD, statistic="Minimum"
+            target_group_metric(
+                load_balancer, target_group, "HealthyHostCount", "Minimum"
             ).create_alarm(
                 self,
                 "HealthyHostsBelowMinimum",
@@ -173,8 +197,8 @@ class WebTierAlarms(Construct):
             # Maximum: any failing target in the minute. Three minutes: one is a health check
             # flapping. No data is not breaching: without hosts there is nothing to be unhealthy
             # (the healthy-hosts alarm pages for that).
-            target_group.metrics.unhealthy_host_count(
-                period=PERIOD, statistic="Maximum"
+            target_group_metric(
+                load_balancer, target_group, "UnHealthyHostCount", "Maximum"
             ).create_alarm(
                 self,
                 "UnhealthyHosts",

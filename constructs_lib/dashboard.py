@@ -8,7 +8,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
-from constructs_lib.alarms import PERIOD
+from constructs_lib.alarms import PERIOD, target_group_metric
 from constructs_lib.config import EnvironmentConfig
 from constructs_lib.naming import Naming
 
@@ -58,7 +58,6 @@ class WebTierDashboard(Construct):
     ):
         super().__init__(scope, construct_id)
         lb = load_balancer.metrics
-        tg = target_group.metrics
         agent_namespace = naming.agent_metric_namespace()
 
         def graph(
@@ -81,8 +80,12 @@ class WebTierDashboard(Construct):
             default_interval=cdk.Duration.hours(3),
         )
         self.dashboard.add_widgets(
-            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=24, height=3),
+            cloudwatch.AlarmStatusWidget(
+                title="Alarms", alarms=self._by_name(alarms), width=24, height=3
+            ),
         )
+        # Created after the alarms, although the body names them instead of referencing them.
+        self.dashboard.node.add_dependency(*alarms)
         self.dashboard.add_widgets(
             graph("Requests", lb.request_count(period=PERIOD, statistic="Sum")),
             graph(
@@ -106,8 +109,8 @@ class WebTierDashboard(Construct):
         self.dashboard.add_widgets(
             graph(
                 "Healthy hosts",
-                tg.healthy_host_count(period=PERIOD, statistic="Minimum"),
-                tg.unhealthy_host_count(period=PERIOD, statistic="Maximum"),
+                target_group_metric(load_balancer, target_group, "HealthyHostCount", "Minimum"),
+                target_group_metric(load_balancer, target_group, "UnHealthyHostCount", "Maximum"),
                 left_annotations=[
                     cloudwatch.HorizontalAnnotation(
                         value=environment.min_capacity, label="minCapacity"
@@ -148,3 +151,24 @@ class WebTierDashboard(Construct):
             f"https://{stack.region}.console.aws.amazon.com/cloudwatch/home?region={stack.region}"
             f"#dashboards/dashboard/{naming.dashboard_name()}"
         )
+
+    def _by_name(self, alarms: list[cloudwatch.Alarm]) -> list[cloudwatch.IAlarm]:
+        """The alarms by their ARNs, built from their names: no Fn::GetAtt of each alarm.
+
+        The names are fixed by the convention, so the ARN is known at synth; the emulator, which
+        does not create alarms, could not resolve a GetAtt of one either.
+        """
+        stack = cdk.Stack.of(self)
+        found: list[cloudwatch.IAlarm] = []
+        for alarm in alarms:
+            resource = alarm.node.default_child
+            assert isinstance(resource, cloudwatch.CfnAlarm)
+            assert resource.alarm_name
+            arn = stack.format_arn(
+                service="cloudwatch",
+                resource="alarm",
+                resource_name=resource.alarm_name,
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+            found.append(cloudwatch.Alarm.from_alarm_arn(self, alarm.node.id, arn))
+        return found

@@ -114,9 +114,15 @@ def test_alarm_status_widget_shows_every_alarm_of_the_stack(
     prod: dict[str, Template], body: dict[str, Any]
 ) -> None:
     (status,) = (w for w in body["widgets"] if w["type"] == "alarm")
-    alarm_ids = resources(prod["compute"], "AWS::CloudWatch::Alarm")
+    names = [
+        a["Properties"]["AlarmName"]
+        for a in resources(prod["compute"], "AWS::CloudWatch::Alarm").values()
+    ]
 
-    assert sorted(status["properties"]["alarms"]) == sorted(f"<{a}.Arn>" for a in alarm_ids)
+    assert len(names) == 6
+    assert sorted(status["properties"]["alarms"]) == sorted(
+        f"arn:aws:cloudwatch:us-east-1:333333333333:alarm:{name}" for name in names
+    )
 
 
 def test_graphs_of_the_fleet_and_the_load_balancer_name_this_environments_resources(
