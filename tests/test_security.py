@@ -429,3 +429,22 @@ def test_prod_stacks_have_termination_protection(synthesized: Synthesized) -> No
 
     assert all(s.termination_protection for s in stages["prod"].stacks.values())
     assert not any(s.termination_protection for s in stages["dev"].stacks.values())
+
+
+def test_key_lets_only_this_environments_alarms_publish_to_its_encrypted_topics(
+    prod: dict[str, Template],
+) -> None:
+    _, key = only(prod["security"], "AWS::KMS::Key")
+    (grant,) = (
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    )
+
+    assert sorted(grant["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert grant["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "333333333333"},
+        "ArnLike": {
+            "aws:SourceArn": "arn:aws:cloudwatch:us-east-1:333333333333:alarm:prod-webapp-compute-*"
+        },
+    }
