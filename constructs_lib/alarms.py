@@ -1,4 +1,8 @@
-"""Alarms on what users feel (5xx), what precedes it (unhealthy hosts) and saturation (CPU)."""
+"""What pages (an outage users feel), what informs (its precursors), and the topics for each.
+
+Every alarm evaluates one-minute periods: the load balancer publishes its metrics every 60 seconds
+while requests flow, and a page that arrives five minutes late is an outage five minutes longer.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,92 @@ from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-SERVER_ERROR_RATE_PERCENT = 5
-CPU_ALARM_PERCENT = 85
+from constructs_lib.config import EnvironmentConfig
+from constructs_lib.naming import Naming
+
 PERIOD = cdk.Duration.minutes(1)
+# Fleet CPU this high although target tracking keeps it near 60%: the group is at maxCapacity or
+# cannot launch. Worth a look during the day, not a page: users may not feel it yet.
+CPU_ALARM_PERCENT = 85
+
+
+def target_group_metric(
+    load_balancer: elbv2.ApplicationLoadBalancer,
+    target_group: elbv2.IApplicationTargetGroup,
+    metric_name: str,
+    statistic: str,
+) -> cloudwatch.Metric:
+    """A per-target-group metric of the load balancer (HealthyHostCount, UnHealthyHostCount).
+
+    The TargetGroup dimension is `targetgroup/<name>/<id>`, the last field of the ARN: the same
+    value as GetAtt TargetGroupFullName, from a Ref, which the emulator can resolve (moto 5.2.5
+    has no attributes for target groups and fails the whole stack on such a GetAtt).
+    """
+    return cloudwatch.Metric(
+        namespace="AWS/ApplicationELB",
+        metric_name=metric_name,
+        dimensions_map={
+            "LoadBalancer": load_balancer.load_balancer_full_name,
+            "TargetGroup": cdk.Fn.select(5, cdk.Fn.split(":", target_group.target_group_arn)),
+        },
+        statistic=statistic,
+        period=PERIOD,
+    )
+
+
+def encrypted_topic(
+    scope: Construct,
+    construct_id: str,
+    *,
+    topic_name: str,
+    key: kms.IKey,
+    email: str | None,
+    naming: Naming,
+) -> sns.Topic:
+    """A topic encrypted with the environment key that this environment's alarms may publish to.
+
+    `enforce_ssl` writes a topic policy, and a topic policy replaces SNS's default one: without
+    the Allow below no alarm could publish (FACTS.md). The key policy grants the matching
+    kms:GenerateDataKey* to the same service principal (encryption.py).
+    """
+    topic = sns.Topic(scope, construct_id, topic_name=topic_name, master_key=key, enforce_ssl=True)
+    stack = cdk.Stack.of(topic)
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="CloudWatchAlarmsOfThisEnvironmentPublish",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            # Confused deputy: only alarms of this account, named by this environment's convention.
+            conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": alarm_arn_pattern(stack, naming)},
+            },
+        )
+    )
+    if email:
+        topic.add_subscription(subscriptions.EmailSubscription(email))
+    return topic
+
+
+def alarm_arn_pattern(stack: cdk.Stack, naming: Naming) -> str:
+    return stack.format_arn(
+        service="cloudwatch",
+        resource="alarm",
+        resource_name=naming.alarm_name_pattern(),
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
 
 
 class WebTierAlarms(Construct):
+    """Alarms on the web tier; `paging` ones go to the paging topic, `informing` ones do not."""
+
     def __init__(
         self,
         scope: Construct,
@@ -24,12 +105,153 @@ class WebTierAlarms(Construct):
         load_balancer: elbv2.ApplicationLoadBalancer,
         target_group: elbv2.ApplicationTargetGroup,
         group: autoscaling.AutoScalingGroup,
-        topic: sns.ITopic,
+        paging_topic: sns.ITopic,
+        informational_topic: sns.ITopic,
+        environment: EnvironmentConfig,
+        naming: Naming,
     ):
         super().__init__(scope, construct_id)
         lb_metrics = load_balancer.metrics
-        error_rate = cloudwatch.MathExpression(
-            expression="100 * (FILL(elb, 0) + FILL(target, 0)) / requests",
+        self.paging: list[cloudwatch.Alarm] = [
+            # The one alarm that sees a total outage: with no healthy target, RequestCount and the
+            # 5xx counts may have no data at all, and UnHealthyHostCount is 0 when there are no
+            # hosts (FACTS.md). Minimum: the worst moment of the minute counts. A rolling update
+            # keeps minCapacity in service and scale-in stops at it, so below it means lost
+            # capacity. Three minutes: longer than one failed health-check cycle, far shorter than
+            # a replacement's boot. Missing data is breaching: no data point is no healthy host.
+            target_group_metric(
+                load_balancer, target_group, "HealthyHostCount", "Minimum"
+            ).create_alarm(
+                self,
+                "HealthyHostsBelowMinimum",
+                alarm_name=naming.alarm_name("healthy-hosts-below-minimum"),
+                alarm_description=(
+                    f"Fewer than minCapacity ({environment.min_capacity}) targets are healthy"
+                ),
+                threshold=environment.min_capacity,
+                evaluation_periods=3,
+                datapoints_to_alarm=3,
+                comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            ),
+            # 502/503/504 made by the load balancer itself: no target answered (503 with no
+            # healthy target), a target reset the connection or timed out. Counted absolutely, so
+            # an outage under little traffic still pages. Two of three minutes: one bad minute is
+            # a deploy's connection draining, two are users failing. Missing data is not
+            # breaching: the load balancer reports this count only when it is not zero.
+            lb_metrics.http_code_elb(
+                elbv2.HttpCodeElb.ELB_5XX_COUNT, period=PERIOD, statistic="Sum"
+            ).create_alarm(
+                self,
+                "LoadBalancerErrors",
+                alarm_name=naming.alarm_name("load-balancer-5xx"),
+                alarm_description=(
+                    "The load balancer itself answered "
+                    f"{environment.alarm_elb_errors_per_minute} or more 5xx in a minute: "
+                    "targets unreachable, failing or too slow"
+                ),
+                threshold=environment.alarm_elb_errors_per_minute,
+                evaluation_periods=3,
+                datapoints_to_alarm=2,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
+            # Users see errors although hosts are up. Guarded by a minimum request count: one
+            # error in two requests is 50% and means nothing. Three of five minutes: a burst from
+            # one bad instance that the load balancer takes out of service does not page. No data
+            # (no requests) is not breaching: the healthy-hosts alarm covers an idle outage.
+            self._server_error_rate(lb_metrics, environment).create_alarm(
+                self,
+                "ServerErrorRate",
+                alarm_name=naming.alarm_name("server-error-rate"),
+                alarm_description=(
+                    f"More than {environment.alarm_server_error_rate_percent}% of requests fail "
+                    f"with 5xx while at least {environment.alarm_minimum_requests} arrive a minute"
+                ),
+                threshold=environment.alarm_server_error_rate_percent,
+                evaluation_periods=5,
+                datapoints_to_alarm=3,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
+            # p99, not the average: the slowest 1% are the users who give up, and an average
+            # hides them behind fast health pages. Three of five minutes, as for the error rate.
+            # No data means no requests, which is not slow.
+            lb_metrics.target_response_time(period=PERIOD, statistic="p99").create_alarm(
+                self,
+                "SlowResponses",
+                alarm_name=naming.alarm_name("target-response-time-p99"),
+                alarm_description=(
+                    "The slowest 1% of requests take longer than "
+                    f"{environment.alarm_response_time_p99_seconds}s at the targets"
+                ),
+                threshold=environment.alarm_response_time_p99_seconds,
+                evaluation_periods=5,
+                datapoints_to_alarm=3,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
+        ]
+        self.informing: list[cloudwatch.Alarm] = [
+            # A target failing its checks while others serve: the group replaces it by itself.
+            # Maximum: any failing target in the minute. Three minutes: one is a health check
+            # flapping. No data is not breaching: without hosts there is nothing to be unhealthy
+            # (the healthy-hosts alarm pages for that).
+            target_group_metric(
+                load_balancer, target_group, "UnHealthyHostCount", "Maximum"
+            ).create_alarm(
+                self,
+                "UnhealthyHosts",
+                alarm_name=naming.alarm_name("unhealthy-hosts"),
+                alarm_description="At least one target is failing its health check",
+                threshold=0,
+                evaluation_periods=3,
+                datapoints_to_alarm=3,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            ),
+            # Average over the group: scaling reacts to the same number. Eight of ten minutes:
+            # target tracking needs a few minutes to add an instance; only sustained saturation
+            # is news. Missing data stays missing: a group without instances is an outage the
+            # healthy-hosts alarm reports, not a CPU problem.
+            cloudwatch.Metric(
+                namespace="AWS/EC2",
+                metric_name="CPUUtilization",
+                dimensions_map={"AutoScalingGroupName": group.auto_scaling_group_name},
+                statistic="Average",
+                period=PERIOD,
+            ).create_alarm(
+                self,
+                "HighCpu",
+                alarm_name=naming.alarm_name("high-cpu"),
+                alarm_description=f"Fleet CPU above {CPU_ALARM_PERCENT}% although it scales out",
+                threshold=CPU_ALARM_PERCENT,
+                evaluation_periods=10,
+                datapoints_to_alarm=8,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.MISSING,
+            ),
+        ]
+        for alarms, topic in ((self.paging, paging_topic), (self.informing, informational_topic)):
+            for alarm in alarms:
+                alarm.add_alarm_action(actions.SnsAction(topic))
+                alarm.add_ok_action(actions.SnsAction(topic))
+
+    @property
+    def alarms(self) -> list[cloudwatch.Alarm]:
+        return [*self.paging, *self.informing]
+
+    @staticmethod
+    def _server_error_rate(
+        lb_metrics: elbv2.IApplicationLoadBalancerMetrics, environment: EnvironmentConfig
+    ) -> cloudwatch.MathExpression:
+        # FILL: the 5xx counts have no data in a minute without errors. Below the minimum request
+        # count the rate is reported as 0, so that a quiet minute never pages.
+        minimum = environment.alarm_minimum_requests
+        return cloudwatch.MathExpression(
+            expression=(
+                f"IF(requests >= {minimum}, 100 * (FILL(elb, 0) + FILL(target, 0)) / requests, 0)"
+            ),
             using_metrics={
                 "elb": lb_metrics.http_code_elb(
                     elbv2.HttpCodeElb.ELB_5XX_COUNT, period=PERIOD, statistic="Sum"
@@ -42,45 +264,3 @@ class WebTierAlarms(Construct):
             label="5xx responses, % of requests",
             period=PERIOD,
         )
-        cpu = cloudwatch.Metric(
-            namespace="AWS/EC2",
-            metric_name="CPUUtilization",
-            dimensions_map={"AutoScalingGroupName": group.auto_scaling_group_name},
-            statistic="Average",
-            period=PERIOD,
-        )
-        alarms = [
-            error_rate.create_alarm(
-                self,
-                "ServerErrorRate",
-                alarm_description=f"More than {SERVER_ERROR_RATE_PERCENT}% of requests fail 5xx",
-                threshold=SERVER_ERROR_RATE_PERCENT,
-                evaluation_periods=5,
-                datapoints_to_alarm=3,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            target_group.metrics.unhealthy_host_count(
-                period=PERIOD, statistic="Maximum"
-            ).create_alarm(
-                self,
-                "UnhealthyHosts",
-                alarm_description="At least one target is failing its health check",
-                threshold=0,
-                evaluation_periods=3,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            ),
-            cpu.create_alarm(
-                self,
-                "HighCpu",
-                alarm_description=f"Fleet CPU above {CPU_ALARM_PERCENT}% although it scales out",
-                threshold=CPU_ALARM_PERCENT,
-                evaluation_periods=10,
-                datapoints_to_alarm=8,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            ),
-        ]
-        for alarm in alarms:
-            alarm.add_alarm_action(actions.SnsAction(topic))
-            alarm.add_ok_action(actions.SnsAction(topic))

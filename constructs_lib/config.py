@@ -62,6 +62,7 @@ _LOWER_WORDS = "expected lower-case letters and digits, words joined by single h
 _OBJECT = "expected an object (a JSON map of keys to values)"
 _EXPECTED_TYPE = {
     "int_type": "expected an integer",
+    "float_type": "expected a number",
     "bool_type": "expected true or false",
     "string_type": "expected a string",
     "tuple_type": "expected a list",
@@ -127,7 +128,7 @@ def _dns_name(value: str) -> str:
 
 
 DnsName = Annotated[str, AfterValidator(_dns_name)]
-
+EMAIL = r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$"
 Port = Annotated[
     int,
     Field(ge=1, le=65535, description="a TCP port from 1 to 65535"),
@@ -203,7 +204,22 @@ class EnvironmentConfig(_Model):
         description="the name of that hosted zone, such as example.com (in this environment's "
         "account; no lookup at synth)",
     )
-    alarm_email: str | None = _text(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$", "an e-mail address", None)
+    alarm_email: str | None = _text(EMAIL, "an e-mail address", None)
+    # Launches and terminations of the group: worth reading, never worth waking someone for.
+    notification_email: str | None = _text(EMAIL, "an e-mail address", None)
+    # Alarm thresholds that differ by environment; alarms.py says why each default is what it is.
+    alarm_response_time_p99_seconds: float = Field(
+        2.0, gt=0, le=60, description="seconds above 0, at most 60 (the load balancer's timeout)"
+    )
+    alarm_server_error_rate_percent: float = Field(
+        5.0, gt=0, lt=100, description="a percentage above 0 and below 100"
+    )
+    alarm_minimum_requests: int = Field(
+        50, ge=1, le=1_000_000, description="requests per minute, 1 to 1000000"
+    )
+    alarm_elb_errors_per_minute: int = Field(
+        10, ge=1, le=1_000_000, description="responses per minute, 1 to 1000000"
+    )
     # An object key under the artifact bucket's releases/ prefix; None runs the bundled service.
     release_artifact: str | None = _text(
         r"^releases/[-A-Za-z0-9._/]+$", "an object key under releases/", None

@@ -180,13 +180,24 @@ class WorkloadKey(Construct):
                 f"{WAF_LOG_PREFIX}{naming.environment}-{naming.project}-*",
             ],
         )
-        # CloudWatch alarms publish to the encrypted alarm topic.
+        # CloudWatch alarms publish to the encrypted topics.
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="CloudWatchAlarmsPublishToTheEncryptedTopic",
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
+                # The same alarms the topic policies admit (alarms.py), no others.
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="cloudwatch",
+                            resource="alarm",
+                            resource_name=naming.alarm_name_pattern(),
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    },
+                },
             )
         )

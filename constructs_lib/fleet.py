@@ -181,6 +181,9 @@ class Fleet(Construct):
                     "TARGET_WAIT_SECONDS": str(TARGET_WAIT_SECONDS),
                     "POLL_SECONDS": str(POLL_SECONDS),
                     "CHECK_TIMEOUT_SECONDS": str(CHECK_TIMEOUT_SECONDS),
+                    # Literal names from the convention: no export from the security stack.
+                    "LOG_GROUP_NAME": naming.instance_log_group_name(),
+                    "AGENT_NAMESPACE": naming.agent_metric_namespace(),
                     "BUNDLED_SERVICE": (ASSETS / "webapp.py").read_text(),
                 }
             ),

@@ -26,6 +26,8 @@ SESSION_MANAGER_CHANNEL_ACTIONS = [
     "ec2messages:SendReply",
 ]
 TARGET_HEALTH_ACTIONS = ["elasticloadbalancing:DescribeTargetHealth"]
+# Allowed on `*` only together with a cloudwatch:namespace condition.
+AGENT_METRIC_ACTIONS = ["cloudwatch:PutMetricData"]
 
 
 class InstanceRole(Construct):
@@ -40,6 +42,7 @@ class InstanceRole(Construct):
         key: kms.IKey,
         log_group: logs.ILogGroup,
         compute_stack_name: str,
+        agent_metric_namespace: str,
     ):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -64,6 +67,14 @@ class InstanceRole(Construct):
                 sid="WriteOwnLogGroup",
                 actions=["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 resources=[log_group.log_group_arn, f"{log_group.log_group_arn}:log-stream:*"],
+            ),
+            # The CloudWatch agent's memory and disk use. PutMetricData has no resource-level
+            # permissions; the namespace condition keeps the instances out of every other one.
+            iam.PolicyStatement(
+                sid="AgentPutsMetricsInItsNamespaceOnly",
+                actions=AGENT_METRIC_ACTIONS,
+                resources=["*"],
+                conditions={"StringEquals": {"cloudwatch:namespace": agent_metric_namespace}},
             ),
             iam.PolicyStatement(
                 sid="ReadReleaseArtifacts",
@@ -110,8 +121,9 @@ class InstanceRole(Construct):
         acknowledge(
             self,
             "AwsSolutions-IAM5[Resource::*]",
-            "ssmmessages:*Channel, ec2messages:* and elasticloadbalancing:DescribeTargetHealth "
-            "have no resource-level permissions in IAM; every action is named",
+            "ssmmessages:*Channel, ec2messages:*, elasticloadbalancing:DescribeTargetHealth and "
+            "cloudwatch:PutMetricData have no resource-level permissions in IAM; every action is "
+            "named, and PutMetricData is held to the agent's namespace by cloudwatch:namespace",
         )
         acknowledge(
             self,

@@ -38,6 +38,13 @@ class NameKind(Enum):
     LOG_GROUP = (512, r"^[-._/#a-zA-Z0-9]+$", "letters, digits and . _ - / #")
     KMS_ALIAS = (256, r"^alias/(?!aws/)[-a-zA-Z0-9/_]+$", "'alias/' then letters, digits, / _ -")
     SNS_TOPIC = (256, r"^[-_a-zA-Z0-9]+$", "letters, digits, hyphens and underscores")
+    ALARM = (255, r"^[-_.a-zA-Z0-9]+$", "letters, digits and - _ .")
+    DASHBOARD = (255, r"^[-_a-zA-Z0-9]+$", "letters, digits, hyphens and underscores")
+    METRIC_NAMESPACE = (
+        255,
+        r"^(?!AWS/)[-_./#:a-zA-Z0-9]+$",
+        "letters, digits and . - _ / # :, not starting with 'AWS/'",
+    )
     TAG_VALUE = (256, r"^[\w\s.:/=+\-@]*$", "letters, digits, spaces and _ . : / = + - @")
 
     def __init__(self, max_length: int, pattern: str, allowed: str) -> None:
@@ -99,6 +106,27 @@ class Naming:
     def alarm_topic_name(self) -> str:
         return self.name(COMPUTE, "alarms", NameKind.SNS_TOPIC)
 
+    def notification_topic_name(self) -> str:
+        """The informational topic: launches and terminations of the group, nothing that pages."""
+        return self.name(COMPUTE, "notifications", NameKind.SNS_TOPIC)
+
+    def alarm_name(self, alarm: str) -> str:
+        return self.name(COMPUTE, alarm, NameKind.ALARM)
+
+    def alarm_name_pattern(self) -> str:
+        """Every name `alarm_name` gives in this environment; the ARN adds account and region."""
+        return f"{self.name(COMPUTE)}-*"
+
+    def dashboard_name(self) -> str:
+        return self.name(COMPUTE, "dashboard", NameKind.DASHBOARD)
+
+    def instance_log_group_name(self) -> str:
+        return self.log_group_name(COMPUTE, "instances")
+
+    def agent_metric_namespace(self) -> str:
+        """Where the CloudWatch agent on this environment's instances puts memory and disk use."""
+        return NameKind.METRIC_NAMESPACE.check(f"{self.project}/{self.environment}/instances")
+
     def problems(self) -> list[str]:
         """Why any fixed physical name of this environment would be rejected by AWS.
 
@@ -109,6 +137,9 @@ class Naming:
             *(partial(self.stack_name, c) for c in COMPONENTS),
             self.load_balancer_name,
             self.alarm_topic_name,
+            self.notification_topic_name,
+            self.dashboard_name,
+            self.agent_metric_namespace,
             self.waf_log_group_name,
             partial(self.kms_alias, SECURITY, "key"),
         ]

@@ -23,6 +23,8 @@ INTERFACE_ENDPOINTS = {
     "Ec2Messages": ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
     "CloudFormation": ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION,
     "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+    # The CloudWatch agent's PutMetricData (memory, disk) without a NAT hop.
+    "Monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
 }
 
 

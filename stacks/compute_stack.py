@@ -7,13 +7,12 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from constructs_lib.alarms import WebTierAlarms
+from constructs_lib.alarms import WebTierAlarms, encrypted_topic
 from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import log_retention
+from constructs_lib.dashboard import WebTierDashboard
 from constructs_lib.fleet import Fleet
 from constructs_lib.load_balancer import WebLoadBalancer, deletion_protection
 from constructs_lib.naming import Naming
@@ -40,15 +39,25 @@ class ComputeStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
 
-        topic = sns.Topic(
+        # What pages: the alarms of an outage. It keeps the logical ID it had as the only topic: a
+        # replaced topic would lose its confirmed e-mail subscriptions.
+        paging_topic = encrypted_topic(
             self,
             "Notifications",
             topic_name=naming.alarm_topic_name(),
-            master_key=key,
-            enforce_ssl=True,
+            key=key,
+            email=environment.alarm_email,
+            naming=naming,
         )
-        if environment.alarm_email:
-            topic.add_subscription(subscriptions.EmailSubscription(environment.alarm_email))
+        # What informs: launches, terminations and the precursors of an outage.
+        informational_topic = encrypted_topic(
+            self,
+            "InformationalNotifications",
+            topic_name=naming.notification_topic_name(),
+            key=key,
+            email=environment.notification_email,
+            naming=naming,
+        )
 
         web = WebLoadBalancer(
             self,
@@ -69,17 +78,31 @@ class ComputeStack(cdk.Stack):
             key=key,
             target_group=web.target_group,
             artifact_bucket=artifact_bucket,
-            notifications=topic,
+            notifications=informational_topic,
             environment=environment,
             naming=naming,
         )
-        WebTierAlarms(
+        alarms = WebTierAlarms(
             self,
             "Alarms",
             load_balancer=web.load_balancer,
             target_group=web.target_group,
             group=fleet.group,
-            topic=topic,
+            paging_topic=paging_topic,
+            informational_topic=informational_topic,
+            environment=environment,
+            naming=naming,
+        )
+
+        dashboard = WebTierDashboard(
+            self,
+            "Operations",
+            load_balancer=web.load_balancer,
+            target_group=web.target_group,
+            group=fleet.group,
+            alarms=alarms.alarms,
+            environment=environment,
+            naming=naming,
         )
 
         cdk.CfnOutput(
@@ -96,7 +119,24 @@ class ComputeStack(cdk.Stack):
         )
         cdk.CfnOutput(self, "TargetGroupArn", value=web.target_group.target_group_arn)
         cdk.CfnOutput(self, "AutoScalingGroupName", value=fleet.group.auto_scaling_group_name)
-        cdk.CfnOutput(self, "NotificationTopicArn", value=topic.topic_arn)
+        cdk.CfnOutput(
+            self,
+            "NotificationTopicArn",
+            value=paging_topic.topic_arn,
+            description="Paging topic: outage alarms",
+        )
+        cdk.CfnOutput(
+            self,
+            "InformationalTopicArn",
+            value=informational_topic.topic_arn,
+            description="Informational topic: launches, terminations, precursor alarms",
+        )
+        cdk.CfnOutput(
+            self,
+            "DashboardUrl",
+            value=dashboard.url,
+            description="On-call starts here: traffic, errors, hosts, instances and every alarm",
+        )
         if environment.is_production:
             # Last: it waits for every resource above, the fleet's signals included.
             deletion_protection(

@@ -74,7 +74,7 @@ class SecurityStack(cdk.Stack):
         self.instance_log_group: logs.ILogGroup = environment_log_group(
             self,
             "InstanceLogGroup",
-            name=naming.log_group_name(COMPUTE, "instances"),
+            name=naming.instance_log_group_name(),
             key=self.key,
             environment=environment,
         )
@@ -85,6 +85,7 @@ class SecurityStack(cdk.Stack):
             key=self.key,
             log_group=self.instance_log_group,
             compute_stack_name=naming.stack_name(COMPUTE),
+            agent_metric_namespace=naming.agent_metric_namespace(),
         )
         # Consumers get the role, not the right to widen it: CDK would otherwise add grants here
         # from the compute stack (the ASG's own SignalResource grant, scoped to the wrong stack).

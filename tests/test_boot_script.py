@@ -34,7 +34,7 @@ from constructs_lib.fleet import (
     TARGET_WAIT_SECONDS,
 )
 from constructs_lib.naming import COMPUTE
-from tests.template_utils import document
+from tests.template_utils import document, statements
 
 ENVIRONMENT = "prod"
 TARGET_GROUP_TYPE = "AWS::ElasticLoadBalancingV2::TargetGroup"
@@ -49,7 +49,11 @@ SANDBOXED_DIRECTORIES = {
     "UNIT_DIR": "/etc/systemd/system",
     "APP_DIR": "/opt/webapp",
     "CFN_BOOTSTRAP_BIN": "/opt/aws/bin",
+    "LOG_DIR": "/var/log",
+    "AGENT_DIR": "/opt/aws/amazon-cloudwatch-agent",
 }
+AGENT_CTL = "amazon-cloudwatch-agent-ctl"
+AGENT_CONFIG = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
 # Coreutils (cat, mkdir, chmod) for the script and the fakes; the fakes come first.
 SYSTEM_PATH = "/usr/bin:/bin"
 BASH = shutil.which("bash", path=SYSTEM_PATH)
@@ -102,6 +106,9 @@ class Scenario:
     # False: CloudFormation rejects the signal, as it does when no stack operation waits for one
     # (an instance of a scale-out or a replacement).
     signal_accepted: bool = True
+    # Amazon Linux 2023 images do not ship the CloudWatch agent; dnf installs it from the repos.
+    agent_preinstalled: bool = False
+    agent_installable: bool = True
 
 
 @dataclass(frozen=True)
@@ -136,12 +143,26 @@ class BootRun:
     def slept_seconds(self) -> list[int]:
         return [int(args[0]) for args in self.calls_of("sleep")]
 
+    def path(self, real_path: str) -> Path:
+        """Where the sandboxed run put what the instance keeps at `real_path`."""
+        return self.root / real_path.lstrip("/")
+
+    @property
+    def agent_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = json.loads(self.path(AGENT_CONFIG).read_text())
+        return config
+
+    def real_path(self, sandboxed_path: str) -> str:
+        """The path on the instance of a path the sandboxed run wrote."""
+        return "/" + str(Path(sandboxed_path).relative_to(self.root))
+
 
 def fake_commands(scenario: Scenario, sandbox: Path) -> dict[str, str]:
     """Bash sources of the fake tools; each records its call, then answers as `scenario` says."""
     calls = shlex.quote(str(sandbox / "calls"))
     polls = shlex.quote(str(sandbox / "target-health-polls"))
     opt_aws_bin = shlex.quote(f"{sandbox / 'root'}/opt/aws/bin")
+    agent_bin = shlex.quote(f"{sandbox / 'root'}/opt/aws/amazon-cloudwatch-agent/bin")
     states = " ".join(shlex.quote(s) for s in scenario.target_states)
     record = (
         "#!/bin/bash\n"
@@ -189,11 +210,23 @@ echo "fake curl: unexpected $*" >&2
 exit 6
 """,
         # The package puts cfn-signal into /opt/aws/bin, which the script adds to PATH itself.
+        # Each package puts its tool where the real one lives: cfn-signal into /opt/aws/bin
+        # (which the script adds to PATH itself), the agent's ctl under its own directory.
         "dnf": record
-        + f"""[ "$*" = "install -y aws-cfn-bootstrap" ] || exit 1
-cat >{opt_aws_bin}/cfn-signal <<'FAKE'
+        + f"""case "$*" in
+  "install -y aws-cfn-bootstrap")
+    cat >{opt_aws_bin}/cfn-signal <<'FAKE'
 {cfn_signal}FAKE
-chmod 0755 {opt_aws_bin}/cfn-signal
+    chmod 0755 {opt_aws_bin}/cfn-signal ;;
+  "install -y amazon-cloudwatch-agent")
+    {"" if scenario.agent_installable else "exit 1"}
+    mkdir -p {agent_bin}
+    cat >{agent_bin}/{AGENT_CTL} <<'FAKE'
+{record}exit 0
+FAKE
+    chmod 0755 {agent_bin}/{AGENT_CTL} ;;
+  *) exit 1 ;;
+esac
 """,
         "systemctl": record
         + f"""case "$*" in
@@ -211,6 +244,13 @@ def run_boot_script(user_data: str, scenario: Scenario, sandbox: Path) -> BootRu
     for directory in SANDBOXED_DIRECTORIES.values():
         (root / directory.lstrip("/")).mkdir(parents=True, exist_ok=True)
     (root / "opt" / "webapp").rmdir()  # the script creates it
+    if scenario.agent_preinstalled:
+        agent_bin = root / "opt/aws/amazon-cloudwatch-agent/bin"
+        agent_bin.mkdir(parents=True)
+        (agent_bin / AGENT_CTL).write_text(
+            fake_commands(scenario, sandbox)["sleep"]  # records its call, then succeeds
+        )
+        (agent_bin / AGENT_CTL).chmod(0o755)
     fake_bin = sandbox / "bin"
     fake_bin.mkdir()
     for name, source in fake_commands(scenario, sandbox).items():
@@ -370,17 +410,17 @@ def test_installs_aws_cfn_bootstrap_with_dnf_when_cfn_signal_is_missing(
 
     run = boot(Scenario(cfn_signal_installed=False))
 
-    assert run.calls_of("dnf") == [("install", "-y", "aws-cfn-bootstrap")]
+    assert ("install", "-y", "aws-cfn-bootstrap") in run.calls_of("dnf")
     # The success signal comes from the cfn-signal the package installed into /opt/aws/bin.
     assert only_signal(run)["-e"] == "0"
 
 
-def test_leaves_dnf_alone_when_cfn_signal_is_on_the_path(
+def test_leaves_aws_cfn_bootstrap_alone_when_cfn_signal_is_on_the_path(
     boot: Callable[[Scenario], BootRun],
 ) -> None:
     run = boot(Scenario(cfn_signal_installed=True))
 
-    assert run.calls_of("dnf") == []
+    assert ("install", "-y", "aws-cfn-bootstrap") not in run.calls_of("dnf")
     assert only_signal(run)["-e"] == "0"
 
 
@@ -471,3 +511,131 @@ def test_auto_scaling_waits_out_the_whole_boot_budget_before_replacing_an_unheal
     ]
 
     assert groups[0]["Properties"]["HealthCheckGracePeriod"] >= budget
+
+
+def instance_log_group_name(templates: dict[str, dict[str, Template]]) -> str:
+    """The name of the log group the security stack creates and the instance role may write."""
+    names = [
+        group["Properties"]["LogGroupName"]
+        for group in templates[ENVIRONMENT]["security"]
+        .find_resources("AWS::Logs::LogGroup")
+        .values()
+        if str(group["Properties"].get("LogGroupName", "")).endswith("/instances")
+    ]
+    assert len(names) == 1, names
+    return str(names[0])
+
+
+def test_installs_and_starts_the_cloudwatch_agent_before_anything_else(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    run = boot(Scenario())
+
+    assert run.calls[:2] == (
+        ("dnf", "install", "-y", "amazon-cloudwatch-agent"),
+        (
+            AGENT_CTL,
+            "-a",
+            "fetch-config",
+            "-m",
+            "ec2",
+            "-s",
+            "-c",
+            f"file:{run.path(AGENT_CONFIG)}",
+        ),
+    )
+
+
+def test_agent_ships_cloud_init_boot_and_service_output_to_the_instance_log_group(
+    boot: Callable[[Scenario], BootRun], templates: dict[str, dict[str, Template]]
+) -> None:
+    run = boot(Scenario())
+
+    collected = run.agent_config["logs"]["logs_collected"]["files"]["collect_list"]
+    assert [
+        (run.real_path(c["file_path"]), c["log_group_name"], c["log_stream_name"])
+        for c in collected
+    ] == [
+        (
+            "/var/log/cloud-init-output.log",
+            instance_log_group_name(templates),
+            "{instance_id}/cloud-init-output",
+        ),
+        ("/var/log/webapp-boot.log", instance_log_group_name(templates), "{instance_id}/boot"),
+        (
+            "/var/log/webapp/service.log",
+            instance_log_group_name(templates),
+            "{instance_id}/service",
+        ),
+    ]
+    # The service writes where the agent reads (the agent does not read the journal).
+    unit = run.path("/etc/systemd/system/webapp.service").read_text()
+    service_log = run.path("/var/log/webapp/service.log")
+    assert f"StandardOutput=append:{service_log}\n" in unit
+    assert f"StandardError=append:{service_log}\n" in unit
+
+
+def test_agent_puts_memory_and_disk_use_in_the_one_namespace_the_role_allows(
+    boot: Callable[[Scenario], BootRun], templates: dict[str, dict[str, Template]]
+) -> None:
+    run = boot(Scenario())
+    allowed = [
+        statement["Condition"]["StringEquals"]["cloudwatch:namespace"]
+        for _, statement in statements(templates[ENVIRONMENT]["security"])
+        if statement["Action"] == "cloudwatch:PutMetricData"
+    ]
+
+    metrics = run.agent_config["metrics"]
+    assert [metrics["namespace"]] == allowed
+    assert metrics["metrics_collected"] == {
+        "mem": {"measurement": ["mem_used_percent"]},
+        "disk": {"measurement": ["used_percent"], "resources": ["/"], "drop_device": True},
+    }
+    # Per instance, and rolled up over the fleet for the dashboard.
+    assert metrics["append_dimensions"] == {"InstanceId": "${aws:InstanceId}"}
+    assert metrics["aggregation_dimensions"] == [[]]
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [Scenario(service_starts=False), Scenario(target_states=("unhealthy",))],
+    ids=["service-does-not-start", "target-never-healthy"],
+)
+def test_a_boot_that_fails_after_the_agent_started_leaves_its_reason_in_a_shipped_log(
+    boot: Callable[[Scenario], BootRun], scenario: Scenario
+) -> None:
+    run = boot(scenario)
+
+    signal = only_signal(run)
+    assert signal["-e"] == "1"
+    names = [call[0] for call in run.calls]
+    assert names.index(AGENT_CTL) < names.index("cfn-signal")
+    # Nothing stops the agent; the log it ships holds the reason CloudFormation got.
+    assert [args for args in run.calls_of(AGENT_CTL) if "stop" in args] == []
+    shipped = {
+        run.real_path(c["file_path"])
+        for c in run.agent_config["logs"]["logs_collected"]["files"]["collect_list"]
+    }
+    assert "/var/log/webapp-boot.log" in shipped
+    boot_log = run.path("/var/log/webapp-boot.log").read_text()
+    assert f"cfn-signal -e 1: {signal['--reason']}" in boot_log
+
+
+def test_boot_goes_on_without_logs_when_the_agent_cannot_be_installed(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    run = boot(Scenario(agent_installable=False))
+
+    assert run.calls_of(AGENT_CTL) == []
+    assert "CloudWatch agent not started" in run.stderr
+    assert only_signal(run)["-e"] == "0"
+    assert run.returncode == 0, run.stderr
+
+
+def test_uses_the_agent_the_image_already_has_without_dnf(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    run = boot(Scenario(agent_preinstalled=True))
+
+    assert run.calls_of("dnf") == []
+    assert run.calls[0][0] == AGENT_CTL

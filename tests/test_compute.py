@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from constructs_lib.config import AppConfig
 from constructs_lib.fleet import SIGNAL_TIMEOUT
 from tests.conftest import cdk_json_context, synthesize
-from tests.template_utils import only, resources, waits_for
+from tests.template_utils import only, resources, waits_for, walk
 
 Templates = dict[str, dict[str, Template]]
 
@@ -151,13 +152,25 @@ def test_rolling_update_waits_on_signals_and_keeps_room_to_replace(
     }
 
 
-def test_fleet_notifies_launches_terminations_and_their_errors(prod: dict[str, Template]) -> None:
-    topic_id, _ = only(prod["compute"], "AWS::SNS::Topic")
+def topic(template: Template, name: str) -> str:
+    """The logical ID of the topic called `name`."""
+    (found,) = (
+        logical_id
+        for logical_id, resource in resources(template, "AWS::SNS::Topic").items()
+        if resource["Properties"]["TopicName"] == name
+    )
+    return found
+
+
+def test_fleet_notifies_launches_terminations_and_their_errors_to_the_informational_topic(
+    prod: dict[str, Template],
+) -> None:
+    informational = topic(prod["compute"], "prod-webapp-compute-notifications")
     _, asg = group(prod["compute"])
 
     assert asg["Properties"]["NotificationConfigurations"] == [
         {
-            "TopicARN": {"Ref": topic_id},
+            "TopicARN": {"Ref": informational},
             "NotificationTypes": [
                 "autoscaling:EC2_INSTANCE_LAUNCH",
                 "autoscaling:EC2_INSTANCE_LAUNCH_ERROR",
@@ -168,19 +181,61 @@ def test_fleet_notifies_launches_terminations_and_their_errors(prod: dict[str, T
     ]
 
 
-def test_notification_topic_is_encrypted_with_the_environment_key(
+def test_paging_topic_keeps_its_logical_id_so_confirmed_subscriptions_survive(
     prod: dict[str, Template],
 ) -> None:
-    _, topic = only(prod["compute"], "AWS::SNS::Topic")
+    assert topic(prod["compute"], "prod-webapp-compute-alarms").startswith("Notifications")
 
-    assert re.search(
-        r"EncryptionKey.*Arn", topic["Properties"]["KmsMasterKeyId"]["Fn::ImportValue"]
+
+def test_both_topics_are_encrypted_with_the_environment_key(prod: dict[str, Template]) -> None:
+    topics = resources(prod["compute"], "AWS::SNS::Topic")
+
+    assert len(topics) == 2
+    for found in topics.values():
+        key = found["Properties"]["KmsMasterKeyId"]["Fn::ImportValue"]
+        assert re.search(r"EncryptionKey.*Arn", key)
+
+
+@pytest.mark.parametrize(
+    "name", ["prod-webapp-compute-alarms", "prod-webapp-compute-notifications"]
+)
+def test_cloudwatch_alarms_of_this_environment_only_may_publish_to_each_topic(
+    prod: dict[str, Template], name: str
+) -> None:
+    template = prod["compute"]
+    topic_id = topic(template, name)
+    (policy,) = (
+        p["Properties"]
+        for p in resources(template, "AWS::SNS::TopicPolicy").values()
+        if p["Properties"]["Topics"] == [{"Ref": topic_id}]
     )
+    statements = policy["PolicyDocument"]["Statement"]
+    (allow,) = (s for s in statements if s["Effect"] == "Allow")
+
+    assert allow["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert allow["Action"] == "sns:Publish"
+    assert allow["Resource"] == {"Ref": topic_id}
+    assert allow["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "333333333333"},
+        "ArnLike": {
+            "aws:SourceArn": "arn:aws:cloudwatch:us-east-1:333333333333:alarm:prod-webapp-compute-*"
+        },
+    }
+    # The deny of plain HTTP that `enforce_ssl` wrote is still there.
+    assert any(s["Effect"] == "Deny" for s in statements)
 
 
-def test_alarm_email_is_subscribed_only_where_configured(templates: Templates) -> None:
-    templates["prod"]["compute"].has_resource_properties(
-        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "oncall@example.com"}
+def test_alarm_and_notification_emails_are_subscribed_only_where_configured(
+    templates: Templates,
+) -> None:
+    prod = templates["prod"]["compute"]
+    prod.has_resource_properties(
+        "AWS::SNS::Subscription",
+        {
+            "Protocol": "email",
+            "Endpoint": "oncall@example.com",
+            "TopicArn": {"Ref": topic(prod, "prod-webapp-compute-alarms")},
+        },
     )
     templates["dev"]["compute"].resource_count_is("AWS::SNS::Subscription", 0)
 
@@ -419,25 +474,177 @@ def test_web_acl_protects_the_load_balancer_and_logs_to_an_encrypted_group(
     )
 
 
-@pytest.mark.parametrize(
-    ("alarm", "metric"),
-    [
-        ("ServerErrorRate", None),
-        ("UnhealthyHosts", "UnHealthyHostCount"),
-        ("HighCpu", "CPUUtilization"),
-    ],
-)
-def test_alarms_notify_the_topic(prod: dict[str, Template], alarm: str, metric: str | None) -> None:
-    template = prod["compute"]
-    topic_id, _ = only(template, "AWS::SNS::Topic")
-    found = {k: v for k, v in resources(template, "AWS::CloudWatch::Alarm").items() if alarm in k}
+PAGES, INFORMS = "prod-webapp-compute-alarms", "prod-webapp-compute-notifications"
+LOAD_BALANCER = "AWS::ElasticLoadBalancingV2::LoadBalancer"
+TARGET_GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup"
+ASG = "AWS::AutoScaling::AutoScalingGroup"
+# prod's alarms as the on-call engineer relies on them: name, metric, namespace, dimensions (name
+# and the resource whose value it is), statistic, period, evaluation periods, datapoints,
+# threshold, comparison, missing data, and the topic. The README's on-call table says the same.
+PROD_ALARMS: dict[str, dict[str, Any]] = {
+    "prod-webapp-compute-healthy-hosts-below-minimum": {
+        "metric": ("AWS/ApplicationELB", "HealthyHostCount"),
+        "dimensions": {"LoadBalancer": LOAD_BALANCER, "TargetGroup": TARGET_GROUP},
+        "statistic": "Minimum",
+        "alarm": (60, 3, 3, 3, "LessThanThreshold", "breaching"),  # threshold: prod minCapacity
+        "topic": PAGES,
+    },
+    "prod-webapp-compute-load-balancer-5xx": {
+        "metric": ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"),
+        "dimensions": {"LoadBalancer": LOAD_BALANCER},
+        "statistic": "Sum",
+        "alarm": (60, 3, 2, 10, "GreaterThanOrEqualToThreshold", "notBreaching"),
+        "topic": PAGES,
+    },
+    "prod-webapp-compute-target-response-time-p99": {
+        "metric": ("AWS/ApplicationELB", "TargetResponseTime"),
+        "dimensions": {"LoadBalancer": LOAD_BALANCER},
+        "statistic": "p99",
+        "alarm": (60, 5, 3, 2, "GreaterThanThreshold", "notBreaching"),
+        "topic": PAGES,
+    },
+    "prod-webapp-compute-unhealthy-hosts": {
+        "metric": ("AWS/ApplicationELB", "UnHealthyHostCount"),
+        "dimensions": {"LoadBalancer": LOAD_BALANCER, "TargetGroup": TARGET_GROUP},
+        "statistic": "Maximum",
+        "alarm": (60, 3, 3, 0, "GreaterThanThreshold", "notBreaching"),
+        "topic": INFORMS,
+    },
+    "prod-webapp-compute-high-cpu": {
+        "metric": ("AWS/EC2", "CPUUtilization"),
+        "dimensions": {"AutoScalingGroupName": ASG},
+        "statistic": "Average",
+        "alarm": (60, 10, 8, 85, "GreaterThanThreshold", "missing"),
+        "topic": INFORMS,
+    },
+}
+SERVER_ERROR_RATE = "prod-webapp-compute-server-error-rate"
 
-    (props,) = (v["Properties"] for v in found.values())
-    assert props["AlarmActions"] == [{"Ref": topic_id}]
-    if metric:
-        assert props["MetricName"] == metric
-    else:
-        assert any("expression" in str(m).lower() for m in props["Metrics"])
+
+def alarm_named(template: Template, name: str) -> dict[str, Any]:
+    (props,) = (
+        a["Properties"]
+        for a in resources(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["AlarmName"] == name
+    )
+    return dict(props)
+
+
+def refers_to(value: Any, template: Template, resource_type: str) -> bool:
+    """True if `value` derives from the one resource of `resource_type` (Ref or GetAtt).
+
+    A target group's `LoadBalancer` dimension comes from its listener's ARN, which names the load
+    balancer; a listener of the load balancer counts as the load balancer.
+    """
+    logical_id, _ = only(template, resource_type)
+    sources = {logical_id} | {
+        listener_id
+        for listener_id, listener in resources(
+            template, "AWS::ElasticLoadBalancingV2::Listener"
+        ).items()
+        if listener["Properties"]["LoadBalancerArn"] == {"Ref": logical_id}
+    }
+    referenced = set()
+    for item in walk(value):
+        if isinstance(item, dict) and "Ref" in item:
+            referenced.add(item["Ref"])
+        elif isinstance(item, dict) and "Fn::GetAtt" in item:
+            referenced.add(item["Fn::GetAtt"][0])
+    return bool(referenced) and referenced <= sources
+
+
+def test_every_alarm_is_in_the_asserted_table(prod: dict[str, Template]) -> None:
+    names = {
+        a["Properties"]["AlarmName"]
+        for a in resources(prod["compute"], "AWS::CloudWatch::Alarm").values()
+    }
+
+    assert names == {*PROD_ALARMS, SERVER_ERROR_RATE}
+
+
+@pytest.mark.parametrize("name", sorted(PROD_ALARMS))
+def test_alarm_watches_its_metric_with_the_reasoned_settings_and_notifies_its_topic(
+    prod: dict[str, Template], name: str
+) -> None:
+    template, expected = prod["compute"], PROD_ALARMS[name]
+    props = alarm_named(template, name)
+    statistic_key = "ExtendedStatistic" if expected["statistic"].startswith("p") else "Statistic"
+
+    assert (props["Namespace"], props["MetricName"]) == expected["metric"]
+    dimensions = {d["Name"]: d["Value"] for d in props["Dimensions"]}
+    assert sorted(dimensions) == sorted(expected["dimensions"])
+    for dimension, resource_type in expected["dimensions"].items():
+        assert refers_to(dimensions[dimension], template, resource_type), dimensions
+    assert props[statistic_key] == expected["statistic"]
+    assert (
+        props["Period"],
+        props["EvaluationPeriods"],
+        props["DatapointsToAlarm"],
+        props["Threshold"],
+        props["ComparisonOperator"],
+        props["TreatMissingData"],
+    ) == expected["alarm"]
+    topic_ref = {"Ref": topic(template, expected["topic"])}
+    assert props["AlarmActions"] == [topic_ref]
+    assert props["OKActions"] == [topic_ref]
+
+
+def test_server_error_rate_counts_only_minutes_with_the_minimum_of_requests(
+    prod: dict[str, Template],
+) -> None:
+    template = prod["compute"]
+    props = alarm_named(template, SERVER_ERROR_RATE)
+    metrics = {m["Id"]: m for m in props["Metrics"]}
+    (expression,) = (m for m in props["Metrics"] if "Expression" in m)
+    inputs = {m["Id"]: m["MetricStat"] for m in props["Metrics"] if "MetricStat" in m}
+
+    assert expression["Expression"] == (
+        "IF(requests >= 50, 100 * (FILL(elb, 0) + FILL(target, 0)) / requests, 0)"
+    )
+    assert expression["ReturnData"] is True
+    assert {
+        i: (s["Metric"]["Namespace"], s["Metric"]["MetricName"]) for i, s in inputs.items()
+    } == {
+        "elb": ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"),
+        "target": ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count"),
+        "requests": ("AWS/ApplicationELB", "RequestCount"),
+    }
+    for stat in inputs.values():
+        assert (stat["Stat"], stat["Period"]) == ("Sum", 60)
+        ((dimension,),) = [stat["Metric"]["Dimensions"]]
+        assert dimension["Name"] == "LoadBalancer"
+        assert refers_to(dimension["Value"], template, LOAD_BALANCER)
+    assert all(metrics[i]["ReturnData"] is False for i in inputs)
+    assert (
+        props["EvaluationPeriods"],
+        props["DatapointsToAlarm"],
+        props["Threshold"],
+        props["ComparisonOperator"],
+        props["TreatMissingData"],
+    ) == (5, 3, 5, "GreaterThanThreshold", "notBreaching")
+    assert props["AlarmActions"] == [{"Ref": topic(template, PAGES)}]
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_per_environment_thresholds_come_from_config(
+    templates: Templates, context: dict[str, Any], env: str
+) -> None:
+    environment = next(e for e in AppConfig.from_context(context).environments if e.name == env)
+    template = templates[env]["compute"]
+
+    def threshold(alarm: str) -> Any:
+        return alarm_named(template, f"{env}-webapp-compute-{alarm}")["Threshold"]
+
+    assert threshold("healthy-hosts-below-minimum") == environment.min_capacity
+    assert threshold("load-balancer-5xx") == environment.alarm_elb_errors_per_minute
+    assert threshold("server-error-rate") == environment.alarm_server_error_rate_percent
+    assert threshold("target-response-time-p99") == environment.alarm_response_time_p99_seconds
+    expression = next(
+        m["Expression"]
+        for m in alarm_named(template, f"{env}-webapp-compute-server-error-rate")["Metrics"]
+        if "Expression" in m
+    )
+    assert expression.startswith(f"IF(requests >= {environment.alarm_minimum_requests},")
 
 
 @pytest.mark.parametrize("env", ["prod", "staging"])

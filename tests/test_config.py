@@ -546,6 +546,67 @@ def test_alarm_email_that_is_not_an_address_is_rejected(email: str) -> None:
     assert problem.allowed == "expected an e-mail address"
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        (
+            "alarmResponseTimeP99Seconds",
+            0,
+            "expected seconds above 0, at most 60 (the load balancer's timeout)",
+        ),
+        (
+            "alarmResponseTimeP99Seconds",
+            61,
+            "expected seconds above 0, at most 60 (the load balancer's timeout)",
+        ),
+        ("alarmServerErrorRatePercent", 100, "expected a percentage above 0 and below 100"),
+        ("alarmServerErrorRatePercent", 0, "expected a percentage above 0 and below 100"),
+        ("alarmMinimumRequests", 0, "expected requests per minute, 1 to 1000000"),
+        ("alarmElbErrorsPerMinute", 0, "expected responses per minute, 1 to 1000000"),
+        ("alarmResponseTimeP99Seconds", "2s", "expected a number"),
+        ("alarmMinimumRequests", 1.5, "expected an integer"),
+    ],
+)
+def test_alarm_threshold_out_of_range_is_rejected_naming_the_key(
+    key: str, value: object, allowed: str
+) -> None:
+    problem = only_problem(with_values("staging", **{key: value}))
+
+    assert (problem.path, problem.value, problem.allowed) == (
+        f"environments.staging.{key}",
+        value,
+        allowed,
+    )
+
+
+def test_alarm_thresholds_take_their_defaults_and_accept_whole_seconds() -> None:
+    (staging,) = (
+        e
+        for e in AppConfig.from_context(
+            with_values("staging", alarmResponseTimeP99Seconds=3)
+        ).environments
+        if e.name == "staging"
+    )
+
+    assert staging.alarm_response_time_p99_seconds == 3
+    assert (
+        staging.alarm_server_error_rate_percent,
+        staging.alarm_minimum_requests,
+        staging.alarm_elb_errors_per_minute,
+        staging.notification_email,
+    ) == (5.0, 50, 10, None)
+
+
+@pytest.mark.parametrize("email", ["ops", "ops@example"])
+def test_notification_email_that_is_not_an_address_is_rejected(email: str) -> None:
+    problem = only_problem(with_values("prod", notificationEmail=email))
+
+    assert (problem.path, problem.allowed) == (
+        "environments.prod.notificationEmail",
+        "expected an e-mail address",
+    )
+
+
 def test_misspelt_environment_key_is_rejected_with_a_did_you_mean_hint() -> None:
     problem = only_problem(with_values("dev", vpcCidrs="10.11.0.0/16"))
 

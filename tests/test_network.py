@@ -36,7 +36,7 @@ OPEN_DEFAULT_SG = tuple(e for e in ENVIRONMENTS if not e.restrict_default_securi
 PUBLIC, PRIVATE, ISOLATED = "Public", "Private", "Isolated"
 TIERS = (PUBLIC, PRIVATE, ISOLATED)
 # What an instance in a private subnet needs without a NAT: Session Manager, cfn-signal, its logs.
-INTERFACE_SERVICES = {"ssm", "ssmmessages", "ec2messages", "cloudformation", "logs"}
+INTERFACE_SERVICES = {"ssm", "ssmmessages", "ec2messages", "cloudformation", "logs", "monitoring"}
 DEFAULT_ROUTES = {"0.0.0.0/0", "::/0"}
 
 
@@ -294,7 +294,7 @@ def test_s3_gateway_endpoint_serves_every_route_table(
 
 
 @by_name(WITH_ENDPOINTS)
-def test_interface_endpoints_are_the_five_services_private_instances_need(
+def test_interface_endpoints_are_the_services_private_instances_need(
     templates: dict[str, dict[str, Template]], environment: EnvironmentConfig
 ) -> None:
     endpoints = interface_endpoints(network_of(templates, environment))

@@ -8,7 +8,11 @@ import pytest
 from aws_cdk.assertions import Template
 
 from constructs_lib.encryption import AUTOSCALING_ROLE_NAME
-from constructs_lib.instance_role import SESSION_MANAGER_CHANNEL_ACTIONS, TARGET_HEALTH_ACTIONS
+from constructs_lib.instance_role import (
+    AGENT_METRIC_ACTIONS,
+    SESSION_MANAGER_CHANNEL_ACTIONS,
+    TARGET_HEALTH_ACTIONS,
+)
 from stacks.web_tier_stage import WebTierStage
 from tests.conftest import Synthesized
 from tests.template_utils import as_list, document, only, resources, statements
@@ -263,10 +267,58 @@ def test_wildcard_resources_are_only_on_actions_without_resource_level_permissio
     for env, stacks in templates.items():
         for component, template in stacks.items():
             for logical_id, statement in statements(template):
-                if "*" in as_list(statement["Resource"]):
-                    assert set(as_list(statement["Action"])) <= allowed, (
-                        f"{env} {component} {logical_id}: {statement}"
-                    )
+                if "*" not in as_list(statement["Resource"]):
+                    continue
+                actions = set(as_list(statement["Action"]))
+                if actions <= set(AGENT_METRIC_ACTIONS):
+                    # PutMetricData: held to one namespace by its condition instead.
+                    assert "cloudwatch:namespace" in statement["Condition"]["StringEquals"]
+                    continue
+                assert actions <= allowed, f"{env} {component} {logical_id}: {statement}"
+
+
+def test_instance_role_puts_metrics_only_in_the_cloudwatch_agents_namespace(
+    prod: dict[str, Template],
+) -> None:
+    puts = [
+        s
+        for _, s in statements(prod["security"])
+        if "cloudwatch:PutMetricData" in as_list(s["Action"])
+    ]
+
+    assert [(s["Effect"], s["Action"], s["Resource"], s["Condition"]) for s in puts] == [
+        (
+            "Allow",
+            "cloudwatch:PutMetricData",
+            "*",
+            {"StringEquals": {"cloudwatch:namespace": "webapp/prod/instances"}},
+        )
+    ]
+
+
+def test_instance_role_writes_logs_only_to_the_instance_log_group(
+    prod: dict[str, Template],
+) -> None:
+    template = prod["security"]
+    (group_id,) = (
+        logical_id
+        for logical_id, group in resources(template, "AWS::Logs::LogGroup").items()
+        if group["Properties"].get("LogGroupName") == "/prod/webapp/compute/instances"
+    )
+    writes = [
+        s
+        for policy_id, s in statements(template)
+        if policy_id.startswith("InstanceRolePolicy")
+        and any(a.startswith("logs:") for a in as_list(s["Action"]))
+    ]
+    arn = {"Fn::GetAtt": [group_id, "Arn"]}
+
+    assert [s["Resource"] for s in writes] == [[arn, {"Fn::Join": ["", [arn, ":log-stream:*"]]}]]
+    assert sorted(as_list(writes[0]["Action"])) == [
+        "logs:CreateLogStream",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+    ]
 
 
 def test_roles_of_this_app_carry_no_inline_policy(templates: Templates) -> None:
@@ -377,3 +429,22 @@ def test_prod_stacks_have_termination_protection(synthesized: Synthesized) -> No
 
     assert all(s.termination_protection for s in stages["prod"].stacks.values())
     assert not any(s.termination_protection for s in stages["dev"].stacks.values())
+
+
+def test_key_lets_only_this_environments_alarms_publish_to_its_encrypted_topics(
+    prod: dict[str, Template],
+) -> None:
+    _, key = only(prod["security"], "AWS::KMS::Key")
+    (grant,) = (
+        s
+        for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    )
+
+    assert sorted(grant["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert grant["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "333333333333"},
+        "ArnLike": {
+            "aws:SourceArn": "arn:aws:cloudwatch:us-east-1:333333333333:alarm:prod-webapp-compute-*"
+        },
+    }

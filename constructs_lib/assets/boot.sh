@@ -2,6 +2,7 @@
 #   STACK_NAME ASG_LOGICAL_ID REGION TARGET_GROUP_ARN APP_PORT HEALTH_CHECK_PATH
 #   ARTIFACT_BUCKET RELEASE_ARTIFACT (empty: run the bundled service) BUNDLED_SERVICE
 #   SERVICE_WAIT_SECONDS TARGET_WAIT_SECONDS POLL_SECONDS CHECK_TIMEOUT_SECONDS
+#   LOG_GROUP_NAME AGENT_NAMESPACE
 # Each wait counts the worst case of every attempt (its timeout plus the pause), so the failure
 # signal reaches CloudFormation before the CreationPolicy or UpdatePolicy stops waiting.
 # It reports readiness to CloudFormation only once this instance is healthy in the target group,
@@ -12,10 +13,60 @@ set -uo pipefail
 APP_DIR=${APP_DIR:-/opt/webapp}
 UNIT_DIR=${UNIT_DIR:-/etc/systemd/system}
 CFN_BOOTSTRAP_BIN=${CFN_BOOTSTRAP_BIN:-/opt/aws/bin}
+LOG_DIR=${LOG_DIR:-/var/log}
+AGENT_DIR=${AGENT_DIR:-/opt/aws/amazon-cloudwatch-agent}
 export PATH="$CFN_BOOTSTRAP_BIN:$PATH"
+BOOT_LOG="$LOG_DIR/webapp-boot.log"
+SERVICE_LOG="$LOG_DIR/webapp/service.log"
+AGENT_CONFIG="$AGENT_DIR/etc/amazon-cloudwatch-agent.json"
 signalled=0
 
-log() { echo "boot: $*" >&2; }
+# Written straight to the file (no background tee): every line is on disk before the next step.
+log() { echo "boot: $*" | tee -a "$BOOT_LOG" >&2; }
+
+# The CloudWatch agent comes first, before anything that can fail: a boot that fails later still
+# leaves cloud-init's output, this script's log and the service's output in the instance log
+# group after Auto Scaling terminates the instance. A missing agent costs the logs, not the boot.
+start_agent() {
+  if [ ! -x "$AGENT_DIR/bin/amazon-cloudwatch-agent-ctl" ]; then
+    dnf install -y amazon-cloudwatch-agent >&2 || return 1
+  fi
+  mkdir -p "$AGENT_DIR/etc" || return 1
+  # One stream per instance and file: {instance_id} is resolved by the agent from IMDS.
+  cat >"$AGENT_CONFIG" <<AGENT || return 1
+{
+  "agent": {"metrics_collection_interval": 60},
+  "logs": {
+    "force_flush_interval": 5,
+    "logs_collected": {
+      "files": {
+        "collect_list": [
+          {"file_path": "$LOG_DIR/cloud-init-output.log", "log_group_name": "$LOG_GROUP_NAME",
+           "log_stream_name": "{instance_id}/cloud-init-output"},
+          {"file_path": "$BOOT_LOG", "log_group_name": "$LOG_GROUP_NAME",
+           "log_stream_name": "{instance_id}/boot"},
+          {"file_path": "$SERVICE_LOG", "log_group_name": "$LOG_GROUP_NAME",
+           "log_stream_name": "{instance_id}/service"}
+        ]
+      }
+    }
+  },
+  "metrics": {
+    "namespace": "$AGENT_NAMESPACE",
+    "append_dimensions": {"InstanceId": "\${aws:InstanceId}"},
+    "aggregation_dimensions": [[]],
+    "metrics_collected": {
+      "mem": {"measurement": ["mem_used_percent"]},
+      "disk": {"measurement": ["used_percent"], "resources": ["/"], "drop_device": true}
+    }
+  }
+}
+AGENT
+  "$AGENT_DIR/bin/amazon-cloudwatch-agent-ctl" -a fetch-config -m ec2 -s -c "file:$AGENT_CONFIG" >&2
+}
+
+mkdir -p "$LOG_DIR/webapp"
+start_agent || log "CloudWatch agent not started: this boot's logs stay on the instance"
 
 signal() {
   local status=$1 reason=$2
@@ -69,6 +120,9 @@ After=network-online.target
 Environment=APP_PORT=$APP_PORT HEALTH_CHECK_PATH=$HEALTH_CHECK_PATH
 ExecStart=$APP_DIR/start
 Restart=always
+# Into a file the CloudWatch agent ships (it does not read the journal); systemd opens it as root.
+StandardOutput=append:$SERVICE_LOG
+StandardError=append:$SERVICE_LOG
 DynamicUser=yes
 
 [Install]

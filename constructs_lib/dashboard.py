@@ -1,0 +1,174 @@
+"""One CloudWatch dashboard per environment: what on-call opens first when an alarm arrives."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from constructs import Construct
+
+from constructs_lib.alarms import PERIOD, target_group_metric
+from constructs_lib.config import EnvironmentConfig
+from constructs_lib.naming import Naming
+
+WIDTH = 8  # three graphs per row of 24 columns
+HEIGHT = 6
+
+
+def _group_metric(
+    group: autoscaling.IAutoScalingGroup, namespace: str, name: str, statistic: str
+) -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace=namespace,
+        metric_name=name,
+        dimensions_map={"AutoScalingGroupName": group.auto_scaling_group_name},
+        statistic=statistic,
+        period=PERIOD,
+    )
+
+
+def _nat_gateways(metric_name: str) -> cloudwatch.MathExpression:
+    # Every NAT gateway of the account and region: an environment owns its account, and the NAT
+    # gateway IDs live in the network stack (naming them here would export each one).
+    return cloudwatch.MathExpression(
+        expression=(
+            f"SEARCH('{{AWS/NATGateway,NatGatewayId}} MetricName=\"{metric_name}\"', 'Sum', 60)"
+        ),
+        using_metrics={},
+        label=metric_name,
+        period=PERIOD,
+    )
+
+
+class WebTierDashboard(Construct):
+    """Traffic, errors, latency, hosts, instances, CPU, memory, disk, NAT and every alarm."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        load_balancer: elbv2.ApplicationLoadBalancer,
+        target_group: elbv2.ApplicationTargetGroup,
+        group: autoscaling.AutoScalingGroup,
+        alarms: list[cloudwatch.Alarm],
+        environment: EnvironmentConfig,
+        naming: Naming,
+    ):
+        super().__init__(scope, construct_id)
+        lb = load_balancer.metrics
+        agent_namespace = naming.agent_metric_namespace()
+
+        def graph(
+            title: str,
+            *metrics: cloudwatch.IMetric,
+            left_annotations: list[cloudwatch.HorizontalAnnotation] | None = None,
+        ) -> cloudwatch.GraphWidget:
+            return cloudwatch.GraphWidget(
+                title=title,
+                left=list(metrics),
+                left_annotations=left_annotations,
+                width=WIDTH,
+                height=HEIGHT,
+            )
+
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=naming.dashboard_name(),
+            default_interval=cdk.Duration.hours(3),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.AlarmStatusWidget(
+                title="Alarms", alarms=self._by_name(alarms), width=24, height=3
+            ),
+        )
+        # Created after the alarms, although the body names them instead of referencing them.
+        self.dashboard.node.add_dependency(*alarms)
+        self.dashboard.add_widgets(
+            graph("Requests", lb.request_count(period=PERIOD, statistic="Sum")),
+            graph(
+                "5xx responses",
+                lb.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=PERIOD, statistic="Sum"),
+                lb.http_code_target(
+                    elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=PERIOD, statistic="Sum"
+                ),
+            ),
+            graph(
+                "Target response time (s)",
+                lb.target_response_time(period=PERIOD, statistic="p50"),
+                lb.target_response_time(period=PERIOD, statistic="p99"),
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(
+                        value=environment.alarm_response_time_p99_seconds, label="p99 alarm"
+                    )
+                ],
+            ),
+        )
+        self.dashboard.add_widgets(
+            graph(
+                "Healthy hosts",
+                target_group_metric(load_balancer, target_group, "HealthyHostCount", "Minimum"),
+                target_group_metric(load_balancer, target_group, "UnHealthyHostCount", "Maximum"),
+                left_annotations=[
+                    cloudwatch.HorizontalAnnotation(
+                        value=environment.min_capacity, label="minCapacity"
+                    )
+                ],
+            ),
+            graph(
+                "Instances",
+                _group_metric(group, "AWS/AutoScaling", "GroupInServiceInstances", "Average"),
+                _group_metric(group, "AWS/AutoScaling", "GroupDesiredCapacity", "Average"),
+            ),
+            graph("CPU (%)", _group_metric(group, "AWS/EC2", "CPUUtilization", "Average")),
+        )
+        self.dashboard.add_widgets(
+            graph(
+                "Memory and disk use (%), worst instance",
+                cloudwatch.Metric(
+                    namespace=agent_namespace,
+                    metric_name="mem_used_percent",
+                    statistic="Maximum",
+                    period=PERIOD,
+                ),
+                cloudwatch.Metric(
+                    namespace=agent_namespace,
+                    metric_name="disk_used_percent",
+                    statistic="Maximum",
+                    period=PERIOD,
+                ),
+            ),
+            graph(
+                "NAT gateways: errors and drops",
+                _nat_gateways("ErrorPortAllocation"),
+                _nat_gateways("PacketsDropCount"),
+            ),
+        )
+        stack = cdk.Stack.of(self)
+        self.url = (
+            f"https://{stack.region}.console.aws.amazon.com/cloudwatch/home?region={stack.region}"
+            f"#dashboards/dashboard/{naming.dashboard_name()}"
+        )
+
+    def _by_name(self, alarms: list[cloudwatch.Alarm]) -> list[cloudwatch.IAlarm]:
+        """The alarms by their ARNs, built from their names: no Fn::GetAtt of each alarm.
+
+        The names are fixed by the convention, so the ARN is known at synth; the emulator, which
+        does not create alarms, could not resolve a GetAtt of one either.
+        """
+        stack = cdk.Stack.of(self)
+        found: list[cloudwatch.IAlarm] = []
+        for alarm in alarms:
+            resource = alarm.node.default_child
+            assert isinstance(resource, cloudwatch.CfnAlarm)
+            assert resource.alarm_name
+            arn = stack.format_arn(
+                service="cloudwatch",
+                resource="alarm",
+                resource_name=resource.alarm_name,
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+            found.append(cloudwatch.Alarm.from_alarm_arn(self, alarm.node.id, arn))
+        return found

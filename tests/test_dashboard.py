@@ -1,0 +1,145 @@
+"""The per-environment dashboard: named by the convention, each widget's metrics, every alarm."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Template
+
+from tests.template_utils import only, resources
+
+Templates = dict[str, dict[str, Template]]
+ELB = "AWS/ApplicationELB"
+# Widget title -> the (namespace, metric, statistic) lines it draws; SEARCH lines by expression.
+WIDGETS: dict[str, list[tuple[str, str, str]]] = {
+    "Requests": [(ELB, "RequestCount", "Sum")],
+    "5xx responses": [
+        (ELB, "HTTPCode_ELB_5XX_Count", "Sum"),
+        (ELB, "HTTPCode_Target_5XX_Count", "Sum"),
+    ],
+    "Target response time (s)": [
+        (ELB, "TargetResponseTime", "p50"),
+        (ELB, "TargetResponseTime", "p99"),
+    ],
+    "Healthy hosts": [
+        (ELB, "HealthyHostCount", "Minimum"),
+        (ELB, "UnHealthyHostCount", "Maximum"),
+    ],
+    "Instances": [
+        ("AWS/AutoScaling", "GroupInServiceInstances", "Average"),
+        ("AWS/AutoScaling", "GroupDesiredCapacity", "Average"),
+    ],
+    "CPU (%)": [("AWS/EC2", "CPUUtilization", "Average")],
+    "Memory and disk use (%), worst instance": [
+        ("webapp/prod/instances", "mem_used_percent", "Maximum"),
+        ("webapp/prod/instances", "disk_used_percent", "Maximum"),
+    ],
+    "NAT gateways: errors and drops": [
+        ("AWS/NATGateway", "ErrorPortAllocation", "Sum"),
+        ("AWS/NATGateway", "PacketsDropCount", "Sum"),
+    ],
+}
+
+
+def placeholder(token: dict[str, Any]) -> str:
+    """A readable stand-in for an intrinsic inside the dashboard body."""
+    if "Ref" in token:
+        return f"<{token['Ref']}>"
+    if "Fn::GetAtt" in token:
+        return f"<{token['Fn::GetAtt'][0]}.{token['Fn::GetAtt'][1]}>"
+    return "<derived>"
+
+
+def dashboard_body(template: Template) -> dict[str, Any]:
+    _, dashboard = only(template, "AWS::CloudWatch::Dashboard")
+    body = dashboard["Properties"]["DashboardBody"]
+    if isinstance(body, dict):
+        separator, parts = body["Fn::Join"]
+        body = separator.join(p if isinstance(p, str) else placeholder(p) for p in parts)
+    parsed: dict[str, Any] = json.loads(body)
+    return parsed
+
+
+def lines(widget: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(namespace, metric, statistic) of each line; a SEARCH line by what it searches."""
+    found = []
+    for line in widget["properties"]["metrics"]:
+        options = line[-1] if isinstance(line[-1], dict) else {}
+        if "expression" in options:
+            expression = options["expression"]
+            namespace = expression.split("{")[1].split(",")[0]
+            metric = expression.split('MetricName="')[1].split('"')[0]
+            found.append((namespace, metric, expression.split("', '")[1].split("'")[0]))
+        else:
+            found.append((line[0], line[1], options.get("stat", "Average")))
+    return found
+
+
+@pytest.fixture(scope="module")
+def body(prod: dict[str, Template]) -> dict[str, Any]:
+    return dashboard_body(prod["compute"])
+
+
+def widget(body: dict[str, Any], title: str) -> dict[str, Any]:
+    (found,) = (w for w in body["widgets"] if w["properties"].get("title") == title)
+    return dict(found)
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_each_environment_has_one_dashboard_named_by_the_convention(
+    templates: Templates, env: str
+) -> None:
+    _, dashboard = only(templates[env]["compute"], "AWS::CloudWatch::Dashboard")
+
+    assert dashboard["Properties"]["DashboardName"] == f"{env}-webapp-compute-dashboard"
+
+
+@pytest.mark.parametrize("title", sorted(WIDGETS))
+def test_widget_draws_its_metrics(body: dict[str, Any], title: str) -> None:
+    assert lines(widget(body, title)) == WIDGETS[title]
+
+
+def test_dashboard_has_exactly_these_graphs_and_one_alarm_status_widget(
+    body: dict[str, Any],
+) -> None:
+    titles = sorted(w["properties"]["title"] for w in body["widgets"] if w["type"] == "metric")
+
+    assert titles == sorted(WIDGETS)
+    assert [w["type"] for w in body["widgets"]].count("alarm") == 1
+
+
+def test_alarm_status_widget_shows_every_alarm_of_the_stack(
+    prod: dict[str, Template], body: dict[str, Any]
+) -> None:
+    (status,) = (w for w in body["widgets"] if w["type"] == "alarm")
+    names = [
+        a["Properties"]["AlarmName"]
+        for a in resources(prod["compute"], "AWS::CloudWatch::Alarm").values()
+    ]
+
+    assert len(names) == 6
+    assert sorted(status["properties"]["alarms"]) == sorted(
+        f"arn:aws:cloudwatch:us-east-1:333333333333:alarm:{name}" for name in names
+    )
+
+
+def test_graphs_of_the_fleet_and_the_load_balancer_name_this_environments_resources(
+    prod: dict[str, Template], body: dict[str, Any]
+) -> None:
+    group_id, _ = only(prod["compute"], "AWS::AutoScaling::AutoScalingGroup")
+    (cpu,) = widget(body, "CPU (%)")["properties"]["metrics"]
+    (requests,) = widget(body, "Requests")["properties"]["metrics"]
+
+    assert cpu[2:4] == ["AutoScalingGroupName", f"<{group_id}>"]
+    assert requests[2] == "LoadBalancer"
+
+
+def test_output_is_the_console_url_of_the_dashboard(prod: dict[str, Template]) -> None:
+    url = prod["compute"].find_outputs("DashboardUrl")["DashboardUrl"]["Value"]
+
+    assert url == (
+        "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1"
+        "#dashboards/dashboard/prod-webapp-compute-dashboard"
+    )
