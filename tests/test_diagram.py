@@ -15,7 +15,7 @@ import pytest
 
 from stacks.web_tier_stage import WebTierStage
 from tests.conftest import REPO, Synthesized, cdk_json_context
-from tools.diagram import (
+from tools.dev.diagram import (
     DEFAULT_ENVIRONMENT,
     StackArtifact,
     build_dot,

@@ -1,1 +1,1 @@
-"""Developer tools run through the Makefile: emulator deploys, scans, benchmarks, diagrams."""
+"""What the pipeline runs beside the tests (smoke test, scan summary); dev/ helps develop only."""

@@ -25,7 +25,7 @@ import pytest
 from constructs_lib.config import AppConfig, EnvironmentConfig
 from tests.conftest import REPO, cdk_json_context
 from tests.integration.export_removal_app import KEEP_EXPORT, REMOVE_EXPORT, STEP
-from tools.emulator import (
+from tools.dev.emulator import (
     CDK,
     ENVIRONMENT,
     Assembly,

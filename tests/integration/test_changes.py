@@ -20,8 +20,8 @@ import pytest
 
 from constructs_lib.naming import COMPUTE, NETWORK, SECURITY
 from tests.integration.conftest import Deployment, Variant
-from tools.emulator import Assembly, CdkError, Emulator, deploy, diff, explain_deploy_failure
-from tools.emulator import stack_resources as deployed_resources
+from tools.dev.emulator import Assembly, CdkError, Emulator, deploy, diff, explain_deploy_failure
+from tools.dev.emulator import stack_resources as deployed_resources
 
 pytestmark = pytest.mark.integration
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import Deployment
-from tools.emulator import Assembly, CdkError, Emulator, StackArtifact, explain_deploy_failure
-from tools.local_emulator import report
+from tools.dev.emulator import Assembly, CdkError, Emulator, StackArtifact, explain_deploy_failure
+from tools.dev.local_emulator import report
 
 pytestmark = pytest.mark.integration
 
-# What the CLI printed when moto could not create the KMS key (before tools/moto_fixes.py).
+# What the CLI printed when moto could not create the KMS key (before tools/dev/moto_fixes.py).
 FAILED_DEPLOY_OUTPUT = """\
 Local/Security (local-webapp-security): deploying... [2/3]
 local-webapp-security: creating stack...

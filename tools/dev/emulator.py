@@ -1,6 +1,6 @@
 """An embedded AWS emulator (moto's server) and the real CDK CLI pointed at it.
 
-`make local` (tools/local_emulator.py) and the integration tests (tests/integration/) share this
+`make local` (tools/dev/local_emulator.py) and the integration tests (tests/integration/) share this
 module: both synthesize with the pinned CLI, bootstrap, deploy with `--method=direct` and read the
 result back through the AWS API. Nothing here can reach AWS: the emulator listens on 127.0.0.1,
 credentials are dummies, and no profile, credentials file or instance metadata is consulted.
@@ -28,9 +28,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 from moto.server import ThreadedMotoServer
 
-from tools import moto_fixes
+from tools.dev import moto_fixes
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NODE_BIN = REPO / "node_modules" / ".bin"
 CDK = NODE_BIN / "cdk"
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ASSEMBLY = ROOT / "cdk.out"
 DEFAULT_OUTPUT = ROOT / "docs" / "architecture"
 DEFAULT_ENVIRONMENT = "prod"

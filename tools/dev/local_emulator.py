@@ -25,7 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from tools.emulator import (
+from tools.dev.emulator import (
     ACCOUNT,
     ALL_STACKS,
     DEPLOY_FLAGS,
