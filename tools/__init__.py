@@ -1,1 +1,4 @@
-"""What the pipeline runs beside the tests (smoke test, scan summary); dev/ helps develop only."""
+"""What the deploy gate uses besides the tests (smoke test, scan summary, the cdk.out reader).
+
+dev/ holds what only helps develop: the emulator, benchmarks and the diagram.
+"""

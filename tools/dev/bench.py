@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tools.dev.diagram import StackArtifact, load_stacks
+from tools.cloud_assembly import Stack, read
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "docs" / "benchmarks.md"
@@ -295,14 +295,14 @@ def run_suite(title: str, arguments: Sequence[str]) -> Suite:
 
 @dataclass(frozen=True)
 class StackSize:
-    stack: StackArtifact
+    stack: Stack
     resources: int
     outputs: int
     exports: int
     parameters: int
 
     @classmethod
-    def of(cls, stack: StackArtifact) -> StackSize:
+    def of(cls, stack: Stack) -> StackSize:
         outputs = stack.template.get("Outputs", {})
         return cls(
             stack=stack,
@@ -559,7 +559,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_samples([Scenario("warmup", "warm-up", synths[-1].command)], 1, work)
         print(f"==> synth, {samples} sample(s)", file=sys.stderr)
         run_samples([floor, *synths], samples, work)
-        sizes = [StackSize.of(s) for s in load_stacks(work / "full-0")]
+        sizes = [StackSize.of(s) for s in read(work / "full-0").stacks]
 
         print(f"==> scale, {scale_samples} sample(s)", file=sys.stderr)
         scale = scale_scenarios(work)
