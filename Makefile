@@ -126,19 +126,19 @@ scan: synth $(CHECKOV_STAMP) ## cfn-lint + checkov over cdk.out into reports/*.s
 	echo "==> exit status: cfn-lint $$cfn_lint, checkov $$checkov"; \
 	test $$cfn_lint -eq 0 && test $$checkov -eq 0
 
-# The `local` environment deployed into an embedded AWS emulator (moto, tools/local_emulator.py):
+# The `local` environment deployed into an embedded AWS emulator (moto, tools/dev/local_emulator.py):
 # no AWS account, nothing leaves 127.0.0.1. KEEP=1 leaves the emulator running for aws/cdk.
 local: setup ## Deploy the local environment into an embedded AWS emulator (KEEP=1 keeps it up)
-	$(PY) -m tools.local_emulator
+	$(PY) -m tools.dev.local_emulator
 
 # Inner-loop timings (synth floor, full, without cdk-nag, 1-32 environments, test suites) and every
-# stack against the CloudFormation quotas: tools/bench.py, written to docs/benchmarks.md.
+# stack against the CloudFormation quotas: tools/dev/bench.py, written to docs/benchmarks.md.
 .PHONY: bench
 bench: setup ## Benchmarks into docs/benchmarks.md (QUICK=1: one sample each, no integration)
-	$(PY) -m tools.bench $(if $(filter 1,$(QUICK)),--quick)
+	$(PY) -m tools.dev.bench $(if $(filter 1,$(QUICK)),--quick)
 
 # The architecture picture of one environment, drawn by Graphviz from what `make synth` wrote to
-# cdk.out (tools/diagram.py). Debian's graphviz is installed when `dot` is missing.
+# cdk.out (tools/dev/diagram.py). Debian's graphviz is installed when `dot` is missing.
 DIAGRAM_ENV ?= prod
 DIAGRAM_SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
@@ -149,4 +149,4 @@ diagram: synth ## docs/architecture.svg and .png from cdk.out (DIAGRAM_ENV=prod)
 	  $(DIAGRAM_SUDO) apt-get update -qq; \
 	  $(DIAGRAM_SUDO) env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends graphviz; }
-	$(PY) -m tools.diagram --env $(DIAGRAM_ENV)
+	$(PY) -m tools.dev.diagram --env $(DIAGRAM_ENV)

@@ -22,6 +22,8 @@ from aws_cdk.assertions import Template  # noqa: E402
 
 from stacks.factory import create_app  # noqa: E402
 from stacks.web_tier_stage import WebTierStage  # noqa: E402
+from tests.template_utils import template_of  # noqa: E402
+from tools.cloud_assembly import CloudAssembly, read  # noqa: E402
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -35,6 +37,8 @@ def cdk_json_context() -> dict[str, Any]:
 class Synthesized:
     app: cdk.App
     outdir: Path
+    # Every stack of `outdir`, its template parsed once for the whole session.
+    assembly: CloudAssembly
     # Keyed by environment name, then component (`network`, `security`, `compute`).
     templates: dict[str, dict[str, Template]]
 
@@ -42,16 +46,18 @@ class Synthesized:
 def synthesize(context: dict[str, Any], outdir: Path) -> Synthesized:
     """The whole app, synthesized into `outdir` as `cdk synth` writes cdk.out."""
     app = create_app(context, outdir=str(outdir))
-    assembly = app.synth()
-    templates: dict[str, dict[str, Template]] = {}
-    for stage in app.node.children:
-        if isinstance(stage, WebTierStage):
-            nested = assembly.get_nested_assembly(stage.artifact_id)
-            templates[stage.environment.name] = {
-                component: Template.from_json(nested.get_stack_artifact(stack.artifact_id).template)
-                for component, stack in stage.stacks.items()
-            }
-    return Synthesized(app=app, outdir=outdir, templates=templates)
+    app.synth()
+    assembly = read(outdir)
+    by_path = assembly.by_path
+    templates = {
+        stage.environment.name: {
+            component: template_of(by_path[stack.node.path].template)
+            for component, stack in stage.stacks.items()
+        }
+        for stage in app.node.children
+        if isinstance(stage, WebTierStage)
+    }
+    return Synthesized(app=app, outdir=outdir, assembly=assembly, templates=templates)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -11,14 +10,25 @@ from aws_cdk.assertions import Template
 Resource = dict[str, Any]
 
 
-@functools.cache
+# Template -> the JSON it was made from; a jsii object hashes by identity.
+_documents: dict[Template, Mapping[str, Any]] = {}
+
+
+def template_of(document: Mapping[str, Any]) -> Template:
+    """A `Template` over `document` that remembers it, so `document()` never fetches it back."""
+    template = Template.from_json(dict(document))
+    _documents[template] = document
+    return template
+
+
 def document(template: Template) -> Mapping[str, Any]:
-    """The template's JSON, fetched from jsii once per session (templates are session-scoped).
+    """The template's JSON, parsed once per session (templates are session-scoped).
 
     Read-only: every test that asks for the same template gets this same document.
     """
-    found: Mapping[str, Any] = template.to_json()
-    return found
+    if template not in _documents:
+        _documents[template] = template.to_json()
+    return _documents[template]
 
 
 def resources(template: Template, resource_type: str) -> dict[str, Resource]:

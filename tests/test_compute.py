@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match, Template
 from constructs_lib.config import AppConfig
 from constructs_lib.fleet import SIGNAL_TIMEOUT
 from tests.conftest import cdk_json_context, synthesize
-from tests.template_utils import only, resources, waits_for, walk
+from tests.template_utils import document, only, resources, waits_for, walk
 
 Templates = dict[str, dict[str, Template]]
 
@@ -296,7 +296,7 @@ def test_no_load_balancer_is_protected_from_its_first_create(
 def test_prod_protects_its_load_balancer_only_after_everything_else_was_created(
     prod: dict[str, Template],
 ) -> None:
-    template = prod["compute"].to_json()
+    template = document(prod["compute"])
     load_balancer_id, _ = only(prod["compute"], "AWS::ElasticLoadBalancingV2::LoadBalancer")
     (protection_id,) = resources(prod["compute"], "Custom::LoadBalancerDeletionProtection")
 
@@ -651,7 +651,7 @@ def test_per_environment_thresholds_come_from_config(
 def test_outputs_give_the_urls_on_the_domain(
     templates: Templates, context: dict[str, Any], env: str
 ) -> None:
-    outputs = templates[env]["compute"].to_json()["Outputs"]
+    outputs = document(templates[env]["compute"])["Outputs"]
     domain = context["environments"][env]["domainName"]
 
     assert outputs["LoadBalancerUrl"]["Value"] == f"https://{domain}"
@@ -692,6 +692,6 @@ def test_with_only_a_certificate_the_urls_use_the_load_balancer_hostname(
     certificate_only: Template,
 ) -> None:
     lb_id, _ = only(certificate_only, "AWS::ElasticLoadBalancingV2::LoadBalancer")
-    url = certificate_only.to_json()["Outputs"]["LoadBalancerUrl"]["Value"]
+    url = document(certificate_only)["Outputs"]["LoadBalancerUrl"]["Value"]
 
     assert url == {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [lb_id, "DNSName"]}]]}

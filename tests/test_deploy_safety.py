@@ -13,27 +13,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import cx_api
 
 from constructs_lib.delivery import BUILD_IMAGE, RUNTIME_VERSIONS
 from stacks.factory import create_app
 from tests.conftest import Synthesized, cdk_json_context
 from tests.template_utils import as_list, waits_for
+from tools.cloud_assembly import CloudAssembly, read
 
 Template = Mapping[str, Any]
 CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"
 STATEFUL_TYPES = {"AWS::KMS::Key", "AWS::S3::Bucket", "AWS::Logs::LogGroup"}
 
 
-def every_template(outdir: Path) -> dict[str, Template]:
+def every_template(assembly: CloudAssembly) -> dict[str, Template]:
     """Every stack of the cloud assembly, nested stages included, by its path in the app."""
-    assembly = cx_api.CloudAssembly(str(outdir))
-    return {stack.hierarchical_id: stack.template for stack in assembly.stacks_recursively}
+    return {path: stack.template for path, stack in assembly.by_path.items()}
 
 
 @pytest.fixture(scope="module")
 def templates(synthesized: Synthesized) -> dict[str, Template]:
-    found = every_template(synthesized.outdir)
+    found = every_template(synthesized.assembly)
     assert {"webapp-pipeline", "Prod/Compute"} <= found.keys(), sorted(found)
     return found
 
@@ -125,7 +124,7 @@ def test_source_action_may_use_a_connection_of_either_prefix(service: str, tmp_p
     context["environments"] = {"dev": context["environments"]["dev"]}
     create_app(context, outdir=str(tmp_path)).synth()
 
-    pipeline = every_template(tmp_path)["webapp-pipeline"]
+    pipeline = every_template(read(tmp_path))["webapp-pipeline"]
     actions = {
         action
         for resource in pipeline["Resources"].values()
@@ -170,10 +169,13 @@ def test_environments_carry_no_asset_the_pipeline_would_have_to_publish(
 ) -> None:
     # No cdk-assets release reads this library's cloud-assembly schema (55): a file or image asset
     # would stop the pipeline at its asset stage. Only the templates, deployed from the artifact.
-    manifests = list(synthesized.outdir.rglob("*.assets.json"))
+    manifests = {
+        path: content
+        for stack in synthesized.assembly.stacks
+        for path, content in stack.asset_manifests.items()
+    }
     assert manifests
-    for manifest in synthesized.outdir.rglob("*.assets.json"):
-        content = json.loads(manifest.read_text())
+    for manifest, content in manifests.items():
         assert not content.get("dockerImages"), manifest
         files = content.get("files", {})
         assert all(f["source"]["path"].endswith(".template.json") for f in files.values()), manifest

@@ -15,9 +15,9 @@ import pytest
 
 from stacks.web_tier_stage import WebTierStage
 from tests.conftest import REPO, Synthesized, cdk_json_context
-from tools.diagram import (
+from tools.cloud_assembly import Stack
+from tools.dev.diagram import (
     DEFAULT_ENVIRONMENT,
-    StackArtifact,
     build_dot,
     cluster_id,
     exports_of,
@@ -61,11 +61,11 @@ def edges(dot: str) -> list[Edge]:
 
 
 @pytest.fixture(scope="module")
-def assembly(synthesized: Synthesized) -> list[StackArtifact]:
-    return load_stacks(synthesized.outdir)
+def assembly(synthesized: Synthesized) -> list[Stack]:
+    return load_stacks(synthesized.assembly)
 
 
-def diagram_of(assembly: list[StackArtifact], env: str) -> tuple[list[StackArtifact], str]:
+def diagram_of(assembly: list[Stack], env: str) -> tuple[list[Stack], str]:
     stacks = stacks_of_environment(assembly, env)
     return stacks, build_dot(stacks, title=env)
 
@@ -89,7 +89,7 @@ def stage_of(app: cdk.App, env: str) -> WebTierStage:
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_the_diagram_has_a_cluster_named_after_each_stack_of_the_environment(
-    synthesized: Synthesized, assembly: list[StackArtifact], env: str
+    synthesized: Synthesized, assembly: list[Stack], env: str
 ) -> None:
     _, dot = diagram_of(assembly, env)
     stage_stacks = {stack.stack_name for stack in stage_of(synthesized.app, env).stacks.values()}
@@ -101,7 +101,7 @@ def test_the_diagram_has_a_cluster_named_after_each_stack_of_the_environment(
 
 
 def test_every_stack_of_the_app_is_drawn_in_the_diagram_of_some_environment(
-    synthesized: Synthesized, assembly: list[StackArtifact]
+    synthesized: Synthesized, assembly: list[Stack]
 ) -> None:
     # The pipeline, or any stack added later, must show up next to what it belongs to or deploys.
     drawn: set[str] = set()
@@ -114,7 +114,7 @@ def test_every_stack_of_the_app_is_drawn_in_the_diagram_of_some_environment(
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_every_cross_stack_reference_is_an_edge_from_producer_to_consumer_saying_what_crosses(
-    assembly: list[StackArtifact], env: str
+    assembly: list[Stack], env: str
 ) -> None:
     stacks, dot = diagram_of(assembly, env)
     producers = {name: s.stack_name for s in stacks for name in exports_of(s.template)}
@@ -139,7 +139,7 @@ def test_every_cross_stack_reference_is_an_edge_from_producer_to_consumer_saying
 
 @pytest.mark.parametrize("env", ["dev", "prod"])
 def test_the_network_path_runs_from_the_internet_through_the_load_balancer_and_instances_to_the_database_tier(  # noqa: E501
-    synthesized: Synthesized, assembly: list[StackArtifact], env: str
+    synthesized: Synthesized, assembly: list[Stack], env: str
 ) -> None:
     environment = stage_of(synthesized.app, env).environment
     _, dot = diagram_of(assembly, env)
@@ -158,7 +158,7 @@ def test_the_network_path_runs_from_the_internet_through_the_load_balancer_and_i
 
 
 def test_the_committed_picture_names_every_stack_and_cross_stack_reference_it_should(
-    assembly: list[StackArtifact],
+    assembly: list[Stack],
 ) -> None:
     # The README shows the rendered picture: a change to what crosses a stack boundary must come
     # with a fresh `make diagram` (edge tooltips carry the export names).
@@ -172,7 +172,7 @@ def test_the_committed_picture_names_every_stack_and_cross_stack_reference_it_sh
 
 
 def test_the_entry_point_names_the_domain_users_reach_and_draws_its_record_and_certificate(
-    assembly: list[StackArtifact],
+    assembly: list[Stack],
 ) -> None:
     _, dot = diagram_of(assembly, "prod")
     domain = cdk_json_context()["environments"]["prod"]["domainName"]
@@ -184,7 +184,7 @@ def test_the_entry_point_names_the_domain_users_reach_and_draws_its_record_and_c
 
 
 def test_without_a_domain_the_entry_point_is_the_plain_internet(
-    assembly: list[StackArtifact],
+    assembly: list[Stack],
 ) -> None:
     _, dot = diagram_of(assembly, "dev")
     internet = next(line for line in dot.splitlines() if line.strip().startswith('"internet" ['))

@@ -9,9 +9,7 @@ security group).
 from __future__ import annotations
 
 import ipaddress
-import json
 from itertools import combinations
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -380,53 +378,23 @@ def test_default_security_group_is_left_alone_where_its_lambda_cannot_run(
     network.resource_count_is("AWS::Lambda::Function", 0)
 
 
-def manifests(outdir: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """The cloud assembly's manifest and those of its nested (one per stage) assemblies."""
-    found: list[tuple[Path, dict[str, Any]]] = []
-    pending = [outdir]
-    while pending:
-        directory = pending.pop()
-        manifest = cast(dict[str, Any], json.loads((directory / "manifest.json").read_text()))
-        found.append((directory, manifest))
-        pending += [
-            directory / artifact["properties"]["directoryName"]
-            for artifact in manifest["artifacts"].values()
-            if artifact["type"] == "cdk:cloud-assembly"
-        ]
-    return found
-
-
-@pytest.fixture(scope="module")
-def assembly_dir(synthesized: Synthesized) -> Path:
-    """The whole app synthesized from cdk.json into a folder, as `cdk synth` writes cdk.out."""
-    outdir: Path = synthesized.outdir
-    return outdir
-
-
 @by_name(ENVIRONMENTS)
 def test_network_stack_is_named_env_project_network(
-    assembly_dir: Path, environment: EnvironmentConfig
+    synthesized: Synthesized, environment: EnvironmentConfig
 ) -> None:
     # The stack that holds the VPC, among those deployed into this environment's account.
     target = f"aws://{environment.account}/{environment.region}"
-    names = []
-    for directory, manifest in manifests(assembly_dir):
-        for artifact in manifest["artifacts"].values():
-            if artifact["type"] != "aws:cloudformation:stack" or artifact["environment"] != target:
-                continue
-            template_file = directory / artifact["properties"]["templateFile"]
-            template = json.loads(template_file.read_text())
-            if any(r["Type"] == "AWS::EC2::VPC" for r in template["Resources"].values()):
-                names.append(artifact["properties"]["stackName"])
+    names = [
+        stack.stack_name
+        for stack in synthesized.assembly.stacks
+        if stack.environment == target and "AWS::EC2::VPC" in stack.resource_types.values()
+    ]
 
     # The pipeline's stage holds the same stack under the same name: one name, however deployed.
     assert set(names) == {f"{environment.name}-{CONFIG.project}-network"}
 
 
-def test_synth_needs_no_context_lookups(assembly_dir: Path) -> None:
+def test_synth_needs_no_context_lookups(synthesized: Synthesized) -> None:
     # A lookup (AZs, AMIs, VPCs) would be listed here and make the CLI call AWS before deploying;
     # explicit AZs on the VPC and stack keep synth offline and deterministic.
-    missing = [
-        entry for _, manifest in manifests(assembly_dir) for entry in manifest.get("missing", [])
-    ]
-    assert missing == []
+    assert synthesized.assembly.missing_context == ()

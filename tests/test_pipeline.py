@@ -20,7 +20,7 @@ from constructs_lib.config import AppConfig, ConfigError
 from stacks.factory import create_app, pinned_cli_version
 from stacks.pipeline_stack import PipelineStack
 from tests.conftest import REPO, Synthesized, cdk_json_context
-from tests.template_utils import only
+from tests.template_utils import only, template_of
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +32,7 @@ def pipeline_stack(synthesized: Synthesized) -> PipelineStack:
 
 @pytest.fixture(scope="module")
 def template(synthesized: Synthesized) -> Template:
-    # The assembly is cached: this reads what the session synthesis wrote.
-    assembly = synthesized.app.synth()
-    return Template.from_json(assembly.get_stack_by_name("webapp-pipeline").template)
+    return template_of(synthesized.assembly.stack("webapp-pipeline").template)
 
 
 @pytest.fixture(scope="module")
@@ -224,13 +222,7 @@ def test_pipeline_deploys_the_very_stages_that_cdk_deploy_selects(
 
 
 def test_the_cloud_assembly_holds_each_environment_once(synthesized: Synthesized) -> None:
-    manifests = [json.loads(m.read_text()) for m in synthesized.outdir.rglob("manifest.json")]
-    stack_names = [
-        artifact["properties"].get("stackName", artifact_id)
-        for manifest in manifests
-        for artifact_id, artifact in manifest["artifacts"].items()
-        if artifact["type"] == "aws:cloudformation:stack"
-    ]
+    stack_names = synthesized.assembly.stack_names
     assert len(stack_names) == len(set(stack_names)), sorted(stack_names)
     assert len(stack_names) == 1 + 3 * len(synthesized.templates)
 

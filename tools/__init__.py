@@ -1,1 +1,4 @@
-"""Developer tools run through the Makefile: emulator deploys, scans, benchmarks, diagrams."""
+"""What the deploy gate uses besides the tests (smoke test, scan summary, the cdk.out reader).
+
+dev/ holds what only helps develop: the emulator, benchmarks and the diagram.
+"""

@@ -25,10 +25,10 @@ import pytest
 from constructs_lib.config import AppConfig, EnvironmentConfig
 from tests.conftest import REPO, cdk_json_context
 from tests.integration.export_removal_app import KEEP_EXPORT, REMOVE_EXPORT, STEP
-from tools.emulator import (
+from tools.cloud_assembly import CloudAssembly, read
+from tools.dev.emulator import (
     CDK,
     ENVIRONMENT,
-    Assembly,
     CdkError,
     CdkProcess,
     Emulator,
@@ -62,7 +62,7 @@ class Deployment:
     """What the session deployed: the emulator, the assembly and the configuration behind it."""
 
     emulator: Emulator
-    assembly: Assembly
+    assembly: CloudAssembly
     config: AppConfig
     environment: EnvironmentConfig
 
@@ -78,15 +78,15 @@ class Variant:
         (workdir / "cdk.json").write_text(json.dumps(cdk_json, indent=2))
         self._outdir = workdir / "cdk.out"
         self._process: CdkProcess = start_synth(workdir, self._outdir)
-        self._assembly: Assembly | None = None
+        self._assembly: CloudAssembly | None = None
 
-    def assembly(self) -> Assembly:
+    def assembly(self) -> CloudAssembly:
         if self._assembly is None:
             try:
                 self._process.result()
             except CdkError as error:
                 pytest.fail(f"cdk synth of a test variant failed:\n{error.tail()}")
-            self._assembly = Assembly.read(self._outdir)
+            self._assembly = read(self._outdir)
         return self._assembly
 
     def kill(self) -> None:
@@ -163,7 +163,7 @@ def deployment(
     except CdkError as error:
         synth.kill()
         pytest.fail(f"{error}:\n{error.tail()}")
-    assembly = Assembly.read(workdir / "cdk.out")
+    assembly = read(workdir / "cdk.out")
     try:
         deploy(emulator, assembly)
     except CdkError as error:

@@ -20,8 +20,9 @@ import pytest
 
 from constructs_lib.naming import COMPUTE, NETWORK, SECURITY
 from tests.integration.conftest import Deployment, Variant
-from tools.emulator import Assembly, CdkError, Emulator, deploy, diff, explain_deploy_failure
-from tools.emulator import stack_resources as deployed_resources
+from tools.cloud_assembly import CloudAssembly
+from tools.dev.emulator import CdkError, Emulator, deploy, diff, explain_deploy_failure
+from tools.dev.emulator import stack_resources as deployed_resources
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +56,7 @@ def snapshot(deployment: Deployment) -> dict[str, StackState]:
     return states
 
 
-def deploy_or_fail(emulator: Emulator, assembly: Assembly) -> None:
+def deploy_or_fail(emulator: Emulator, assembly: CloudAssembly) -> None:
     try:
         deploy(emulator, assembly)
     except CdkError as error:

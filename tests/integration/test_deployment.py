@@ -21,7 +21,7 @@ import pytest
 
 from constructs_lib.naming import COMPUTE, NETWORK, SECURITY
 from tests.integration.conftest import Deployment
-from tools.emulator import DeployedResource, skipped_resources, stack_resources
+from tools.dev.emulator import DeployedResource, skipped_resources, stack_resources
 
 pytestmark = pytest.mark.integration
 

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import Deployment
-from tools.emulator import Assembly, CdkError, Emulator, StackArtifact, explain_deploy_failure
-from tools.local_emulator import report
+from tools.cloud_assembly import CloudAssembly, Stack
+from tools.dev.emulator import CdkError, Emulator, explain_deploy_failure
+from tools.dev.local_emulator import report
 
 pytestmark = pytest.mark.integration
 
-# What the CLI printed when moto could not create the KMS key (before tools/moto_fixes.py).
+# What the CLI printed when moto could not create the KMS key (before tools/dev/moto_fixes.py).
 FAILED_DEPLOY_OUTPUT = """\
 Local/Security (local-webapp-security): deploying... [2/3]
 local-webapp-security: creating stack...
@@ -44,14 +45,13 @@ def test_report_shows_each_stack_the_url_and_what_the_api_reads_back(
 def test_failed_deploy_names_the_stack_the_resource_and_the_emulators_reason(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    stack = StackArtifact(
+    stack = Stack(
         artifact_id="LocalSecurity",
-        display_name="Local/Security",
+        path="Local/Security",
         stack_name="local-webapp-security-never-deployed",
         template={"Resources": {"Key1234": {"Type": "AWS::KMS::Key"}}},
-        dependencies=(),
     )
-    assembly = Assembly(directory=tmp_path, stacks=(stack,))
+    assembly = CloudAssembly(directory=tmp_path, stacks=(stack,))
     output = FAILED_DEPLOY_OUTPUT.replace("local-webapp-security", stack.stack_name)
     message = explain_deploy_failure(emulator, assembly, CdkError(["cdk", "deploy"], 1, output))
     assert message.splitlines()[:2] == [

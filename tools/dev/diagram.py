@@ -1,7 +1,7 @@
 """`make diagram`: the architecture picture of one environment, drawn from the cloud assembly.
 
-Everything comes from what `cdk synth` wrote to cdk.out (manifests and templates), never from a
-hand-drawn file: one cluster per stack of the environment, its main resources grouped by tier
+Everything comes from what `cdk synth` wrote to cdk.out (through tools/cloud_assembly.py), never
+from a hand-drawn file: one cluster per stack of the environment, its main resources grouped by tier
 (public, app, data, security), the network path internet -> load balancer -> instances -> database
 tier read from the security-group rules, and every cross-stack reference (`Fn::ImportValue`) as an
 edge labelled with what crosses. A stack outside any environment that deploys this one (the
@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.cloud_assembly import CloudAssembly, Stack, read
+
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ASSEMBLY = ROOT / "cdk.out"
 DEFAULT_OUTPUT = ROOT / "docs" / "architecture"
 DEFAULT_ENVIRONMENT = "prod"
 
-STACK_ARTIFACT = "aws:cloudformation:stack"
-NESTED_ASSEMBLY = "cdk:cloud-assembly"
 # The mandatory tag every resource of an environment carries (constructs_lib/conventions.py).
 ENVIRONMENT_TAG = "Environment"
 INTERNET = "internet"
@@ -44,74 +44,33 @@ Key = tuple[str, str]
 INTERNET_KEY: Key = ("", INTERNET)
 
 
-@dataclass(frozen=True)
-class StackArtifact:
-    """One stack of the cloud assembly, as the CLI would deploy it."""
-
-    artifact_id: str
-    display_name: str
-    stack_name: str
-    environment: str
-    template: Json
-    template_bytes: int
-
-    @property
-    def tagged_environment(self) -> str | None:
-        """The `Environment` tag most of the stack's resources carry, if any."""
-        values = Counter(
-            tag_value
-            for resource in self.template.get("Resources", {}).values()
-            if (tag_value := _tag(resource, ENVIRONMENT_TAG)) is not None
-        )
-        return values.most_common(1)[0][0] if values else None
+def tagged_environment(stack: Stack) -> str | None:
+    """The `Environment` tag most of the stack's resources carry, if any."""
+    values = Counter(
+        tag_value
+        for resource in stack.template.get("Resources", {}).values()
+        if (tag_value := _tag(resource, ENVIRONMENT_TAG)) is not None
+    )
+    return values.most_common(1)[0][0] if values else None
 
 
-def load_stacks(assembly: Path) -> list[StackArtifact]:
+def load_stacks(assembly: CloudAssembly) -> list[Stack]:
     """Every stack of the assembly, nested assemblies (stages) included.
 
     A stage that appears twice (at the top level and inside a pipeline) yields the same stack name
     in the same account and region twice; it is one deployed stack, listed once (the shallowest).
     """
-    found: list[tuple[int, StackArtifact]] = []
-    _collect(assembly, depth=0, found=found)
-    found.sort(key=lambda item: item[0])
-    unique: dict[tuple[str, str], StackArtifact] = {}
-    for _, stack in found:
+    unique: dict[tuple[str, str], Stack] = {}
+    for stack in sorted(assembly.stacks, key=lambda stack: stack.path.count("/")):
         unique.setdefault((stack.stack_name, stack.environment), stack)
     return list(unique.values())
 
 
-def _collect(directory: Path, *, depth: int, found: list[tuple[int, StackArtifact]]) -> None:
-    manifest_path = directory / "manifest.json"
-    if not manifest_path.is_file():
-        raise FileNotFoundError(f"{manifest_path} not found: run `make synth` first")
-    manifest: Json = json.loads(manifest_path.read_text())
-    for artifact_id, artifact in manifest.get("artifacts", {}).items():
-        properties: Json = artifact.get("properties", {})
-        if artifact["type"] == NESTED_ASSEMBLY:
-            _collect(directory / properties["directoryName"], depth=depth + 1, found=found)
-        elif artifact["type"] == STACK_ARTIFACT:
-            template_file = directory / properties["templateFile"]
-            found.append(
-                (
-                    depth,
-                    StackArtifact(
-                        artifact_id=artifact_id,
-                        display_name=artifact.get("displayName", artifact_id),
-                        stack_name=properties.get("stackName", artifact_id),
-                        environment=artifact.get("environment", ""),
-                        template=json.loads(template_file.read_text()),
-                        template_bytes=template_file.stat().st_size,
-                    ),
-                )
-            )
-
-
-def stacks_of_environment(stacks: Sequence[StackArtifact], environment: str) -> list[StackArtifact]:
+def stacks_of_environment(stacks: Sequence[Stack], environment: str) -> list[Stack]:
     """The stacks of one environment, then any stack outside every environment that deploys it."""
-    own = [s for s in stacks if s.tagged_environment == environment]
+    own = [s for s in stacks if tagged_environment(s) == environment]
     if not own:
-        known = sorted({s.tagged_environment or "?" for s in stacks})
+        known = sorted({tagged_environment(s) or "?" for s in stacks})
         raise ValueError(
             f"no stack of environment {environment!r} in the assembly (found: {', '.join(known)});"
             " synthesize it first (make synth, or make diagram DIAGRAM_ENV=...)"
@@ -121,7 +80,7 @@ def stacks_of_environment(stacks: Sequence[StackArtifact], environment: str) -> 
     return own + deployers
 
 
-def _deployed_stacks(stack: StackArtifact, names: set[str]) -> list[str]:
+def _deployed_stacks(stack: Stack, names: set[str]) -> list[str]:
     """Which of `names` the template mentions as literal strings (a pipeline's deploy actions)."""
     mentioned = {
         node for node in _walk(stack.template.get("Resources", {})) if isinstance(node, str)
@@ -298,7 +257,7 @@ class Edge:
 @dataclass
 class Diagram:
     title: str
-    stacks: list[StackArtifact]
+    stacks: list[Stack]
     nodes: dict[str, Node] = field(default_factory=dict)
     # (stack name, logical ID) -> node ID
     owner: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -364,7 +323,7 @@ def _references(value: Any) -> Iterator[tuple[str, str]]:
             yield target
 
 
-def build_model(stacks: Sequence[StackArtifact], *, title: str) -> Diagram:
+def build_model(stacks: Sequence[Stack], *, title: str) -> Diagram:
     diagram = Diagram(title=title, stacks=list(stacks))
     for stack in stacks:
         resources: Json = stack.template.get("Resources", {})
@@ -383,7 +342,7 @@ def build_model(stacks: Sequence[StackArtifact], *, title: str) -> Diagram:
             ):
                 continue
             if (classified := _tier_and_kind(resource)) is not None:
-                name = short_name(resource, logical_id, stack.display_name, classified[1])
+                name = short_name(resource, logical_id, stack.path, classified[1])
                 drawn.append((logical_id, name, *classified))
         # Many of one kind (a pipeline's roles) read better as one node than as a column.
         per_kind = Counter(kind for _, _, _, kind, _ in drawn)
@@ -685,7 +644,7 @@ def render_dot(diagram: Diagram) -> str:
         )
     for stack in diagram.stacks:
         resources = len(stack.template.get("Resources", {}))
-        where = f"{stack.display_name} \u00b7 " if stack.display_name != stack.stack_name else ""
+        where = f"{stack.path} \u00b7 " if stack.path != stack.stack_name else ""
         title = (
             f"{stack.stack_name}\n{where}{resources} resources,"
             f" {diagram.drawn[stack.stack_name]} drawn"
@@ -748,7 +707,7 @@ def entry_names(diagram: Diagram) -> list[str]:
     ]
 
 
-def build_dot(stacks: Sequence[StackArtifact], *, title: str) -> str:
+def build_dot(stacks: Sequence[Stack], *, title: str) -> str:
     """DOT source for these stacks; needs no Graphviz."""
     return render_dot(build_model(stacks, title=title))
 
@@ -783,7 +742,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     try:
-        stacks = stacks_of_environment(load_stacks(args.assembly), args.env)
+        stacks = stacks_of_environment(load_stacks(read(args.assembly)), args.env)
     except (FileNotFoundError, ValueError) as error:
         print(f"diagram: {error}", file=sys.stderr)
         return 2

@@ -4,7 +4,7 @@ One run measures, with repeated samples (median, min, max):
   1. the floor: a Python process that imports aws_cdk and synthesizes an empty App (defaults);
   2. `cdk synth` of the whole app through the real CLI (every environment, the pipeline, cdk-nag);
   3. the same without the cdk-nag packs, and without aws-cdk-lib's built-in template validation
-     (a bench-only entry point, `python -m tools.bench app`, that calls the same `create_app`);
+     (a bench-only entry point, `python -m tools.dev.bench app`, that calls the same `create_app`);
   4. scale: synth wall time and peak memory for 1, 4, 16 and 32 generated environments;
   5. the unit suite (`pytest -m "not integration"`) and the integration tests, separately;
   6. per stack: resources, outputs, exports, parameters and template bytes against the
@@ -40,9 +40,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tools.diagram import StackArtifact, load_stacks
+from tools.cloud_assembly import Stack, read
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "docs" / "benchmarks.md"
 NODE_BIN = ROOT / "node_modules" / ".bin"
 PYTHON = sys.executable
@@ -203,7 +203,7 @@ def cdk_synth(*extra: str) -> Callable[[Path], list[str]]:
 
 
 def bench_app(*flags: str) -> str:
-    return shlex.join([PYTHON, "-m", "tools.bench", "app", *flags])
+    return shlex.join([PYTHON, "-m", "tools.dev.bench", "app", *flags])
 
 
 def run_samples(scenarios: Sequence[Scenario], samples: int, work: Path) -> None:
@@ -295,14 +295,14 @@ def run_suite(title: str, arguments: Sequence[str]) -> Suite:
 
 @dataclass(frozen=True)
 class StackSize:
-    stack: StackArtifact
+    stack: Stack
     resources: int
     outputs: int
     exports: int
     parameters: int
 
     @classmethod
-    def of(cls, stack: StackArtifact) -> StackSize:
+    def of(cls, stack: Stack) -> StackSize:
         outputs = stack.template.get("Outputs", {})
         return cls(
             stack=stack,
@@ -364,7 +364,7 @@ def report(
     lines = [
         "# Benchmarks",
         "",
-        f"Measured by `make bench` (tools/bench.py) on {started:%Y-%m-%d %H:%M} UTC: "
+        f"Measured by `make bench` (tools/dev/bench.py) on {started:%Y-%m-%d %H:%M} UTC: "
         f"{os.cpu_count()} cores, load average {load[0]:.1f} before and {load[1]:.1f} after, "
         f"{samples} sample(s) per synth row after one warm-up, {elapsed:.0f} s in all. "
         f"{versions()}.",
@@ -379,9 +379,9 @@ def report(
         " (`cdk synth --quiet '**'`, Node.js 22 from node_modules); the CLI refuses an app"
         " without stacks, so its own cost is measured on one"
         " empty stack. The rows without cdk-nag or without the built-in validation use a"
-        " bench-only entry point (`python -m tools.bench app`) that patches `stacks.factory` and"
-        " then runs app.py's own `main()`, so each differs from `cdk synth` in that one thing. The"
-        " scale rows use a temporary cdk.json whose environments are the committed ones cycled"
+        " bench-only entry point (`python -m tools.dev.bench app`) that patches `stacks.factory`"
+        " and then runs app.py's own `main()`, so each differs from `cdk synth` in that one thing."
+        " The scale rows use a temporary cdk.json whose environments are the committed ones cycled"
         f" under new names (`scale01`...), each with its own /16 from 10.{SCALE_CIDR_BASE}.0.0 on,"
         " and no pipeline.",
         "",
@@ -559,7 +559,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_samples([Scenario("warmup", "warm-up", synths[-1].command)], 1, work)
         print(f"==> synth, {samples} sample(s)", file=sys.stderr)
         run_samples([floor, *synths], samples, work)
-        sizes = [StackSize.of(s) for s in load_stacks(work / "full-0")]
+        sizes = [StackSize.of(s) for s in read(work / "full-0").stacks]
 
         print(f"==> scale, {scale_samples} sample(s)", file=sys.stderr)
         scale = scale_scenarios(work)

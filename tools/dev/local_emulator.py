@@ -25,7 +25,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from tools.emulator import (
+from tools.cloud_assembly import CloudAssembly, read
+from tools.dev.emulator import (
     ACCOUNT,
     ALL_STACKS,
     DEPLOY_FLAGS,
@@ -34,7 +35,6 @@ from tools.emulator import (
     NOT_AWS_RESOURCES,
     REGION,
     REPO,
-    Assembly,
     CdkError,
     Emulator,
     bootstrap,
@@ -111,7 +111,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _deploy(emulator: Emulator, workdir: Path, progress: Progress) -> Assembly:
+def _deploy(emulator: Emulator, workdir: Path, progress: Progress) -> CloudAssembly:
     progress.step(1, "Starting the AWS emulator (moto server)")
     emulator.start()
     progress.done(f"listening on 127.0.0.1:{emulator.port}, account {ACCOUNT}, {REGION}")
@@ -122,7 +122,7 @@ def _deploy(emulator: Emulator, workdir: Path, progress: Progress) -> Assembly:
         start_synth(REPO, outdir).result()
     except CdkError as error:
         raise StepFailedError(f"cdk synth failed:\n{error.tail()}") from error
-    assembly = Assembly.read(outdir)
+    assembly = read(outdir)
     progress.done(f"{len(assembly.stacks)} stacks: {', '.join(assembly.stack_names)}")
 
     progress.step(3, f"Bootstrapping aws://{ACCOUNT}/{REGION} (cdk bootstrap)")
@@ -147,7 +147,7 @@ def _deploy(emulator: Emulator, workdir: Path, progress: Progress) -> Assembly:
     return assembly
 
 
-def _stack_progress(progress: Progress, assembly: Assembly) -> Callable[[str], None]:
+def _stack_progress(progress: Progress, assembly: CloudAssembly) -> Callable[[str], None]:
     """Turns the CLI's per-stack lines into one progress line per stack event that matters."""
     names = assembly.stack_names
     lock = threading.Lock()
@@ -167,7 +167,7 @@ def _stack_progress(progress: Progress, assembly: Assembly) -> Callable[[str], N
     return on_line
 
 
-def report(emulator: Emulator, assembly: Assembly) -> str:
+def report(emulator: Emulator, assembly: CloudAssembly) -> str:
     """Stacks, outputs and facts read back through the API, and what the emulator skipped."""
     sections = [
         _stacks_section(emulator, assembly),
@@ -179,7 +179,7 @@ def report(emulator: Emulator, assembly: Assembly) -> str:
     return "\n\n".join(sections)
 
 
-def _stacks_section(emulator: Emulator, assembly: Assembly) -> str:
+def _stacks_section(emulator: Emulator, assembly: CloudAssembly) -> str:
     statuses = stack_statuses(emulator, assembly)
     width = max(len(name) for name in assembly.stack_names)
     lines = ["Stacks (deployed resources / resources in the template)"]
@@ -193,7 +193,7 @@ def _stacks_section(emulator: Emulator, assembly: Assembly) -> str:
     return "\n".join(lines)
 
 
-def _outputs_section(emulator: Emulator, assembly: Assembly) -> str:
+def _outputs_section(emulator: Emulator, assembly: CloudAssembly) -> str:
     cloudformation = emulator.client("cloudformation")
     lines = ["Outputs"]
     for name in assembly.stack_names:
@@ -208,7 +208,9 @@ def _outputs_section(emulator: Emulator, assembly: Assembly) -> str:
     return "\n".join(lines)
 
 
-def _resources_of_type(emulator: Emulator, assembly: Assembly, resource_type: str) -> list[str]:
+def _resources_of_type(
+    emulator: Emulator, assembly: CloudAssembly, resource_type: str
+) -> list[str]:
     return [
         resource.physical_id
         for name in assembly.stack_names
@@ -217,7 +219,7 @@ def _resources_of_type(emulator: Emulator, assembly: Assembly, resource_type: st
     ]
 
 
-def _network_section(emulator: Emulator, assembly: Assembly) -> str:
+def _network_section(emulator: Emulator, assembly: CloudAssembly) -> str:
     ec2 = emulator.client("ec2")
     lines = ["Network (read back through the EC2 API)"]
     for vpc_id in _resources_of_type(emulator, assembly, "AWS::EC2::VPC"):
@@ -248,7 +250,7 @@ def _tier_order(subnet: dict[str, Any]) -> tuple[int, str]:
     return (TIERS.index(tier) if tier in TIERS else len(TIERS), str(subnet["CidrBlock"]))
 
 
-def _fleet_section(emulator: Emulator, assembly: Assembly) -> str:
+def _fleet_section(emulator: Emulator, assembly: CloudAssembly) -> str:
     autoscaling = emulator.client("autoscaling")
     elbv2 = emulator.client("elbv2")
     ec2 = emulator.client("ec2")
@@ -292,7 +294,7 @@ def _describe_action(action: dict[str, Any]) -> str:
     return str(action["Type"])
 
 
-def _skipped_section(emulator: Emulator, assembly: Assembly) -> str:
+def _skipped_section(emulator: Emulator, assembly: CloudAssembly) -> str:
     counts: dict[str, int] = defaultdict(int)
     for stack in assembly.stacks:
         for resource_type in skipped_resources(emulator, stack).values():

@@ -1,6 +1,6 @@
 """An embedded AWS emulator (moto's server) and the real CDK CLI pointed at it.
 
-`make local` (tools/local_emulator.py) and the integration tests (tests/integration/) share this
+`make local` (tools/dev/local_emulator.py) and the integration tests (tests/integration/) share this
 module: both synthesize with the pinned CLI, bootstrap, deploy with `--method=direct` and read the
 result back through the AWS API. Nothing here can reach AWS: the emulator listens on 127.0.0.1,
 credentials are dummies, and no profile, credentials file or instance metadata is consulted.
@@ -8,15 +8,14 @@ credentials are dummies, and no profile, credentials file or instance metadata i
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 import subprocess
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -28,9 +27,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 from moto.server import ThreadedMotoServer
 
-from tools import moto_fixes
+from tools.cloud_assembly import CloudAssembly, Stack
+from tools.dev import moto_fixes
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NODE_BIN = REPO / "node_modules" / ".bin"
 CDK = NODE_BIN / "cdk"
 
@@ -266,89 +266,6 @@ class CdkProcess:
             self._process.wait()
 
 
-@dataclass(frozen=True)
-class StackArtifact:
-    """One stack of a synthesized cloud assembly."""
-
-    artifact_id: str
-    display_name: str
-    stack_name: str
-    template: dict[str, Any]
-    dependencies: tuple[str, ...]
-
-    @property
-    def resource_types(self) -> dict[str, str]:
-        """Logical ID -> type of every resource in the template."""
-        return {
-            logical_id: str(resource["Type"])
-            for logical_id, resource in self.template.get("Resources", {}).items()
-        }
-
-
-@dataclass(frozen=True)
-class Assembly:
-    """A synthesized cloud assembly (`cdk synth --output DIR`), its stacks in deployment order."""
-
-    directory: Path
-    stacks: tuple[StackArtifact, ...] = field(default=())
-
-    @classmethod
-    def read(cls, directory: Path) -> Assembly:
-        found: list[StackArtifact] = []
-        for manifest_dir in _manifest_dirs(directory):
-            manifest = json.loads((manifest_dir / "manifest.json").read_text())
-            for artifact_id, artifact in manifest.get("artifacts", {}).items():
-                if artifact.get("type") != "aws:cloudformation:stack":
-                    continue
-                properties = artifact.get("properties", {})
-                template_file = manifest_dir / properties["templateFile"]
-                found.append(
-                    StackArtifact(
-                        artifact_id=artifact_id,
-                        display_name=artifact.get("displayName", artifact_id),
-                        stack_name=properties.get("stackName", artifact_id),
-                        template=json.loads(template_file.read_text()),
-                        dependencies=tuple(artifact.get("dependencies", [])),
-                    )
-                )
-        return cls(directory=directory, stacks=_in_dependency_order(found))
-
-    def stack(self, stack_name: str) -> StackArtifact:
-        for stack in self.stacks:
-            if stack.stack_name == stack_name:
-                return stack
-        raise KeyError(f"no stack {stack_name!r} in {self.directory}")
-
-    @property
-    def stack_names(self) -> list[str]:
-        return [stack.stack_name for stack in self.stacks]
-
-
-def _manifest_dirs(directory: Path) -> Iterator[Path]:
-    yield directory
-    manifest = json.loads((directory / "manifest.json").read_text())
-    for artifact in manifest.get("artifacts", {}).values():
-        if artifact.get("type") == "cdk:cloud-assembly":
-            yield from _manifest_dirs(directory / artifact["properties"]["directoryName"])
-
-
-def _in_dependency_order(stacks: list[StackArtifact]) -> tuple[StackArtifact, ...]:
-    remaining = {stack.artifact_id: stack for stack in stacks}
-    ordered: list[StackArtifact] = []
-    while remaining:
-        ready = [
-            stack
-            for stack in remaining.values()
-            if not any(dependency in remaining for dependency in stack.dependencies)
-        ]
-        if not ready:
-            raise ValueError(f"dependency cycle among stacks {sorted(remaining)}")
-        for stack in ready:
-            ordered.append(stack)
-            del remaining[stack.artifact_id]
-    return tuple(ordered)
-
-
 def start_synth(
     app_dir: Path,
     outdir: Path,
@@ -379,7 +296,7 @@ def bootstrap(emulator: Emulator, workdir: Path) -> str:
 
 
 def deploy(
-    emulator: Emulator, assembly: Assembly, *, on_line: Callable[[str], None] | None = None
+    emulator: Emulator, assembly: CloudAssembly, *, on_line: Callable[[str], None] | None = None
 ) -> str:
     """`cdk deploy` of every stack of `assembly`, as synthesized (no second synth)."""
     return CdkProcess(
@@ -391,7 +308,7 @@ def deploy(
     ).result()
 
 
-def diff(emulator: Emulator, assembly: Assembly) -> str:
+def diff(emulator: Emulator, assembly: CloudAssembly) -> str:
     """`cdk diff` of `assembly` against what the emulator runs.
 
     A template diff: the default creates a change set per stack, which moto answers slowly and the
@@ -430,7 +347,7 @@ def stack_resources(emulator: Emulator, stack_name: str) -> dict[str, DeployedRe
     }
 
 
-def skipped_resources(emulator: Emulator, stack: StackArtifact) -> dict[str, str]:
+def skipped_resources(emulator: Emulator, stack: Stack) -> dict[str, str]:
     """Logical ID -> type of each resource in the template that the emulator did not deploy."""
     deployed = stack_resources(emulator, stack.stack_name)
     return {
@@ -444,7 +361,7 @@ _FAILED_STACK = re.compile(r"❌\s+(?:\S+ \()?(?P<name>[A-Za-z][-A-Za-z0-9]*)\)?
 _UNDEFINED_RESOURCE = re.compile(r"references undefined resource (?P<logical_id>\w+)")
 
 
-def explain_deploy_failure(emulator: Emulator, assembly: Assembly, error: CdkError) -> str:
+def explain_deploy_failure(emulator: Emulator, assembly: CloudAssembly, error: CdkError) -> str:
     """Which stack failed, which resource, and the emulator's reason, from the CLI and the API."""
     # Only errors of the deploy itself: describing a half-created stack below may add more.
     internal_errors = emulator.internal_errors
@@ -489,7 +406,7 @@ def explain_deploy_failure(emulator: Emulator, assembly: Assembly, error: CdkErr
     return "\n".join(lines)
 
 
-def stack_statuses(emulator: Emulator, assembly: Assembly) -> dict[str, tuple[str, str]]:
+def stack_statuses(emulator: Emulator, assembly: CloudAssembly) -> dict[str, tuple[str, str]]:
     """Stack name -> (status, reason) of each stack of `assembly` that exists in the emulator."""
     cloudformation = emulator.client("cloudformation")
     statuses: dict[str, tuple[str, str]] = {}
@@ -541,14 +458,14 @@ def _cli_reason(output: str) -> str:
     return tail[-1] if tail else ""
 
 
-def _status_summary(assembly: Assembly, statuses: Mapping[str, tuple[str, str]]) -> str:
+def _status_summary(assembly: CloudAssembly, statuses: Mapping[str, tuple[str, str]]) -> str:
     return ", ".join(
         f"{name} {statuses[name][0] if name in statuses else 'not created'}"
         for name in assembly.stack_names
     )
 
 
-def _explain_timeout(assembly: Assembly, statuses: Mapping[str, tuple[str, str]]) -> str:
+def _explain_timeout(assembly: CloudAssembly, statuses: Mapping[str, tuple[str, str]]) -> str:
     waiting = [name for name, (status, _) in statuses.items() if status.endswith("IN_PROGRESS")]
     lines = [f"stack:    {', '.join(waiting) or 'unknown'}"]
     for name in waiting:

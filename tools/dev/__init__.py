@@ -1,0 +1,1 @@
+"""Development tooling: the emulator, benchmarks and the diagram. Nothing here gates a deploy."""
