@@ -16,12 +16,15 @@ PRIVATE = "Private"
 ISOLATED = "Isolated"
 
 # What an instance in a private subnet talks to at boot and at run time; through these it needs
-# no NAT for AWS APIs (Session Manager, cfn-signal, its logs).
+# no NAT for AWS APIs (Session Manager, cfn-signal, its logs, and the boot script's readiness check,
+# elbv2 DescribeTargetHealth: without that endpoint, losing the AZ of a shared NAT stops every
+# instance from signalling).
 INTERFACE_ENDPOINTS = {
     "Ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
     "SsmMessages": ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
     "Ec2Messages": ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
     "CloudFormation": ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION,
+    "ElasticLoadBalancing": ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING,
     "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
 }
 

@@ -35,8 +35,16 @@ OPEN_DEFAULT_SG = tuple(e for e in ENVIRONMENTS if not e.restrict_default_securi
 # PRIVATE_WITH_EGRESS, PRIVATE_ISOLATED); the other stacks select subnets by exactly these.
 PUBLIC, PRIVATE, ISOLATED = "Public", "Private", "Isolated"
 TIERS = (PUBLIC, PRIVATE, ISOLATED)
-# What an instance in a private subnet needs without a NAT: Session Manager, cfn-signal, its logs.
-INTERFACE_SERVICES = {"ssm", "ssmmessages", "ec2messages", "cloudformation", "logs"}
+# What an instance in a private subnet needs without a NAT: Session Manager, cfn-signal, its logs,
+# and the readiness check before cfn-signal (elbv2 DescribeTargetHealth).
+INTERFACE_SERVICES = {
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "cloudformation",
+    "elasticloadbalancing",
+    "logs",
+}
 DEFAULT_ROUTES = {"0.0.0.0/0", "::/0"}
 
 
@@ -294,7 +302,7 @@ def test_s3_gateway_endpoint_serves_every_route_table(
 
 
 @by_name(WITH_ENDPOINTS)
-def test_interface_endpoints_are_the_five_services_private_instances_need(
+def test_interface_endpoints_are_the_services_private_instances_need(
     templates: dict[str, dict[str, Template]], environment: EnvironmentConfig
 ) -> None:
     endpoints = interface_endpoints(network_of(templates, environment))
@@ -316,6 +324,23 @@ def test_interface_endpoint_answers_the_public_service_name_with_private_dns(
             "ServiceName": f"com.amazonaws.{environment.region}.{service}",
             "VpcEndpointType": "Interface",
             "PrivateDnsEnabled": True,
+        },
+    )
+
+
+@by_name(WITH_ENDPOINTS)
+def test_readiness_check_reaches_elastic_load_balancing_without_a_nat(
+    templates: dict[str, dict[str, Template]], environment: EnvironmentConfig
+) -> None:
+    # The boot script calls elbv2 DescribeTargetHealth before cfn-signal; through a NAT, losing the
+    # NAT's AZ would stop every instance of the environment from signalling.
+    network_of(templates, environment).has_resource_properties(
+        "AWS::EC2::VPCEndpoint",
+        {
+            "ServiceName": f"com.amazonaws.{environment.region}.elasticloadbalancing",
+            "VpcEndpointType": "Interface",
+            "PrivateDnsEnabled": True,
+            "SubnetIds": Match.any_value(),
         },
     )
 
