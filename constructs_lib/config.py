@@ -110,6 +110,10 @@ Account = Annotated[str, _text(r"^\d{12}$", "12 digits")]
 Region = Annotated[
     str, _text(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$", "a region such as us-east-1")
 ]
+# Lower case: WAF matches header names case-insensitively, so `X-Api-Key` and `x-api-key` are one.
+HeaderName = Annotated[
+    str, _text(r"^[a-z0-9!#$%&'*+.^_`|~-]+$", "a lower-case HTTP header name such as x-api-key")
+]
 
 
 class _Model(pydantic.BaseModel):
@@ -167,6 +171,13 @@ class EnvironmentConfig(_Model):
     # An object key under the artifact bucket's releases/ prefix; None runs the bundled service.
     release_artifact: str | None = _text(
         r"^releases/[-A-Za-z0-9._/]+$", "an object key under releases/", None
+    )
+    # authorization and cookie are always redacted (constructs_lib/web_acl.py).
+    waf_redacted_headers: tuple[HeaderName, ...] = Field(
+        (),
+        strict=False,
+        max_length=20,
+        description="up to 20 more lower-case HTTP header names that WAF logs as REDACTED",
     )
 
     @property

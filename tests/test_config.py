@@ -390,6 +390,20 @@ def test_release_artifact_under_the_releases_prefix_is_accepted() -> None:
     assert dev.release_artifact == "releases/app-1.2.3.tgz"
 
 
+@pytest.mark.parametrize("header", ["X-Api-Key", "x api key", "", "x-api-key:"])
+def test_waf_redacted_header_that_is_not_a_lower_case_header_name_is_rejected(header: str) -> None:
+    problem = only_problem(with_values("dev", wafRedactedHeaders=[header]))
+
+    assert (problem.path, problem.value) == ("environments.dev.wafRedactedHeaders[0]", header)
+    assert problem.allowed.startswith("expected up to 20 more lower-case HTTP header names")
+
+
+def test_waf_redacted_headers_that_are_not_a_list_are_rejected() -> None:
+    problem = only_problem(with_values("dev", wafRedactedHeaders="x-api-key"))
+
+    assert problem.path == "environments.dev.wafRedactedHeaders"
+
+
 @pytest.mark.parametrize("email", ["oncall", "oncall@example", "on call@example.com"])
 def test_alarm_email_that_is_not_an_address_is_rejected(email: str) -> None:
     problem = only_problem(with_values("prod", alarmEmail=email))
