@@ -172,6 +172,10 @@ class EnvironmentConfig(_Model):
     release_artifact: str | None = _text(
         r"^releases/[-A-Za-z0-9._/]+$", "an object key under releases/", None
     )
+    # The boot script extracts the artifact only if its digest matches (releaseArtifact needs it).
+    release_sha256: str | None = _text(
+        r"^[0-9a-f]{64}$", "the release archive's SHA-256: 64 lower-case hex digits", None
+    )
     # authorization and cookie are always redacted (constructs_lib/web_acl.py).
     waf_redacted_headers: tuple[HeaderName, ...] = Field(
         (),
@@ -338,6 +342,15 @@ def _environment_problems(env: EnvironmentConfig, naming: Naming) -> Iterator[Pr
     if env.is_production and env.empty_buckets_on_delete:
         allowed = "production keeps its buckets and their objects when its stacks are deleted"
         yield Problem(f"{path}.emptyBucketsOnDelete", True, allowed)
+    if env.release_artifact is not None and env.release_sha256 is None:
+        allowed = (
+            f"required with releaseArtifact ({env.release_artifact!r}): instances install the "
+            "release only if its SHA-256 matches, so an overwritten object cannot split the fleet"
+        )
+        yield Problem(f"{path}.releaseSha256", None, allowed)
+    if env.release_sha256 is not None and env.release_artifact is None:
+        allowed = "releaseSha256 without releaseArtifact verifies nothing: set both or neither"
+        yield Problem(f"{path}.releaseSha256", env.release_sha256, allowed)
     if env.db_port == env.app_port:
         yield Problem(f"{path}.dbPort", env.db_port, "must differ from appPort")
     for reason in naming.problems():

@@ -166,6 +166,7 @@ class Fleet(Construct):
                     "HEALTH_CHECK_PATH": environment.health_check_path,
                     "ARTIFACT_BUCKET": artifact_bucket.bucket_name,
                     "RELEASE_ARTIFACT": environment.release_artifact or "",
+                    "RELEASE_SHA256": environment.release_sha256 or "",
                     "SERVICE_WAIT_SECONDS": str(SERVICE_WAIT_SECONDS),
                     "TARGET_WAIT_SECONDS": str(TARGET_WAIT_SECONDS),
                     "POLL_SECONDS": str(POLL_SECONDS),

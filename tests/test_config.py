@@ -96,6 +96,8 @@ def test_optional_keys_take_their_defaults_when_left_out() -> None:
         "certificateArn",
         "alarmEmail",
         "releaseArtifact",
+        "releaseSha256",
+        "wafRedactedHeaders",
     ):
         dev.pop(key, None)
 
@@ -112,7 +114,9 @@ def test_optional_keys_take_their_defaults_when_left_out() -> None:
         environment.certificate_arn,
         environment.alarm_email,
         environment.release_artifact,
-    ) == (8080, 5432, "/health", 90, True, True, True, None, None, None)
+        environment.release_sha256,
+        environment.waf_redacted_headers,
+    ) == (8080, 5432, "/health", 90, True, True, True, None, None, None, None, ())
 
 
 def test_null_for_an_optional_key_means_its_default() -> None:
@@ -377,17 +381,57 @@ def test_environments_other_than_prod_may_serve_plain_http() -> None:
 
 @pytest.mark.parametrize("key", ["app.tgz", "releases/", "builds/app.tgz", "releases/app v2.tgz"])
 def test_release_artifact_outside_the_releases_prefix_is_rejected(key: str) -> None:
-    problem = only_problem(with_values("dev", releaseArtifact=key))
+    problem = only_problem(with_values("dev", releaseArtifact=key, releaseSha256=SHA256))
 
     assert (problem.path, problem.value) == ("environments.dev.releaseArtifact", key)
     assert "object key under releases/" in problem.allowed
 
 
+SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
 def test_release_artifact_under_the_releases_prefix_is_accepted() -> None:
-    config = AppConfig.from_context(with_values("dev", releaseArtifact="releases/app-1.2.3.tgz"))
+    config = AppConfig.from_context(
+        with_values("dev", releaseArtifact="releases/app-1.2.3.tgz", releaseSha256=SHA256)
+    )
 
     (dev,) = (e for e in config.environments if e.name == "dev")
     assert dev.release_artifact == "releases/app-1.2.3.tgz"
+
+
+def test_release_artifact_without_its_sha256_is_rejected_naming_both_keys() -> None:
+    problem = only_problem(with_values("dev", releaseArtifact="releases/app-1.2.3.tgz"))
+
+    assert (problem.path, problem.value) == ("environments.dev.releaseSha256", None)
+    assert problem.allowed.startswith("required with releaseArtifact ('releases/app-1.2.3.tgz')")
+    assert "SHA-256 matches" in problem.allowed
+
+
+def test_release_sha256_without_a_release_artifact_is_rejected_naming_both_keys() -> None:
+    problem = only_problem(with_values("dev", releaseSha256=SHA256))
+
+    assert (problem.path, problem.value) == ("environments.dev.releaseSha256", SHA256)
+    assert problem.allowed.startswith("releaseSha256 without releaseArtifact")
+
+
+@pytest.mark.parametrize(
+    "digest",
+    [
+        SHA256.upper(),  # sha256sum prints lower case; the boot script compares text
+        SHA256[:-1],
+        SHA256 + "0",
+        "sha256:" + SHA256,
+        "z" * 64,
+    ],
+)
+def test_release_sha256_that_is_not_64_lower_case_hex_digits_is_rejected(digest: str) -> None:
+    problem = problem_at(
+        with_values("dev", releaseArtifact="releases/app.tgz", releaseSha256=digest),
+        "environments.dev.releaseSha256",
+    )
+
+    assert problem.value == digest
+    assert problem.allowed == "expected the release archive's SHA-256: 64 lower-case hex digits"
 
 
 @pytest.mark.parametrize("header", ["X-Api-Key", "x api key", "", "x-api-key:"])
