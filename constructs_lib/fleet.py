@@ -18,6 +18,7 @@ from constructs import Construct
 from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import EXPLICIT_NAME_TAG_PRIORITY, acknowledge
 from constructs_lib.naming import COMPUTE, Naming
+from constructs_lib.network import APP_TIER
 
 ASSETS = Path(__file__).parent / "assets"
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
@@ -109,7 +110,7 @@ class Fleet(Construct):
             self,
             "Group",
             vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            vpc_subnets=APP_TIER,
             launch_template=self.launch_template,
             # No desired capacity in the template: with scaling policies, every update and every
             # rollback would reset a scaled-out group to it (aws-cdk#5215). The group starts at

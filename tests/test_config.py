@@ -240,15 +240,47 @@ def test_fewer_than_two_or_more_than_six_availability_zones_are_rejected(azs: li
 
 @pytest.mark.parametrize(
     ("nat_gateways", "expected"),
-    [(0, "expected 1 to the number of availabilityZones"), (3, "expected 1 to 2")],
+    [
+        (-1, "expected 0 (AWS-only egress) to the number of availabilityZones"),
+        (3, "expected 0 to 2"),
+    ],
 )
-def test_nat_gateways_outside_one_to_the_az_count_are_rejected(
+def test_nat_gateways_outside_zero_to_the_az_count_are_rejected(
     nat_gateways: int, expected: str
 ) -> None:
     problem = only_problem(with_values("dev", natGateways=nat_gateways))
 
     assert (problem.path, problem.value) == ("environments.dev.natGateways", nat_gateways)
     assert problem.allowed.startswith(expected)
+
+
+def test_no_nat_gateways_without_interface_endpoints_is_rejected_naming_the_combination() -> None:
+    problem = only_problem(with_values("staging", natGateways=0, interfaceEndpoints=False))
+
+    assert (problem.path, problem.value) == ("environments.staging.natGateways", 0)
+    assert problem.allowed.startswith("natGateways 0 with interfaceEndpoints false is not allowed")
+
+
+def test_no_nat_gateways_with_interface_endpoints_is_the_aws_only_egress_mode() -> None:
+    config = AppConfig.from_context(with_values("staging", natGateways=0))
+
+    (staging,) = (e for e in config.environments if e.name == "staging")
+    assert staging.aws_only_egress
+
+
+def test_no_nat_gateways_in_a_region_without_a_known_s3_prefix_list_is_rejected() -> None:
+    context = with_values(
+        "staging",
+        natGateways=0,
+        region="eu-west-1",
+        availabilityZones=["eu-west-1a", "eu-west-1b"],
+        certificateArn=None,
+    )
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("environments.staging.natGateways", 0)
+    assert "S3 prefix list of eu-west-1" in problem.allowed
 
 
 def test_desired_capacity_is_rejected_saying_what_replaced_it() -> None:

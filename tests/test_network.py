@@ -30,9 +30,10 @@ WITH_ENDPOINTS = tuple(e for e in ENVIRONMENTS if e.interface_endpoints)
 WITHOUT_ENDPOINTS = tuple(e for e in ENVIRONMENTS if not e.interface_endpoints)
 RESTRICTED_DEFAULT_SG = tuple(e for e in ENVIRONMENTS if e.restrict_default_security_group)
 OPEN_DEFAULT_SG = tuple(e for e in ENVIRONMENTS if not e.restrict_default_security_group)
+AWS_ONLY = tuple(e for e in ENVIRONMENTS if e.aws_only_egress)
 
-# The values ec2.Vpc writes into each subnet's `aws-cdk:subnet-type` tag (PUBLIC,
-# PRIVATE_WITH_EGRESS, PRIVATE_ISOLATED); the other stacks select subnets by exactly these.
+# The subnet group names, which ec2.Vpc writes into each subnet's `aws-cdk:subnet-name` tag; the
+# other stacks select the app tier by its name (constructs_lib.network.APP_TIER).
 PUBLIC, PRIVATE, ISOLATED = "Public", "Private", "Isolated"
 TIERS = (PUBLIC, PRIVATE, ISOLATED)
 # What an instance in a private subnet needs without a NAT: Session Manager, cfn-signal, its logs,
@@ -64,7 +65,8 @@ def resources(template: Template, resource_type: str, props: Any = None) -> Reso
 
 
 def subnets(template: Template, tier: str) -> Resources:
-    tier_tag = {"Key": "aws-cdk:subnet-type", "Value": tier}
+    # By group name: the app tier's type is PRIVATE_ISOLATED in the AWS-only egress mode.
+    tier_tag = {"Key": "aws-cdk:subnet-name", "Value": tier}
     return resources(
         template, "AWS::EC2::Subnet", {"Properties": {"Tags": Match.array_with([tier_tag])}}
     )
@@ -137,6 +139,7 @@ def test_committed_environments_exercise_every_network_variant() -> None:
     assert {e.name for e in SHARED_NAT} >= {"staging", "dev"}
     assert {e.name for e in WITHOUT_ENDPOINTS} == {"dev"}
     assert {e.name for e in OPEN_DEFAULT_SG} == {"local"}
+    assert {e.name for e in AWS_ONLY} == {"local"}
 
 
 @by_name(ENVIRONMENTS)
@@ -281,6 +284,32 @@ def test_isolated_subnets_have_no_default_route(
     assert {subnet_id: default_routes(network, subnet_id) for subnet_id in isolated} == {
         subnet_id: [] for subnet_id in isolated
     }
+
+
+@by_name(AWS_ONLY)
+def test_without_nat_the_app_tier_has_no_route_out_of_the_vpc(
+    templates: dict[str, dict[str, Template]], environment: EnvironmentConfig
+) -> None:
+    network = network_of(templates, environment)
+    app_tier = subnets(network, PRIVATE)
+
+    assert len(app_tier) == len(environment.availability_zones)
+    assert resources(network, "AWS::EC2::NatGateway") == {}
+    assert {subnet_id: default_routes(network, subnet_id) for subnet_id in app_tier} == {
+        subnet_id: [] for subnet_id in app_tier
+    }
+
+
+@by_name(AWS_ONLY)
+def test_without_nat_the_interface_endpoints_serve_the_app_tier(
+    templates: dict[str, dict[str, Template]], environment: EnvironmentConfig
+) -> None:
+    network = network_of(templates, environment)
+    app_subnets = sorted(subnets(network, PRIVATE))
+
+    for endpoint in interface_endpoints(network).values():
+        served = sorted(ref["Ref"] for ref in endpoint["Properties"]["SubnetIds"])
+        assert served == app_subnets, service_of(endpoint)
 
 
 @by_name(ENVIRONMENTS)
