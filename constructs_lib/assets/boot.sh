@@ -44,16 +44,16 @@ fi
 install_release() {
   mkdir -p "$APP_DIR"
   if [ -n "$RELEASE_ARTIFACT" ]; then
-    local source="s3://$ARTIFACT_BUCKET/$RELEASE_ARTIFACT" archive actual
-    log "installing $source"
+    local object="s3://$ARTIFACT_BUCKET/$RELEASE_ARTIFACT" archive actual
+    log "installing $object"
     archive=$(mktemp) || return 1
-    aws s3 cp --region "$REGION" "$source" "$archive" || return 1
+    aws s3 cp --region "$REGION" "$object" "$archive" || return 1
     # Fetched by key alone, an overwritten object would split the fleet between two builds:
     # nothing is extracted unless it is the build config names.
     actual=$(sha256sum "$archive" | cut -d ' ' -f 1) || return 1
     if [ "$actual" != "$RELEASE_SHA256" ]; then
       rm -f "$archive"
-      fail "release $source has SHA-256 $actual, expected $RELEASE_SHA256; not installed"
+      fail "release $object has SHA-256 $actual, expected $RELEASE_SHA256; not installed"
     fi
     # The archive's owners and modes are the build machine's, not this instance's.
     tar --no-same-owner --no-same-permissions -xzf "$archive" -C "$APP_DIR" || return 1
