@@ -54,18 +54,27 @@ lint: setup ## ruff lint and format check
 typecheck: setup ## mypy over app, stacks, constructs and tests
 	$(PY) -m mypy
 
-cfn-lint: synth ## cfn-lint every synthesized template (make scan runs it too)
-	$(VENV)/bin/cfn-lint $$($(TEMPLATES))
+cfn-lint: synth ## cfn-lint every synthesized template, informational rules included (.cfnlintrc.yaml)
+	$(VENV)/bin/cfn-lint -- $$($(TEMPLATES))
 	@echo "==> cfn-lint: $$($(TEMPLATES) | wc -l) templates, no findings"
 
-unit: setup ## The pytest suite
-	$(PY) -m pytest
+# The development checks are pytest markers (pyproject.toml): `integration` deploys into the
+# emulator, `development` checks development tooling (the diagram).
+DEV_CHECKS := integration or development
 
-test: lint typecheck scan unit ## Everything CI runs: lint, types, synth + scanners, all tests
+unit: setup ## The pytest suite the pipeline runs: everything but the development checks
+	$(PY) -m pytest -m 'not ($(DEV_CHECKS))'
 
-# What the pipeline's synth step runs (stacks/pipeline_stack.py): the whole test suite, which
-# leaves the synthesized app in cdk.out. Change this target, not the pipeline, to change the step.
-pipeline-synth: test
+dev-checks: setup ## Emulator integration tests and the diagram check (CI runs them, deploys do not)
+	$(PY) -m pytest -m '$(DEV_CHECKS)'
+
+# What the pipeline's synth step runs (stacks/pipeline_stack.py): whatever proves the templates
+# it deploys, nothing else; it leaves the synthesized app in cdk.out. Change this target, not the
+# pipeline, to change the step.
+pipeline-synth: lint typecheck unit scan ## The deploy gate: lint, types, unit tests, synth + every scanner
+
+# CI (.ci/run): the deploy gate, then the development checks a production deploy need not wait for.
+test: pipeline-synth dev-checks ## Everything CI runs: the deploy gate, then the development checks
 
 # Stacks live in one stage per environment: `--all` selects only top-level stacks, so the
 # environment's stacks are selected with the `**` pattern after `-c env=` narrowed the app.
@@ -81,12 +90,17 @@ deploy-pipeline: setup ## Deploy the delivery pipeline once; it updates itself a
 	$(CDK) deploy $$($(PY) -c 'import json; print(json.load(open("cdk.json"))["context"]["project"])')-pipeline --require-approval broadening
 
 clean: ## Remove build output (keeps .venv and node_modules)
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out reports .pytest_cache .mypy_cache .ruff_cache
 
-# Template scanners (tools/scan.py). checkov gets its own virtualenv: it pins older boto3,
-# botocore and packaging than CDK and moto need. Same stamp pattern as .venv, keyed on its lock.
+# Template scanners. cdk-nag runs inside every synth, cfn-guard inside the test session's
+# (validation plugins, stacks/factory.py): either fails on its findings and writes
+# validation-report.json. cfn-lint and checkov run
+# here; each writes SARIF into reports/ and its own exit status is the verdict. checkov gets its own
+# virtualenv: it pins older boto3, botocore and packaging than CDK and moto need. Same stamp
+# pattern as .venv, keyed on its lock.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+REPORTS := reports
 
 $(CHECKOV_STAMP): requirements-checkov.txt
 	@echo "==> checkov (requirements-checkov.txt) into $(CHECKOV_VENV)"
@@ -95,9 +109,22 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	touch $@
 
-.PHONY: scan
-scan: synth $(CHECKOV_STAMP) ## cfn-lint, checkov, cfn-guard over cdk.out + cdk-nag's result: one table
-	$(PY) -m tools.scan
+# Both scanners run to the end (in parallel, each on its own process) so that every report exists
+# even when one of them fails; the summary is read back from those reports.
+.PHONY: scan dev-checks
+scan: synth $(CHECKOV_STAMP) ## cfn-lint + checkov over cdk.out into reports/*.sarif (cdk-nag ran in synth)
+	rm -rf $(REPORTS) && mkdir -p $(REPORTS)
+	cp cdk.out/validation-report.json $(REPORTS)/cdk-validation-report.json
+	set +e; \
+	$(VENV)/bin/cfn-lint --format sarif --output-file $(REPORTS)/cfn-lint.sarif -- $$($(TEMPLATES)) & \
+	cfn_lint=$$!; \
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --quiet --compact \
+	  -o cli -o sarif --output-file-path console,$(REPORTS)/checkov.sarif; \
+	checkov=$$?; \
+	wait $$cfn_lint; cfn_lint=$$?; \
+	$(PY) -m tools.scan_report $(REPORTS); \
+	echo "==> exit status: cfn-lint $$cfn_lint, checkov $$checkov"; \
+	test $$cfn_lint -eq 0 && test $$checkov -eq 0
 
 # The `local` environment deployed into an embedded AWS emulator (moto, tools/local_emulator.py):
 # no AWS account, nothing leaves 127.0.0.1. KEEP=1 leaves the emulator running for aws/cdk.

@@ -9,11 +9,12 @@ from stacks.factory import create_app
 
 def main() -> int:
     try:
-        # Without aws-cdk-lib's built-in template validation (2-3 s and ~450 MiB per synth):
-        # cfn-lint, checkov and cfn-guard check every template this writes (`make scan`, part of
-        # `make test` and so of the pipeline's synth step), and the test session synthesizes with
-        # it on, so CI still runs it on every template once (FACTS.md). `make bench` measures both.
-        app = create_app(builtin_cloud_formation_validation=False)
+        # Without aws-cdk-lib's built-in template validation (2-3 s and ~450 MiB per synth) and
+        # without cfn-guard (its binary over every template costs several seconds more): the test
+        # session synthesizes with both on (tests/conftest.py), and `make unit` is part of the
+        # pipeline's synth step and of CI, so every template is still checked by both before it
+        # ships. cdk-nag runs here too. `make bench` measures what each costs.
+        app = create_app(builtin_cloud_formation_validation=False, cfn_guard_plugin=False)
     except ConfigError as error:
         # A list of what to fix, not a traceback; nothing has been written to cdk.out yet.
         print(error.report(), file=sys.stderr)

@@ -46,6 +46,11 @@ SUBNET_TIERS = 3  # public, private with egress, isolated
 # An Application Load Balancer needs subnets of at least /27 (8 free addresses per subnet).
 LARGEST_SUBNET_PREFIX = 27
 SMALLEST_VPC_PREFIX, LARGEST_VPC_PREFIX = 16, 28
+# RFC 1035: a name of at most 253 characters (255 octets on the wire), labels of 1 to 63.
+MAX_DNS_NAME, MAX_DNS_LABEL = 253, 63
+# ACM puts the certificate's domain name into the Common Name, which RFC 5280 limits to 64 octets.
+MAX_CERTIFICATE_DOMAIN = 64
+_DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _PRIVATE_RANGES = [
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 ]
@@ -104,6 +109,28 @@ def _distinct_azs(azs: tuple[str, ...]) -> tuple[str, ...]:
         raise ValueError(f"each availability zone may appear once; repeated: {repeated}")
     return azs
 
+
+def _dns_name(value: str) -> str:
+    """A host name as Route 53 and ACM take it: lower case, no trailing dot, no wildcard."""
+    if value != value.lower() or value.endswith("."):
+        raise ValueError("expected a lower-case DNS name without the trailing dot")
+    if len(value) > MAX_DNS_NAME:
+        raise ValueError(f"expected at most {MAX_DNS_NAME} characters, got {len(value)}")
+    labels = value.split(".")
+    if len(labels) < 2:
+        raise ValueError("expected a name with at least two labels, such as example.com")
+    for label in labels:
+        if len(label) > MAX_DNS_LABEL:
+            raise ValueError(f"label '{label}' is longer than {MAX_DNS_LABEL} characters")
+        if not _DNS_LABEL.match(label):
+            allowed = "letters, digits and inner hyphens"
+            raise ValueError(f"label '{label}' is not a DNS label ({allowed}, no wildcard)")
+    if labels[-1].isdigit():
+        raise ValueError("expected a DNS name, not an IP address")
+    return value
+
+
+DnsName = Annotated[str, AfterValidator(_dns_name)]
 
 Port = Annotated[
     int,
@@ -175,6 +202,19 @@ class EnvironmentConfig(_Model):
         "an ACM certificate ARN",
         None,
     )
+    domain_name: DnsName | None = Field(
+        None,
+        description="the web tier's host name, such as app.example.com; needs hostedZoneId and "
+        "hostedZoneName; without certificateArn a DNS-validated certificate is created",
+    )
+    hosted_zone_id: str | None = _text(
+        r"^Z[0-9A-Z]{1,31}$", "a Route 53 public hosted zone ID such as Z0123456789ABCDEFGHIJ", None
+    )
+    hosted_zone_name: DnsName | None = Field(
+        None,
+        description="the name of that hosted zone, such as example.com (in this environment's "
+        "account; no lookup at synth)",
+    )
     alarm_email: str | None = _text(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$", "an e-mail address", None)
     # An object key under the artifact bucket's releases/ prefix; None runs the bundled service.
     release_artifact: str | None = _text(
@@ -200,6 +240,10 @@ class EnvironmentConfig(_Model):
     @property
     def is_production(self) -> bool:
         return self.name == PRODUCTION
+
+    @property
+    def serves_https(self) -> bool:
+        return self.certificate_arn is not None or self.domain_name is not None
 
     @property
     def empties_buckets_on_delete(self) -> bool:
@@ -314,6 +358,10 @@ class AppConfig(_Model):
                 taken = f"environments.{first.name}.vpcCidr ({first.vpc_cidr})"
                 allowed = f"overlaps {taken}; VPCs that may be peered need distinct ranges"
                 yield Problem(f"environments.{second.name}.vpcCidr", second.vpc_cidr, allowed)
+        for first, second in itertools.combinations(self.environments, 2):
+            if first.domain_name is not None and first.domain_name == second.domain_name:
+                allowed = f"also the domainName of environments.{first.name}: one name, one tier"
+                yield Problem(f"environments.{second.name}.domainName", second.domain_name, allowed)
         for name in self.env or ():
             if name not in names:
                 yield Problem("env", name, f"not a configured environment; choose from {names}")
@@ -362,9 +410,13 @@ def _environment_problems(env: EnvironmentConfig, naming: Naming) -> Iterator[Pr
         room = "a rolling update keeps minCapacity in service and needs room for one more"
         allowed = f"must be below maxCapacity ({env.max_capacity}): {room}"
         yield Problem(f"{path}.minCapacity", env.min_capacity, allowed)
-    if env.is_production and env.certificate_arn is None:
-        allowed = "production serves HTTPS only: set an ACM certificate ARN"
+    if env.is_production and not env.serves_https:
+        allowed = (
+            "production serves HTTPS only: set domainName (with its hosted zone; the app creates "
+            "the certificate) or certificateArn"
+        )
         yield Problem(f"{path}.certificateArn", None, allowed)
+    yield from _dns_problems(env, path)
     if env.is_production and env.empty_buckets_on_delete:
         allowed = "production keeps its buckets and their objects when its stacks are deleted"
         yield Problem(f"{path}.emptyBucketsOnDelete", True, allowed)
@@ -381,6 +433,33 @@ def _environment_problems(env: EnvironmentConfig, naming: Naming) -> Iterator[Pr
         yield Problem(f"{path}.dbPort", env.db_port, "must differ from appPort")
     for reason in naming.problems():
         yield Problem(path, env.name, f"{reason}; shorten the environment name or 'project'")
+
+
+def _dns_problems(env: EnvironmentConfig, path: str) -> Iterator[Problem]:
+    domain, zone = env.domain_name, env.hosted_zone_name
+    zone_keys = {"hostedZoneId": env.hosted_zone_id, "hostedZoneName": zone}
+    if domain is None:
+        for key, value in zone_keys.items():
+            if value is not None:
+                allowed = "only used with domainName: set domainName or remove this key"
+                yield Problem(f"{path}.{key}", value, allowed)
+        return
+    for key, value in zone_keys.items():
+        if value is None:
+            allowed = "required with domainName: the public hosted zone the name lives in"
+            yield Problem(f"{path}.{key}", None, allowed)
+    if zone is not None and domain != zone and not domain.endswith(f".{zone}"):
+        allowed = f"not inside hostedZoneName ({zone}): the records and the validation go there"
+        yield Problem(f"{path}.domainName", domain, allowed)
+    if env.certificate_arn is None and len(domain) > MAX_CERTIFICATE_DOMAIN:
+        allowed = (
+            f"at most {MAX_CERTIFICATE_DOMAIN} characters for the certificate the app requests "
+            "(ACM's Common Name limit); shorten it or bring a certificate (certificateArn)"
+        )
+        yield Problem(f"{path}.domainName", domain, allowed)
+    if env.name == LOCAL and env.certificate_arn is None:
+        allowed = "the emulator has no ACM certificates: leave the local environment without one"
+        yield Problem(f"{path}.domainName", domain, allowed)
 
 
 def _pipeline_problems(pipeline: PipelineConfig, names: list[str]) -> Iterator[Problem]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import IConstruct
 
@@ -60,26 +62,24 @@ def apply_name_tags(
     """Give every taggable resource of `stack` a `Name` that follows the convention.
 
     Call it once the stack is built. A walk rather than an aspect: an aspect written in Python
-    pays a round trip to jsii for every construct it visits, and this runs per environment.
-    Resources inside a nested stage belong to that stage's own stacks and are left alone.
+    pays a round trip to jsii for every construct it visits. The walk itself asks jsii only what
+    Python cannot know (a resource's path, its tag manager, one `set_tag`), about four round trips
+    per resource: whether a class is taggable is read once per class, from its Python type.
     """
     stack_path = stack.node.path
-    constructs = stack.node.find_all()
-    in_nested_stages = {
-        id(child)
-        for stage in constructs
-        if isinstance(stage, cdk.Stage)
-        for child in stage.node.find_all()
-    }
-    for resource in constructs:
+    for resource in stack.node.find_all():
         # L1s only; the launch template (an L2 with its own tags) is named by the fleet.
-        if not isinstance(resource, cdk.CfnResource) or id(resource) in in_nested_stages:
+        if not isinstance(resource, cdk.CfnResource):
             continue
-        tags = _tag_manager(resource)
-        if tags is None and resource.cfn_resource_type not in _PLAIN_TAGGABLE_TYPES:
+        attribute = _tag_manager_attribute(type(resource))
+        if attribute is None and not (
+            type(resource) is cdk.CfnResource
+            and resource.cfn_resource_type in _PLAIN_TAGGABLE_TYPES
+        ):
             continue
         name = naming.name(component, resource_part(resource, component, stack_path))
-        if tags is not None:
+        if attribute is not None:
+            tags: cdk.TagManager = getattr(resource, attribute)
             # Not propagated to instances: they take theirs from the launch template.
             tags.set_tag("Name", name, NAME_TAG_PRIORITY, False)
         else:
@@ -90,20 +90,20 @@ def apply_name_tags(
             )
 
 
-def _tag_manager(resource: cdk.CfnResource) -> cdk.TagManager | None:
-    """The resource's tag manager, found on its Python class without asking jsii.
+@functools.cache
+def _tag_manager_attribute(resource_class: type) -> str | None:
+    """Where an L1 class keeps its tag manager, read from the Python class without asking jsii.
 
     Newer L1s (ITaggableV2) carry it as `cdk_tag_manager`, on which `tags` is the raw property;
     older ones as `tags`.
     """
     for attribute in ("cdk_tag_manager", "tags"):
-        getter = getattr(type(resource), attribute, None)
+        getter = getattr(resource_class, attribute, None)
         if not isinstance(getter, property) or getter.fget is None:
             continue
         declared = str(getter.fget.__annotations__.get("return", "")).strip("'\"")
         if declared.endswith(".TagManager"):
-            manager: cdk.TagManager = getattr(resource, attribute)
-            return manager
+            return attribute
     return None
 
 
@@ -123,6 +123,45 @@ def log_retention(environment: EnvironmentConfig) -> logs.RetentionDays:
     members = [m for m in logs.RetentionDays if m is not logs.RetentionDays.INFINITE]
     # The enum lists its members in ascending order of days, as config.LOG_RETENTION_DAYS does.
     return dict(zip(LOG_RETENTION_DAYS, members, strict=True))[environment.log_retention_days]
+
+
+# aws-cdk-lib scopes an acknowledgment to a validation plugin by the plugin's name.
+CFN_GUARD = "cdk-validator-cfnguard"
+# CT.CLOUDWATCH.PR.2 wants a year; shorter retention outside prod is a decision (below).
+ONE_YEAR_DAYS = 365
+
+
+def acknowledge_guard(scope: IConstruct, rule: str, reason: str) -> None:
+    """Accept one cfn-guard (AWS Control Tower) rule on `scope`, with the reason why."""
+    acknowledge(scope, f"{CFN_GUARD}::{rule}", reason)
+
+
+def environment_log_group(
+    scope: IConstruct,
+    construct_id: str,
+    *,
+    name: str,
+    key: kms.IKey,
+    environment: EnvironmentConfig,
+) -> logs.LogGroup:
+    """A named log group of the environment: its key, its retention, kept in prod."""
+    log_group = logs.LogGroup(
+        scope,  # type: ignore[arg-type]
+        construct_id,
+        log_group_name=name,
+        encryption_key=key,
+        retention=log_retention(environment),
+        removal_policy=stateful_removal_policy(environment),
+    )
+    if environment.log_retention_days < ONE_YEAR_DAYS:
+        acknowledge_guard(
+            log_group,
+            "cloudwatch_log_group_retention_period_check",
+            "retention is set per environment (logRetentionDays): production keeps logs for a "
+            "year and stays checked; shorter elsewhere because nobody investigates a "
+            "non-production incident a year later",
+        )
+    return log_group
 
 
 def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:

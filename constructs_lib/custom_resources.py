@@ -19,7 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.conventions import acknowledge
+from constructs_lib.conventions import acknowledge, acknowledge_guard
 
 HANDLERS = Path(__file__).parent / "assets"
 
@@ -46,6 +46,7 @@ class InlineCustomResource(Construct):
         timeout: cdk.Duration | None = None,
     ):
         super().__init__(scope, construct_id)
+        timeout = timeout or cdk.Duration.minutes(5)
         # Not encrypted with the environment key: the first of these (the service-linked-role
         # guard) runs before that key exists, and the others hold only their handler's output.
         self.log_group = logs.LogGroup(
@@ -78,7 +79,7 @@ class InlineCustomResource(Construct):
             handler="index.handler",
             # Inline code: no asset to publish, nothing to build, and `cfnresponse` is provided.
             code=lambda_.Code.from_inline((HANDLERS / handler).read_text()),
-            timeout=timeout or cdk.Duration.minutes(5),
+            timeout=timeout,
             role=self.role,
             log_group=self.log_group,
             description=description,
@@ -89,9 +90,29 @@ class InlineCustomResource(Construct):
             service_token=self.function.function_arn,
             resource_type=resource_type,
             properties=dict(properties or {}),
+            # CloudFormation waits an hour for a handler that never answered (a Lambda timeout,
+            # say); a minute past the function's own timeout is long enough.
+            service_timeout=timeout.plus(cdk.Duration.minutes(1)),
         )
         self.resource.node.add_dependency(self.role, self.policy)
 
+        for rule in (
+            "cloudwatch_log_group_encrypted_check",
+            "cloudwatch_log_group_retention_period_check",
+        ):
+            acknowledge_guard(
+                self.log_group,
+                rule,
+                "a deploy-time handler's own log group: the environment key may not exist yet "
+                "when it runs, and it holds only the handler's output, kept as long as the "
+                "environment keeps logs",
+            )
+        acknowledge_guard(
+            self.function,
+            "lambda_inside_vpc_check",
+            "a deploy-time handler that calls only regional AWS APIs once per deploy; inside the "
+            "VPC it would need ENI permissions and NAT egress for no gain",
+        )
         acknowledge(
             self.log_group,
             "NIST.800.53.R5-CloudWatchLogGroupEncrypted",

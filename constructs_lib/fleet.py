@@ -16,7 +16,11 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
-from constructs_lib.conventions import EXPLICIT_NAME_TAG_PRIORITY, acknowledge
+from constructs_lib.conventions import (
+    EXPLICIT_NAME_TAG_PRIORITY,
+    acknowledge,
+    acknowledge_guard,
+)
 from constructs_lib.naming import COMPUTE, Naming
 from constructs_lib.network import APP_TIER
 
@@ -133,6 +137,13 @@ class Fleet(Construct):
             ),
             notifications=[autoscaling.NotificationConfiguration(topic=notifications)],
             group_metrics=[autoscaling.GroupMetrics.all()],
+        )
+        acknowledge_guard(
+            self.group,
+            "autoscaling_mixed_instances_policy_multiple_instance_types_check",
+            "one instance type per environment, pinned in config and sized for it; a mixed "
+            "instances policy would hide the launch template from cdk-nag's IMDSv2 and volume "
+            "checks, and the t3 types as overrides fail CT.AUTOSCALING.PR.11",
         )
         self.group.attach_to_application_target_group(target_group)
         self.group.scale_on_cpu_utilization(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
@@ -12,8 +13,9 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
-from constructs_lib.conventions import acknowledge
+from constructs_lib.conventions import acknowledge, acknowledge_guard
 from constructs_lib.custom_resources import InlineCustomResource
+from constructs_lib.dns import WebDomain
 from constructs_lib.naming import Naming
 from constructs_lib.storage import LOAD_BALANCER_LOGS_PREFIX
 from constructs_lib.web_acl import WebAcl
@@ -24,7 +26,11 @@ DEREGISTRATION_DELAY = cdk.Duration.seconds(30)
 
 
 class WebLoadBalancer(Construct):
-    """HTTPS with a modern TLS policy and HTTP redirected to it; plain HTTP only outside prod."""
+    """HTTPS with a modern TLS policy and HTTP redirected to it; plain HTTP only outside prod.
+
+    With `domainName` the tier answers on that name (alias record, certificate for it, redirects
+    to it); with only `certificateArn`, on the load balancer's generated hostname.
+    """
 
     def __init__(
         self,
@@ -74,6 +80,19 @@ class WebLoadBalancer(Construct):
         )
         self.load_balancer.remove_attribute("deletion_protection.enabled")
         self.load_balancer.log_access_logs(access_log_bucket, LOAD_BALANCER_LOGS_PREFIX)
+        acknowledge_guard(
+            self.load_balancer,
+            "elbv2_deletion_protection_enabled_check",
+            "production turns deletion protection on after everything else of its first create "
+            "succeeded, so that a failed create rolls back; other environments are torn down "
+            "with their stacks",
+        )
+        acknowledge_guard(
+            self.load_balancer,
+            "elbv2_logging_enabled_check",
+            "access logging is on; the bucket lives in the security stack, so the template holds "
+            "an Fn::ImportValue, which the rule cannot resolve (cdk-nag ELB2 checks the same)",
+        )
         acknowledge(
             self.load_balancer,
             "NIST.800.53.R5-ELBDeletionProtectionEnabled",
@@ -90,23 +109,36 @@ class WebLoadBalancer(Construct):
             environment=environment,
         )
 
+        domain = (
+            WebDomain(self, "Domain", environment=environment) if environment.domain_name else None
+        )
+        certificate: acm.ICertificate | None = domain.certificate if domain else None
+        if certificate is None and environment.certificate_arn:
+            # HTTPS on the load balancer's generated hostname, which the certificate cannot name.
+            certificate = acm.Certificate.from_certificate_arn(
+                self, "Certificate", environment.certificate_arn
+            )
         # `open=False`: the security stack owns every ingress rule of the web tier.
-        if environment.certificate_arn:
+        if certificate is not None:
             self.listener = self.load_balancer.add_listener(
                 "Https",
                 port=443,
                 protocol=elbv2.ApplicationProtocol.HTTPS,
-                certificates=[elbv2.ListenerCertificate.from_arn(environment.certificate_arn)],
+                certificates=[elbv2.ListenerCertificate.from_certificate_manager(certificate)],
                 ssl_policy=elbv2.SslPolicy.RECOMMENDED_TLS,
                 default_target_groups=[self.target_group],
                 open=False,
             )
+            # To the name the certificate covers, so that a request to the load balancer's own
+            # hostname ends on a name the certificate matches; path and query are kept. Without a
+            # domain the host stays the one asked for.
+            host = domain.domain_name if domain else None
             redirect = self.load_balancer.add_listener(
                 "Http",
                 port=80,
                 protocol=elbv2.ApplicationProtocol.HTTP,
                 default_action=elbv2.ListenerAction.redirect(
-                    protocol="HTTPS", port="443", permanent=True
+                    protocol="HTTPS", host=host, port="443", permanent=True
                 ),
                 open=False,
             )
@@ -116,12 +148,13 @@ class WebLoadBalancer(Construct):
                 "port 80 only answers with a permanent redirect to the HTTPS listener, which "
                 "uses the ACM certificate",
             )
-            self.url = f"https://{self.load_balancer.load_balancer_dns_name}"
+            self.host = domain.domain_name if domain else self.load_balancer.load_balancer_dns_name
+            self.url = f"https://{self.host}"
         else:
             cdk.Annotations.of(self).add_warning_v2(
                 "webapp:plainHttp",
-                f"{naming.environment} has no certificateArn: the load balancer serves plain "
-                "HTTP. Set certificateArn to serve HTTPS and redirect HTTP to it.",
+                f"{naming.environment} has no certificateArn or domainName: the load balancer "
+                "serves plain HTTP. Set domainName (and its hosted zone) to serve HTTPS.",
             )
             self.listener = self.load_balancer.add_listener(
                 "Http",
@@ -130,6 +163,12 @@ class WebLoadBalancer(Construct):
                 default_target_groups=[self.target_group],
                 open=False,
             )
+            acknowledge_guard(
+                self.listener,
+                "alb_http_to_https_redirection_check",
+                "non-production environment without certificateArn: plain HTTP on purpose, with "
+                "a synth warning; config validation refuses this for prod",
+            )
             for rule in (
                 "NIST.800.53.R5-ELBv2ACMCertificateRequired",
                 "NIST.800.53.R5-ALBHttpToHttpsRedirection",
@@ -137,32 +176,52 @@ class WebLoadBalancer(Construct):
                 acknowledge(
                     self.load_balancer,
                     rule,
-                    "non-production environment without certificateArn: plain HTTP on purpose, "
-                    "with a synth warning; config validation refuses this for prod",
+                    "non-production environment without certificateArn or domainName: plain HTTP "
+                    "on purpose, with a synth warning; config validation refuses this for prod",
                 )
-            self.url = f"http://{self.load_balancer.load_balancer_dns_name}"
+            self.host = self.load_balancer.load_balancer_dns_name
+            self.url = f"http://{self.host}"
+        if domain:
+            domain.point_at(self.load_balancer)
 
-    def protect_after(self, ready: Construct, *, retention: logs.RetentionDays) -> None:
-        """Turn on deletion protection once `ready` exists (the fleet, after its signals).
 
-        With protection in the template from the first create, the rollback of a failed create
-        cannot delete the load balancer (ROLLBACK_FAILED) and the deploy cannot be retried.
-        """
-        protection = InlineCustomResource(
-            self,
-            "DeletionProtection",
-            handler="protect_load_balancer.py",
-            resource_type="Custom::LoadBalancerDeletionProtection",
-            description="Turns on the load balancer's deletion protection once the fleet serves",
-            retention=retention,
-            timeout=cdk.Duration.minutes(1),
-            properties={"LoadBalancerArn": self.load_balancer.load_balancer_arn},
-            statements=[
-                iam.PolicyStatement(
-                    sid="ProtectThisLoadBalancer",
-                    actions=["elasticloadbalancing:ModifyLoadBalancerAttributes"],
-                    resources=[self.load_balancer.load_balancer_arn],
-                )
-            ],
-        )
-        protection.resource.node.add_dependency(ready)
+def deletion_protection(
+    scope: Construct,
+    construct_id: str,
+    *,
+    load_balancer: elbv2.ApplicationLoadBalancer,
+    retention: logs.RetentionDays,
+) -> InlineCustomResource:
+    """Turn on the load balancer's deletion protection after everything else in `scope`.
+
+    In the template from the first create, the rollback of a failed create could not delete the
+    load balancer (ROLLBACK_FAILED) and the deploy could not be retried. Created last, after the
+    fleet's signals and every other resource of the stack, it protects only what was created.
+    """
+    stack = cdk.Stack.of(scope)
+    siblings = list(scope.node.children)
+    protection = InlineCustomResource(
+        scope,
+        construct_id,
+        handler="protect_load_balancer.py",
+        resource_type="Custom::LoadBalancerDeletionProtection",
+        description="Turns on the load balancer's deletion protection once the fleet serves",
+        retention=retention,
+        timeout=cdk.Duration.minutes(1),
+        properties={"LoadBalancerArn": load_balancer.load_balancer_arn},
+        statements=[
+            iam.PolicyStatement(
+                sid="ProtectThisLoadBalancer",
+                actions=["elasticloadbalancing:ModifyLoadBalancerAttributes"],
+                resources=[load_balancer.load_balancer_arn],
+            ),
+            # On delete it lifts the protection only while a failed create rolls back.
+            iam.PolicyStatement(
+                sid="ReadOwnStackStatus",
+                actions=["cloudformation:DescribeStacks"],
+                resources=[stack.stack_id],
+            ),
+        ],
+    )
+    protection.resource.node.add_dependency(*siblings)
+    return protection

@@ -50,7 +50,7 @@ class TierSecurityGroups(Construct):
             allow_all_outbound=False,
         )
 
-        if environment.certificate_arn:
+        if environment.serves_https:  # certificateArn or domainName
             self.web.add_ingress_rule(
                 ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), "HTTPS from the internet"
             )

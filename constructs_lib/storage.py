@@ -9,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.conventions import acknowledge
+from constructs_lib.conventions import acknowledge, acknowledge_guard
 from constructs_lib.custom_resources import InlineCustomResource
 
 RELEASES_PREFIX = "releases/"
@@ -81,7 +81,32 @@ class Buckets(Construct):
             ],
         )
         self.buckets = (self.access_logs, self.artifacts)
+        for rule, reason in (
+            (
+                "s3_bucket_logging_enabled_check",
+                "this is where the artifact bucket's access logs and the load balancer's logs go; "
+                "logging it would need a second log bucket, or itself (a loop)",
+            ),
+            (
+                "s3_bucket_default_encryption_kms_check",
+                "S3 server access logging and ALB access logs deliver only to SSE-S3 buckets; a "
+                "customer-managed key would silently stop both",
+            ),
+        ):
+            acknowledge_guard(self.access_logs, rule, reason)
         for bucket in self.buckets:
+            acknowledge_guard(
+                bucket,
+                "s3_event_notifications_enabled_check",
+                "nothing reacts to object events: instances fetch a release at boot and logs are "
+                "read only during an investigation; a notification without a consumer is noise",
+            )
+            acknowledge_guard(
+                bucket,
+                "s3_bucket_object_lock_enabled_check",
+                "artifacts are rebuilt from source and logs expire by lifecycle rule; versioning "
+                "and retention protect them, and WORM retention would block expiry and teardown",
+            )
             acknowledge(
                 bucket,
                 "NIST.800.53.R5-S3BucketReplicationEnabled",
@@ -119,6 +144,10 @@ class Buckets(Construct):
         )
         stack = cdk.Stack.of(self)
         for bucket in self.buckets:
+            # Deleted before the handler empties the bucket: without its policy's grants, neither
+            # S3 server access logging nor the load balancer can deliver into it any more.
+            assert bucket.policy is not None
+            bucket.policy.node.add_dependency(handler.resource)
             resource = bucket.node.default_child
             assert isinstance(resource, cdk.CfnResource)
             acknowledge(

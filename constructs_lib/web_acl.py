@@ -5,12 +5,11 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
-from constructs_lib.conventions import log_retention, stateful_removal_policy
+from constructs_lib.conventions import acknowledge_guard, environment_log_group
 
 # Requests per client IP in any 5-minute window before WAF blocks it.
 RATE_LIMIT_PER_5_MINUTES = 2000
@@ -79,13 +78,14 @@ class WebAcl(Construct):
             visibility_config=_visibility("WebAcl"),
             rules=rules,
         )
-        log_group = logs.LogGroup(
-            self,
-            "LogGroup",
-            log_group_name=log_group_name,
-            encryption_key=key,
-            retention=log_retention(environment),
-            removal_policy=stateful_removal_policy(environment),
+        log_group = environment_log_group(
+            self, "LogGroup", name=log_group_name, key=key, environment=environment
+        )
+        acknowledge_guard(
+            log_group,
+            "cloudwatch_log_group_encrypted_check",
+            "encrypted with the environment key, whose ARN it imports from the security stack; "
+            "the rule accepts only a literal ARN or a Ref within the same template",
         )
         wafv2.CfnLoggingConfiguration(
             self,

@@ -15,7 +15,7 @@ from constructs_lib.alarms import WebTierAlarms
 from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import log_retention
 from constructs_lib.fleet import Fleet
-from constructs_lib.load_balancer import WebLoadBalancer
+from constructs_lib.load_balancer import WebLoadBalancer, deletion_protection
 from constructs_lib.naming import Naming
 
 
@@ -73,8 +73,6 @@ class ComputeStack(cdk.Stack):
             environment=environment,
             naming=naming,
         )
-        if environment.is_production:
-            web.protect_after(fleet.group, retention=log_retention(environment))
         WebTierAlarms(
             self,
             "Alarms",
@@ -99,3 +97,11 @@ class ComputeStack(cdk.Stack):
         cdk.CfnOutput(self, "TargetGroupArn", value=web.target_group.target_group_arn)
         cdk.CfnOutput(self, "AutoScalingGroupName", value=fleet.group.auto_scaling_group_name)
         cdk.CfnOutput(self, "NotificationTopicArn", value=topic.topic_arn)
+        if environment.is_production:
+            # Last: it waits for every resource above, the fleet's signals included.
+            deletion_protection(
+                self,
+                "DeletionProtection",
+                load_balancer=web.load_balancer,
+                retention=log_retention(environment),
+            )

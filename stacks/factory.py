@@ -10,6 +10,7 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
+from compliance import cfn_guard
 from constructs_lib.config import AppConfig
 from constructs_lib.conventions import apply_mandatory_tags, apply_name_tags, mandatory_tags
 from constructs_lib.naming import DELIVERY_ENVIRONMENT, PIPELINE, Naming, pipeline_stack_name
@@ -19,21 +20,26 @@ from stacks.web_tier_stage import WebTierStage
 PACKAGE_JSON = Path(__file__).resolve().parents[1] / "package.json"
 
 
-def create_app(context: Mapping[str, Any] | None = None, **app_props: Any) -> cdk.App:
+def create_app(
+    context: Mapping[str, Any] | None = None, *, cfn_guard_plugin: bool = True, **app_props: Any
+) -> cdk.App:
     """Build the whole app. Raises `ConfigError` before any construct exists if config is invalid.
 
     `context` is for callers other than the CDK CLI (tests, benchmarks): `cdk.App` does not read
-    cdk.json itself, the CLI passes it in.
+    cdk.json itself, the CLI passes it in. `cfn_guard_plugin=False` leaves cfn-guard out of synth
+    (app.py says when and why); cdk-nag always runs.
     """
     app = cdk.App(context=dict(context) if context is not None else None, **app_props)
     config = AppConfig.from_context(app.node.get_all_context())
-    for environment in config.selected_environments:
-        WebTierStage(
+    stages = {
+        environment.name: WebTierStage(
             app,
             WebTierStage.construct_id(environment),
             config=config,
             environment=environment,
         )
+        for environment in config.selected_environments
+    }
     if config.pipeline is not None and not config.narrowed:
         naming = Naming(environment=DELIVERY_ENVIRONMENT, project=config.project)
         # ID and name alike, so that `cdk deploy webapp-pipeline` finds it as written.
@@ -46,18 +52,22 @@ def create_app(context: Mapping[str, Any] | None = None, **app_props: Any) -> cd
             termination_protection=True,
             config=config,
             pipeline_config=config.pipeline,
+            stages=stages,
             cli_version=pinned_cli_version(),
         )
         tags = mandatory_tags(naming, owner=config.owner, cost_center=config.cost_center)
         apply_name_tags(pipeline, naming=naming, component=PIPELINE, mandatory=tags)
         apply_mandatory_tags(pipeline, tags)
     # Registered once, on the whole App: any unacknowledged finding fails synth.
-    cdk.Validations.of(app).add_plugins(*compliance_packs(app))
+    cdk.Validations.of(app).add_plugins(*compliance_packs(app, cfn_guard_plugin=cfn_guard_plugin))
     return app
 
 
-def compliance_packs(app: cdk.App) -> list[AwsSolutionsChecks | NIST80053R5Checks]:
-    return [AwsSolutionsChecks(app), NIST80053R5Checks(app)]
+def compliance_packs(
+    app: cdk.App, *, cfn_guard_plugin: bool = True
+) -> list[cdk.IPolicyValidationPlugin]:
+    packs: list[cdk.IPolicyValidationPlugin] = [AwsSolutionsChecks(app), NIST80053R5Checks(app)]
+    return [*packs, cfn_guard.CfnGuardPlugin()] if cfn_guard_plugin else packs
 
 
 def pinned_cli_version() -> str:

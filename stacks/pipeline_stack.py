@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -11,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import pipelines
 from constructs import Construct
 
-from constructs_lib.config import AppConfig, EnvironmentConfig, PipelineConfig
+from constructs_lib.config import AppConfig, PipelineConfig
 from constructs_lib.conventions import acknowledge
 from constructs_lib.encryption import allow_cloudwatch_logs, grants_only_for_aws_services
 from constructs_lib.storage import Buckets
@@ -56,6 +57,7 @@ class PipelineStack(cdk.Stack):
         *,
         config: AppConfig,
         pipeline_config: PipelineConfig,
+        stages: Mapping[str, WebTierStage],
         cli_version: str,
         **kwargs: Any,
     ) -> None:
@@ -131,11 +133,12 @@ class PipelineStack(cdk.Stack):
             ),
         )
 
-        environments = {e.name: e for e in config.environments}
-        self.stages: dict[str, WebTierStage] = {}
+        # The very stages `cdk deploy` selects (built once, under the App): the pipeline deploys
+        # the same stack names and templates, and the assembly holds each environment once.
+        self.stages = {name: stages[name] for names in pipeline_config.waves for name in names}
         for names in pipeline_config.waves:
             deployments = [
-                self._stage(environments[name], config, pipeline_config, source) for name in names
+                self._deployment(stages[name], pipeline_config, source) for name in names
             ]
             if len(deployments) == 1:
                 stage, pre, post = deployments[0]
@@ -149,21 +152,13 @@ class PipelineStack(cdk.Stack):
         use_connection_under_its_own_prefix(self.pipeline, pipeline_config.connection_arn)
         self._acknowledge_what_cdk_pipelines_generates(buckets.artifacts)
 
-    def _stage(
+    def _deployment(
         self,
-        environment: EnvironmentConfig,
-        config: AppConfig,
+        stage: WebTierStage,
         pipeline_config: PipelineConfig,
         source: pipelines.CodePipelineSource,
     ) -> tuple[WebTierStage, list[pipelines.Step], list[pipelines.Step]]:
-        # The same class, with the same explicit stack names, as a direct `cdk deploy`.
-        stage = WebTierStage(
-            self,
-            WebTierStage.construct_id(environment),
-            config=config,
-            environment=environment,
-        )
-        self.stages[environment.name] = stage
+        environment = stage.environment
         pre: list[pipelines.Step] = []
         if environment.name in pipeline_config.manual_approval:
             pre.append(pipelines.ManualApprovalStep(f"Approve{stage.node.id}"))

@@ -11,7 +11,11 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
-from constructs_lib.conventions import log_retention, stateful_removal_policy
+from constructs_lib.conventions import (
+    environment_log_group,
+    log_retention,
+    stateful_removal_policy,
+)
 from constructs_lib.encryption import WorkloadKey
 from constructs_lib.flow_logs import FlowLogs
 from constructs_lib.instance_role import InstanceRole
@@ -41,13 +45,12 @@ class SecurityStack(cdk.Stack):
             self, "Encryption", environment=environment, naming=naming
         ).key
 
-        flow_log_group = logs.LogGroup(
+        flow_log_group = environment_log_group(
             self,
             "FlowLogGroup",
-            log_group_name=naming.log_group_name(SECURITY, "vpc-flow-logs"),
-            encryption_key=self.key,
-            retention=retention,
-            removal_policy=stateful,
+            name=naming.log_group_name(SECURITY, "vpc-flow-logs"),
+            key=self.key,
+            environment=environment,
         )
         FlowLogs(self, "FlowLogs", vpc=vpc, log_group=flow_log_group)
 
@@ -68,13 +71,12 @@ class SecurityStack(cdk.Stack):
         self.artifact_bucket: s3.IBucket = buckets.artifacts
         self.access_log_bucket: s3.IBucket = buckets.access_logs
 
-        self.instance_log_group: logs.ILogGroup = logs.LogGroup(
+        self.instance_log_group: logs.ILogGroup = environment_log_group(
             self,
             "InstanceLogGroup",
-            log_group_name=naming.log_group_name(COMPUTE, "instances"),
-            encryption_key=self.key,
-            retention=retention,
-            removal_policy=stateful,
+            name=naming.log_group_name(COMPUTE, "instances"),
+            key=self.key,
+            environment=environment,
         )
         instance_role = InstanceRole(
             self,

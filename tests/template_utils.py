@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aws_cdk.assertions import Template
 
 Resource = dict[str, Any]
+
+
+@functools.cache
+def document(template: Template) -> Mapping[str, Any]:
+    """The template's JSON, fetched from jsii once per session (templates are session-scoped).
+
+    Read-only: every test that asks for the same template gets this same document.
+    """
+    found: Mapping[str, Any] = template.to_json()
+    return found
 
 
 def resources(template: Template, resource_type: str) -> dict[str, Resource]:
@@ -33,7 +44,7 @@ def walk(value: Any) -> Iterator[Any]:
 
 def statements(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:
     """(logical ID, statement) for every statement of every IAM policy in the template."""
-    for logical_id, resource in template.to_json()["Resources"].items():
+    for logical_id, resource in document(template)["Resources"].items():
         if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
                 yield logical_id, statement
@@ -41,3 +52,22 @@ def statements(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def waits_for(template: Mapping[str, Any], logical_id: str) -> set[str]:
+    """Everything `logical_id` is created after: DependsOn, Ref and GetAtt, transitively."""
+    resources = template["Resources"]
+    seen: set[str] = set()
+    pending = [logical_id]
+    while pending:
+        resource = resources[pending.pop()]
+        direct = set(as_list(resource.get("DependsOn", [])))
+        for value in walk(resource.get("Properties", {})):
+            if isinstance(value, dict) and "Ref" in value:
+                direct.add(value["Ref"])
+            elif isinstance(value, dict) and "Fn::GetAtt" in value:
+                direct.add(value["Fn::GetAtt"][0])
+        for found in direct & resources.keys() - seen:
+            seen.add(found)
+            pending.append(found)
+    return seen

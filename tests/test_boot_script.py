@@ -37,6 +37,7 @@ from constructs_lib.fleet import (
     TARGET_WAIT_SECONDS,
 )
 from constructs_lib.naming import COMPUTE
+from tests.template_utils import document
 
 ENVIRONMENT = "prod"
 TARGET_GROUP_TYPE = "AWS::ElasticLoadBalancingV2::TargetGroup"
@@ -274,7 +275,7 @@ def stack_name(context: dict[str, Any], environment: EnvironmentConfig) -> str:
 
 @pytest.fixture(scope="module")
 def compute_template(templates: dict[str, dict[str, Template]]) -> Mapping[str, Any]:
-    return templates[ENVIRONMENT][COMPUTE].to_json()
+    return document(templates[ENVIRONMENT][COMPUTE])
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,9 @@ import pytest
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import IConstruct
 
+import constructs_lib.load_balancer
 import constructs_lib.security_groups
-from constructs_lib.conventions import acknowledge
+from constructs_lib.conventions import acknowledge, acknowledge_guard
 from stacks.factory import create_app
 from tests.conftest import Synthesized
 
@@ -107,3 +108,20 @@ def test_dropping_one_acknowledgment_fails_synth_naming_the_rule(
         for construct in violation["violatingConstructs"]
     }
     assert failed == {("AwsSolutions-EC23", "Dev/Security/SecurityGroups/Web/Resource")}
+
+
+def test_dropping_one_cfn_guard_acknowledgment_fails_synth_naming_the_rule_and_resource(
+    context: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rule = "elbv2_deletion_protection_enabled_check"
+    real = acknowledge_guard
+
+    def all_but_one(scope: IConstruct, rule_id: str, reason: str) -> None:
+        if rule_id != rule:
+            real(scope, rule_id, reason)
+
+    monkeypatch.setattr(constructs_lib.load_balancer, "acknowledge_guard", all_but_one)
+    app = create_app({**context, "env": "dev"}, outdir=str(tmp_path))
+
+    with pytest.raises(RuntimeError, match=rf"(?s)Dev/Compute/Web/LoadBalancer/Resource.*{rule}"):
+        app.synth()

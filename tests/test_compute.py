@@ -11,8 +11,8 @@ from aws_cdk.assertions import Match, Template
 from constructs_lib.config import AppConfig, EnvironmentConfig
 from constructs_lib.fleet import SIGNAL_TIMEOUT
 from constructs_lib.web_acl import ALWAYS_REDACTED_HEADERS
-from tests.conftest import cdk_json_context
-from tests.template_utils import only, resources
+from tests.conftest import cdk_json_context, synthesize
+from tests.template_utils import only, resources, waits_for
 
 Templates = dict[str, dict[str, Template]]
 
@@ -240,16 +240,20 @@ def test_no_load_balancer_is_protected_from_its_first_create(
     assert "deletion_protection.enabled" not in attributes(templates[env]["compute"])
 
 
-def test_prod_protects_its_load_balancer_once_the_fleet_has_reported_healthy(
+def test_prod_protects_its_load_balancer_only_after_everything_else_was_created(
     prod: dict[str, Template],
 ) -> None:
-    template = prod["compute"]
-    group_id, _ = group(template)
-    load_balancer_id, _ = only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
-    (protection,) = resources(template, "Custom::LoadBalancerDeletionProtection").values()
+    template = prod["compute"].to_json()
+    load_balancer_id, _ = only(prod["compute"], "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    (protection_id,) = resources(prod["compute"], "Custom::LoadBalancerDeletionProtection")
 
-    assert group_id in protection["DependsOn"]
-    assert protection["Properties"]["LoadBalancerArn"] == {"Ref": load_balancer_id}
+    assert template["Resources"][protection_id]["Properties"]["LoadBalancerArn"] == {
+        "Ref": load_balancer_id
+    }
+    # Anything that can still fail during the first create must come before it, the fleet's
+    # signals included: a failed create then rolls back an unprotected load balancer.
+    others = set(template["Resources"]) - {protection_id, "CDKMetadata"}
+    assert others == waits_for(template, protection_id)
 
 
 @pytest.mark.parametrize("env", ["dev", "staging"])
@@ -275,26 +279,98 @@ def listeners(template: Template) -> dict[int, dict[str, Any]]:
     }
 
 
-def test_https_listener_uses_the_certificate_and_a_modern_tls_policy(
-    prod: dict[str, Template], context: dict[str, Any]
+def test_https_listener_serves_the_certificate_requested_for_the_domain(
+    prod: dict[str, Template],
 ) -> None:
     https = listeners(prod["compute"])[443]
+    certificate_id, _ = only(prod["compute"], "AWS::CertificateManager::Certificate")
 
     assert https["Protocol"] == "HTTPS"
-    assert https["Certificates"] == [
-        {"CertificateArn": context["environments"]["prod"]["certificateArn"]}
-    ]
+    assert https["Certificates"] == [{"CertificateArn": {"Ref": certificate_id}}]
     assert https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
 
 
-def test_http_listener_redirects_to_https_when_a_certificate_is_configured(
+def test_https_listener_serves_a_certificate_brought_with_certificate_arn_and_requests_none(
+    templates: Templates, context: dict[str, Any]
+) -> None:
+    staging = templates["staging"]["compute"]
+
+    assert listeners(staging)[443]["Certificates"] == [
+        {"CertificateArn": context["environments"]["staging"]["certificateArn"]}
+    ]
+    assert resources(staging, "AWS::CertificateManager::Certificate") == {}
+
+
+def test_certificate_is_for_the_domain_and_validated_by_dns_in_its_hosted_zone(
+    prod: dict[str, Template], context: dict[str, Any]
+) -> None:
+    env = context["environments"]["prod"]
+    _, certificate = only(prod["compute"], "AWS::CertificateManager::Certificate")
+
+    assert certificate["Properties"]["DomainName"] == env["domainName"]
+    assert certificate["Properties"]["ValidationMethod"] == "DNS"
+    assert certificate["Properties"]["DomainValidationOptions"] == [
+        {"DomainName": env["domainName"], "HostedZoneId": env["hostedZoneId"]}
+    ]
+
+
+def test_production_certificate_is_retained_on_delete_and_replacement_but_not_a_failed_create(
     prod: dict[str, Template],
+) -> None:
+    _, certificate = only(prod["compute"], "AWS::CertificateManager::Certificate")
+
+    assert certificate["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert certificate["UpdateReplacePolicy"] == "Retain"
+
+
+def test_certificate_keeps_its_logical_id_because_a_new_one_means_a_new_validation_wait(
+    prod: dict[str, Template],
+) -> None:
+    certificate_id, _ = only(prod["compute"], "AWS::CertificateManager::Certificate")
+
+    assert certificate_id == "WebDomainCertificateFAE88D01"
+
+
+@pytest.mark.parametrize("env", ["prod", "staging"])
+def test_alias_record_points_the_domain_at_the_load_balancer(
+    templates: Templates, context: dict[str, Any], env: str
+) -> None:
+    template = templates[env]["compute"]
+    config = context["environments"][env]
+    lb_id, _ = only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    _, record = only(template, "AWS::Route53::RecordSet")
+    props = record["Properties"]
+
+    assert (props["Type"], props["Name"]) == ("A", f"{config['domainName']}.")
+    assert props["HostedZoneId"] == config["hostedZoneId"]
+    assert props["AliasTarget"]["HostedZoneId"] == {"Fn::GetAtt": [lb_id, "CanonicalHostedZoneID"]}
+    assert {"Fn::GetAtt": [lb_id, "DNSName"]} in props["AliasTarget"]["DNSName"]["Fn::Join"][1]
+
+
+def test_no_aaaa_record_because_the_load_balancer_is_ipv4_only(prod: dict[str, Template]) -> None:
+    _, load_balancer = only(prod["compute"], "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    records = resources(prod["compute"], "AWS::Route53::RecordSet").values()
+
+    assert load_balancer["Properties"].get("IpAddressType", "ipv4") == "ipv4"
+    assert [r["Properties"]["Type"] for r in records] == ["A"]
+
+
+def test_environment_without_a_domain_has_no_certificate_and_no_records(
+    dev: dict[str, Template],
+) -> None:
+    assert resources(dev["compute"], "AWS::CertificateManager::Certificate") == {}
+    assert resources(dev["compute"], "AWS::Route53::RecordSet") == {}
+
+
+def test_http_listener_redirects_to_https_on_the_domain(
+    prod: dict[str, Template], context: dict[str, Any]
 ) -> None:
     (action,) = listeners(prod["compute"])[80]["DefaultActions"]
 
     assert action["Type"] == "redirect"
     assert action["RedirectConfig"] == {
         "Protocol": "HTTPS",
+        "Host": context["environments"]["prod"]["domainName"],
         "Port": "443",
         "StatusCode": "HTTP_301",
     }
@@ -386,11 +462,51 @@ def test_alarms_notify_the_topic(prod: dict[str, Template], alarm: str, metric: 
         assert any("expression" in str(m).lower() for m in props["Metrics"])
 
 
-def test_outputs_give_the_load_balancer_url(
-    prod: dict[str, Template], dev: dict[str, Template]
+@pytest.mark.parametrize("env", ["prod", "staging"])
+def test_outputs_give_the_urls_on_the_domain(
+    templates: Templates, context: dict[str, Any], env: str
 ) -> None:
-    https = prod["compute"].find_outputs("LoadBalancerUrl")["LoadBalancerUrl"]["Value"]
+    outputs = templates[env]["compute"].to_json()["Outputs"]
+    domain = context["environments"][env]["domainName"]
+
+    assert outputs["LoadBalancerUrl"]["Value"] == f"https://{domain}"
+    assert outputs["HealthCheckUrl"]["Value"] == f"https://{domain}/health"
+
+
+def test_outputs_give_the_load_balancer_url_without_a_domain(dev: dict[str, Template]) -> None:
     http = dev["compute"].find_outputs("LoadBalancerUrl")["LoadBalancerUrl"]["Value"]
 
-    assert https["Fn::Join"][1][0] == "https://"
     assert http["Fn::Join"][1][0] == "http://"
+
+
+@pytest.fixture(scope="module")
+def certificate_only(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    """Staging with its certificateArn but no domainName: HTTPS on the generated hostname."""
+    context = cdk_json_context()
+    for key in ("domainName", "hostedZoneId", "hostedZoneName"):
+        del context["environments"]["staging"][key]
+    synthesized = synthesize({**context, "env": "staging"}, tmp_path_factory.mktemp("cdk.out"))
+    return synthesized.templates["staging"]["compute"]
+
+
+def test_with_only_a_certificate_http_redirects_to_https_on_the_host_asked_for(
+    certificate_only: Template,
+) -> None:
+    (action,) = listeners(certificate_only)[80]["DefaultActions"]
+
+    assert action["RedirectConfig"] == {
+        "Protocol": "HTTPS",
+        "Port": "443",
+        "StatusCode": "HTTP_301",
+    }
+    assert resources(certificate_only, "AWS::Route53::RecordSet") == {}
+    assert resources(certificate_only, "AWS::CertificateManager::Certificate") == {}
+
+
+def test_with_only_a_certificate_the_urls_use_the_load_balancer_hostname(
+    certificate_only: Template,
+) -> None:
+    lb_id, _ = only(certificate_only, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    url = certificate_only.to_json()["Outputs"]["LoadBalancerUrl"]["Value"]
+
+    assert url == {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [lb_id, "DNSName"]}]]}

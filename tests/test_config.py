@@ -94,6 +94,9 @@ def test_optional_keys_take_their_defaults_when_left_out() -> None:
         "restrictDefaultSecurityGroup",
         "ensureServiceLinkedRole",
         "certificateArn",
+        "domainName",
+        "hostedZoneId",
+        "hostedZoneName",
         "alarmEmail",
         "releaseArtifact",
         "releaseSha256",
@@ -112,11 +115,12 @@ def test_optional_keys_take_their_defaults_when_left_out() -> None:
         environment.restrict_default_security_group,
         environment.ensure_service_linked_role,
         environment.certificate_arn,
+        environment.domain_name,
         environment.alarm_email,
         environment.release_artifact,
         environment.release_sha256,
         environment.waf_redacted_headers,
-    ) == (8080, 5432, "/health", 90, True, True, True, None, None, None, None, ())
+    ) == (8080, 5432, "/health", 90, True, True, True, None, None, None, None, None, ())
 
 
 def test_null_for_an_optional_key_means_its_default() -> None:
@@ -400,15 +404,159 @@ def test_certificate_arn_that_is_not_an_acm_certificate_is_rejected(arn: str) ->
     assert problem.allowed == "expected an ACM certificate ARN"
 
 
-def test_prod_without_a_certificate_is_rejected_because_production_serves_https_only() -> None:
-    problem = only_problem(without_key("prod", "certificateArn"))
+def test_prod_without_a_certificate_or_a_domain_is_rejected_because_it_serves_https_only() -> None:
+    problem = only_problem(
+        with_values("prod", domainName=None, hostedZoneId=None, hostedZoneName=None)
+    )
 
     assert (problem.path, problem.value) == ("environments.prod.certificateArn", None)
     assert "production serves HTTPS only" in problem.allowed
+    assert "domainName" in problem.allowed
+
+
+def test_prod_may_serve_https_with_its_own_certificate_on_the_load_balancer_name() -> None:
+    AppConfig.from_context(
+        with_values(
+            "prod",
+            domainName=None,
+            hostedZoneId=None,
+            hostedZoneName=None,
+            certificateArn="arn:aws:acm:us-east-1:333333333333:certificate/00000000-0000-4000-8000-000000000003",
+        )
+    )
 
 
 def test_environments_other_than_prod_may_serve_plain_http() -> None:
-    AppConfig.from_context(without_key("staging", "certificateArn"))
+    AppConfig.from_context(
+        with_values(
+            "staging", certificateArn=None, domainName=None, hostedZoneId=None, hostedZoneName=None
+        )
+    )
+
+
+def test_a_domain_without_certificate_arn_is_accepted_the_app_requests_the_certificate() -> None:
+    config = AppConfig.from_context(cdk_json_context())
+    (prod,) = (e for e in config.environments if e.name == "prod")
+
+    assert (prod.domain_name, prod.certificate_arn, prod.serves_https) == (
+        "app.example.com",
+        None,
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "allowed"),
+    [
+        ("App.example.com", "expected a lower-case DNS name without the trailing dot"),
+        ("app.example.com.", "expected a lower-case DNS name without the trailing dot"),
+        ("localhost", "expected a name with at least two labels, such as example.com"),
+        ("*.example.com", "label '*' is not a DNS label"),
+        ("-app.example.com", "label '-app' is not a DNS label"),
+        ("app_1.example.com", "label 'app_1' is not a DNS label"),
+        ("app..example.com", "label '' is not a DNS label"),
+        (f"{'a' * 64}.example.com", f"label '{'a' * 64}' is longer than 63 characters"),
+        (".".join(["a" * 60] * 4) + ".example.com", "expected at most 253 characters, got 255"),
+        ("10.0.0.1", "expected a DNS name, not an IP address"),
+    ],
+)
+def test_domain_name_that_is_not_a_dns_host_name_is_rejected(name: str, allowed: str) -> None:
+    problem = problem_at(with_values("prod", domainName=name), "environments.prod.domainName")
+
+    assert problem.value == name
+    assert problem.allowed.startswith(allowed)
+
+
+def test_hosted_zone_name_that_is_not_a_dns_name_is_rejected() -> None:
+    problem = only_problem(with_values("prod", hostedZoneName="Example.com"))
+
+    assert (problem.path, problem.value) == ("environments.prod.hostedZoneName", "Example.com")
+    assert "lower-case DNS name" in problem.allowed
+
+
+@pytest.mark.parametrize("zone_id", ["z000000000000EXAMPLE3", "/hostedzone/Z0123", "Z" * 33, ""])
+def test_hosted_zone_id_that_is_not_a_route53_zone_id_is_rejected(zone_id: str) -> None:
+    problem = only_problem(with_values("prod", hostedZoneId=zone_id))
+
+    assert (problem.path, problem.value) == ("environments.prod.hostedZoneId", zone_id)
+    assert (
+        problem.allowed == "expected a Route 53 public hosted zone ID such as Z0123456789ABCDEFGHIJ"
+    )
+
+
+def test_domain_outside_its_hosted_zone_is_rejected() -> None:
+    problem = only_problem(with_values("prod", domainName="app.example.org"))
+
+    assert (problem.path, problem.value) == ("environments.prod.domainName", "app.example.org")
+    assert problem.allowed.startswith("not inside hostedZoneName (example.com)")
+
+
+def test_a_name_that_only_ends_like_the_zone_is_not_inside_it() -> None:
+    problem = only_problem(with_values("prod", domainName="app.notexample.com"))
+
+    assert problem.path == "environments.prod.domainName"
+
+
+def test_the_zone_apex_itself_may_be_the_domain() -> None:
+    AppConfig.from_context(with_values("prod", domainName="example.com"))
+
+
+@pytest.mark.parametrize("key", ["hostedZoneId", "hostedZoneName"])
+def test_domain_without_its_hosted_zone_is_rejected_naming_the_missing_key(key: str) -> None:
+    problem = only_problem(without_key("prod", key))
+
+    assert (problem.path, problem.value) == (f"environments.prod.{key}", None)
+    assert problem.allowed.startswith("required with domainName")
+
+
+@pytest.mark.parametrize("key", ["hostedZoneId", "hostedZoneName"])
+def test_hosted_zone_without_a_domain_is_rejected_as_unused(key: str) -> None:
+    value = cdk_json_context()["environments"]["staging"][key]
+    problem = only_problem(with_values("dev", **{key: value}))
+
+    assert (problem.path, problem.value) == (f"environments.dev.{key}", value)
+    assert problem.allowed.startswith("only used with domainName")
+
+
+def test_domain_longer_than_acm_allows_is_rejected_when_the_app_requests_the_certificate() -> None:
+    name = f"{'a' * 53}.example.com"  # 65 characters
+    problem = only_problem(with_values("prod", domainName=name))
+
+    assert (problem.path, problem.value) == ("environments.prod.domainName", name)
+    assert problem.allowed.startswith("at most 64 characters")
+
+
+def test_a_long_domain_is_accepted_with_a_certificate_brought_along() -> None:
+    name = f"{'a' * 53}.staging.example.com"
+    AppConfig.from_context(with_values("staging", domainName=name))
+
+
+def test_one_domain_for_two_environments_is_rejected() -> None:
+    context = with_values(
+        "staging",
+        domainName="app.example.com",
+        hostedZoneName="example.com",
+    )
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("environments.prod.domainName", "app.example.com")
+    assert "also the domainName of environments.staging" in problem.allowed
+
+
+def test_local_environment_may_not_request_a_certificate_the_emulator_cannot_make() -> None:
+    context = with_values(
+        "local",
+        domainName="app.local.example.com",
+        hostedZoneId="Z000000000000EXAMPLE9",
+        hostedZoneName="local.example.com",
+    )
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == (
+        "environments.local.domainName",
+        "app.local.example.com",
+    )
+    assert "emulator has no ACM" in problem.allowed
 
 
 @pytest.mark.parametrize("key", ["app.tgz", "releases/", "builds/app.tgz", "releases/app v2.tgz"])

@@ -16,7 +16,7 @@ from aws_cdk.assertions import Template
 
 from constructs_lib.naming import COMPONENTS
 from tests.conftest import REPO
-from tests.template_utils import only, resources, statements, walk
+from tests.template_utils import document, only, resources, statements, walk
 
 Templates = dict[str, dict[str, Template]]
 PSEUDO_PARAMETERS = {
@@ -33,7 +33,7 @@ PSEUDO_PARAMETERS = {
 def exports(template: Template) -> set[str]:
     return {
         output["Export"]["Name"]
-        for output in template.to_json().get("Outputs", {}).values()
+        for output in document(template).get("Outputs", {}).values()
         if "Export" in output
     }
 
@@ -41,7 +41,7 @@ def exports(template: Template) -> set[str]:
 def imports(template: Template) -> set[str]:
     return {
         node["Fn::ImportValue"]
-        for node in walk(template.to_json())
+        for node in walk(document(template))
         if isinstance(node, dict) and "Fn::ImportValue" in node
     }
 
@@ -50,7 +50,7 @@ def surface(stacks: dict[str, Template]) -> dict[str, list[str]]:
     """`consumer: [producer.LogicalId.Attribute]` for every import, read from the export's value."""
     exported: dict[str, str] = {}
     for producer, template in stacks.items():
-        for output in template.to_json().get("Outputs", {}).values():
+        for output in document(template).get("Outputs", {}).values():
             if "Export" in output:
                 value = output["Value"]
                 ref = value.get("Fn::GetAtt") or [value["Ref"], "Ref"]
@@ -113,9 +113,9 @@ def test_every_reference_names_a_resource_defined_in_its_template(templates: Tem
     # that does not exist, shows up here as a Ref/GetAtt to an unknown logical ID.
     for env, stacks in templates.items():
         for component, template in stacks.items():
-            document = template.to_json()
-            defined = set(document["Resources"]) | set(document.get("Parameters", {}))
-            for node in walk(document["Resources"]):
+            parsed = document(template)
+            defined = set(parsed["Resources"]) | set(parsed.get("Parameters", {}))
+            for node in walk(parsed["Resources"]):
                 if not isinstance(node, dict):
                     continue
                 if "Ref" in node:
@@ -172,8 +172,7 @@ def test_the_signal_names_this_stack_and_the_auto_scaling_group_that_waits_for_i
     assert "CreationPolicy" in group
     assert re.findall(r"cfn-signal .*--resource \"\$(\w+)\"", script) == ["ASG_LOGICAL_ID"]
     # Only the group waits for signals: nothing else may carry a CreationPolicy.
-    document = dict(template.to_json())
-    waiting = [k for k, v in document["Resources"].items() if "CreationPolicy" in v]
+    waiting = [k for k, v in document(template)["Resources"].items() if "CreationPolicy" in v]
     assert waiting == [group_id]
 
 

@@ -27,6 +27,9 @@ from tools.diagram import (
     stacks_of_environment,
 )
 
+# The picture helps a reader; a production deploy need not wait for it (`make dev-checks`).
+pytestmark = pytest.mark.development
+
 ENVIRONMENTS = sorted(cdk_json_context()["environments"])
 EDGE = re.compile(r'^\s*"(?P<tail>[^"]+)" -> "(?P<head>[^"]+)" \[(?P<attributes>.*)\];$')
 NETWORK_PATH_COLOUR = 'color="#1d4ed8"'
@@ -166,3 +169,24 @@ def test_the_committed_picture_names_every_stack_and_cross_stack_reference_it_sh
 
     missing = [name for name in expected if name not in picture]
     assert missing == [], f"{COMMITTED_PICTURE.name} is stale: run `make diagram`"
+
+
+def test_the_entry_point_names_the_domain_users_reach_and_draws_its_record_and_certificate(
+    assembly: list[StackArtifact],
+) -> None:
+    _, dot = diagram_of(assembly, "prod")
+    domain = cdk_json_context()["environments"]["prod"]["domainName"]
+    internet = next(line for line in dot.splitlines() if line.strip().startswith('"internet" ['))
+
+    assert domain in internet
+    assert "DNS record" in dot
+    assert "ACM certificate" in dot
+
+
+def test_without_a_domain_the_entry_point_is_the_plain_internet(
+    assembly: list[StackArtifact],
+) -> None:
+    _, dot = diagram_of(assembly, "dev")
+    internet = next(line for line in dot.splitlines() if line.strip().startswith('"internet" ['))
+
+    assert 'label="Internet"' in internet

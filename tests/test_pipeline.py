@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import ssl
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -16,7 +19,6 @@ from aws_cdk.assertions import Template
 from constructs_lib.config import AppConfig, ConfigError
 from stacks.factory import create_app, pinned_cli_version
 from stacks.pipeline_stack import PipelineStack
-from stacks.web_tier_stage import WebTierStage
 from tests.conftest import REPO, Synthesized, cdk_json_context
 from tests.template_utils import only
 
@@ -81,7 +83,7 @@ def test_source_is_the_configured_connection_and_branch(
     assert source["Configuration"]["BranchName"] == config["branch"]
 
 
-def test_synth_step_runs_the_repository_make_target_that_runs_the_tests(
+def test_synth_step_runs_the_deploy_gate_and_not_the_development_checks(
     template: Template,
 ) -> None:
     spec = buildspec(template, "BuildSynth")
@@ -89,7 +91,10 @@ def test_synth_step_runs_the_repository_make_target_that_runs_the_tests(
     assert spec["phases"]["build"]["commands"] == ["make pipeline-synth"]
     assert spec["artifacts"]["base-directory"] == "cdk.out"
     makefile = (REPO / "Makefile").read_text()
-    assert re.search(r"^pipeline-synth: test\b", makefile, re.M)
+    gate = re.search(r"^pipeline-synth: ([^#\n]*)", makefile, re.M)
+    assert gate is not None
+    assert set(gate[1].split()) == {"lint", "typecheck", "unit", "scan"}
+    assert re.search(r"^test: pipeline-synth dev-checks\b", makefile, re.M)
 
 
 def test_self_mutation_uses_the_cli_version_pinned_in_package_json(template: Template) -> None:
@@ -198,22 +203,36 @@ def test_artifacts_are_encrypted_with_a_rotating_customer_managed_key(template: 
     assert key["Properties"]["EnableKeyRotation"] is True
 
 
-def test_pipeline_stages_deploy_exactly_what_a_direct_deploy_would(
-    synthesized: Synthesized, pipeline_stack: PipelineStack
+def test_pipeline_deploys_the_very_stages_that_cdk_deploy_selects(
+    synthesized: Synthesized, pipeline_stack: PipelineStack, stages: list[dict[str, Any]]
 ) -> None:
-    assembly = synthesized.app.synth()
-    for name, stage in pipeline_stack.stages.items():
-        direct = synthesized.app.node.find_child(WebTierStage.construct_id(stage.environment))
-        assert isinstance(direct, WebTierStage)
-        for component, stack in stage.stacks.items():
-            twin = direct.stacks[component]
-            assert stack.stack_name == twin.stack_name
-            piped = assembly.get_nested_assembly(stage.artifact_id)
-            deployed = assembly.get_nested_assembly(direct.artifact_id)
-            assert (
-                piped.get_stack_artifact(stack.artifact_id).template
-                == deployed.get_stack_artifact(twin.artifact_id).template
-            ), f"{name} {component}"
+    template_paths = {
+        action["Configuration"]["TemplatePath"].split("::", 1)[1]
+        for stage in stages
+        for action in stage["Actions"]
+        if "TemplatePath" in action.get("Configuration", {})
+    }
+    expected = set()
+    for stage in pipeline_stack.stages.values():
+        # One object per environment: what `cdk deploy` selects is what the pipeline ships.
+        assert synthesized.app.node.find_child(stage.node.id) is stage
+        expected |= {
+            f"{stage.artifact_id}/{stack.artifact_id}.template.json"
+            for stack in stage.stacks.values()
+        }
+    assert template_paths == expected
+
+
+def test_the_cloud_assembly_holds_each_environment_once(synthesized: Synthesized) -> None:
+    manifests = [json.loads(m.read_text()) for m in synthesized.outdir.rglob("manifest.json")]
+    stack_names = [
+        artifact["properties"].get("stackName", artifact_id)
+        for manifest in manifests
+        for artifact_id, artifact in manifest["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    ]
+    assert len(stack_names) == len(set(stack_names)), sorted(stack_names)
+    assert len(stack_names) == 1 + 3 * len(synthesized.templates)
 
 
 def test_pipeline_stack_is_named_after_the_project(pipeline_stack: PipelineStack) -> None:
@@ -270,3 +289,63 @@ def test_environments_of_one_wave_deploy_in_parallel() -> None:
 
     assert config.pipeline is not None
     assert config.pipeline.waves == (("dev", "staging"), ("prod",))
+
+
+def fake_curl(tmp_path: Path) -> Path:
+    """A `curl` that records its arguments and answers 200, first on PATH."""
+    (tmp_path / "bin").mkdir()
+    curl = tmp_path / "bin" / "curl"
+    curl.write_text(f'#!/usr/bin/env bash\necho "$@" >> {tmp_path / "args"}\nprintf 200\n')
+    curl.chmod(0o755)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("url", "verified"),
+    [
+        ("https://app.example.com/health", True),
+        ("https://app.staging.example.com:443/health", True),
+        ("https://prod-webapp-alb-123.us-east-1.elb.amazonaws.com/health", False),
+        ("http://dev-webapp-alb-123.us-east-1.elb.amazonaws.com/health", True),
+    ],
+)
+def test_smoke_test_verifies_tls_except_on_the_load_balancers_generated_hostname(
+    tmp_path: Path, url: str, verified: bool
+) -> None:
+    fake_curl(tmp_path)
+    env = {**os.environ, "PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"}
+    result = subprocess.run(
+        ["bash", str(REPO / "tools" / "smoke_test.sh"), url, "1", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env=env,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ("--insecure" not in (tmp_path / "args").read_text()) == verified
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a test certificate")
+def test_smoke_test_fails_on_a_certificate_it_cannot_verify(tmp_path: Path) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    request = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+    subprocess.run(
+        [*request, "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    server = HTTPServer(("127.0.0.1", 0), _Health)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = run_smoke_test(f"https://localhost:{server.server_port}/health", attempts=1)
+    finally:
+        server.shutdown()
+
+    assert result.returncode == 1
+    assert "certificate" in result.stdout.lower()

@@ -12,7 +12,7 @@ from constructs_lib.encryption import AUTOSCALING_ROLE_NAME
 from constructs_lib.instance_role import SESSION_MANAGER_CHANNEL_ACTIONS, TARGET_HEALTH_ACTIONS
 from stacks.web_tier_stage import WebTierStage
 from tests.conftest import Synthesized, cdk_json_context
-from tests.template_utils import as_list, only, resources, statements
+from tests.template_utils import as_list, document, only, resources, statements
 
 Templates = dict[str, dict[str, Template]]
 CONFIG = AppConfig.from_context(cdk_json_context())
@@ -32,7 +32,7 @@ def key_statement(template: Template, sid: str) -> dict[str, Any]:
 
 def rules(template: Template, group_logical_id: str, direction: str) -> list[dict[str, Any]]:
     """Inline and standalone rules of one security group, direction 'Ingress' or 'Egress'."""
-    group = template.to_json()["Resources"][group_logical_id]["Properties"]
+    group = document(template)["Resources"][group_logical_id]["Properties"]
     inline: list[dict[str, Any]] = list(group.get(f"SecurityGroup{direction}", []))
     standalone = [
         r["Properties"]
@@ -120,7 +120,7 @@ def test_flow_logs_record_all_traffic_of_the_vpc_into_an_encrypted_log_group(
     template = prod["security"]
     _, flow_log = only(template, "AWS::EC2::FlowLog")
     log_group_id = flow_log["Properties"]["LogGroupName"]["Ref"]
-    log_group = template.to_json()["Resources"][log_group_id]["Properties"]
+    log_group = document(template)["Resources"][log_group_id]["Properties"]
 
     assert flow_log["Properties"]["TrafficType"] == "ALL"
     assert flow_log["Properties"]["ResourceType"] == "VPC"

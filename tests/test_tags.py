@@ -18,6 +18,7 @@ from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from constructs_lib.naming import COMPONENTS
 from tests.conftest import cdk_json_context
+from tests.template_utils import document
 
 CONTEXT = cdk_json_context()
 ENVIRONMENTS = tuple(CONTEXT["environments"])
@@ -85,7 +86,7 @@ class Taggable:
 def taggables(template: Template, environment: str, component: str) -> list[Taggable]:
     region = CONTEXT["environments"][environment]["region"]
     found = []
-    for logical_id, resource in template.to_json()["Resources"].items():
+    for logical_id, resource in document(template)["Resources"].items():
         pointer = tag_pointer(region, resource["Type"])
         if pointer is None:
             continue
@@ -201,7 +202,7 @@ def launched_tags(template: Template, resource_type: str) -> dict[str, Any]:
     """Tags that instances or volumes launched by the fleet get: the launch template's tag
     specification for them, plus (instances only) the group's tags with PropagateAtLaunch."""
     tags: dict[str, Any] = {}
-    for resource in template.to_json()["Resources"].values():
+    for resource in document(template)["Resources"].values():
         properties = resource.get("Properties", {})
         if resource["Type"] == "AWS::EC2::LaunchTemplate":
             for spec in properties["LaunchTemplateData"].get("TagSpecifications", []):

@@ -216,6 +216,7 @@ MAIN_TYPES: dict[str, tuple[str, str, bool]] = {
     "AWS::EC2::NatGateway": (PUBLIC, "NAT gateway", False),
     "AWS::EC2::Subnet": (APP, "subnet", False),
     "AWS::EC2::VPCEndpoint": (APP, "VPC endpoint", False),
+    "AWS::Route53::RecordSet": (PUBLIC, "DNS record", True),
     "AWS::ElasticLoadBalancingV2::LoadBalancer": (PUBLIC, "Load balancer", True),
     "AWS::ElasticLoadBalancingV2::Listener": (PUBLIC, "Listener", False),
     "AWS::ElasticLoadBalancingV2::TargetGroup": (APP, "Target group", True),
@@ -232,6 +233,7 @@ MAIN_TYPES: dict[str, tuple[str, str, bool]] = {
     "AWS::IAM::Role": (SECURITY, "IAM role", True),
     "AWS::IAM::InstanceProfile": (SECURITY, "Instance profile", True),
     "AWS::WAFv2::WebACL": (SECURITY, "WAF web ACL", True),
+    "AWS::CertificateManager::Certificate": (SECURITY, "ACM certificate", True),
     "AWS::CodePipeline::Pipeline": (APP, "CodePipeline", True),
     "AWS::CodeBuild::Project": (APP, "CodeBuild project", False),
 }
@@ -676,7 +678,11 @@ def render_dot(diagram: Diagram) -> str:
         '  edge [fontsize=9, fontname="DejaVu Sans"];',
     ]
     if INTERNET in diagram.nodes:
-        lines.append(f'  {quote(INTERNET)} [label=Internet, shape=ellipse, fillcolor="#e0e7ff"];')
+        # The entry point: the names users type (alias records), else the load balancer's own.
+        label = "\n".join(["Internet", *entry_names(diagram)])
+        lines.append(
+            f'  {quote(INTERNET)} [label={quote(label)}, shape=ellipse, fillcolor="#e0e7ff"];'
+        )
     for stack in diagram.stacks:
         resources = len(stack.template.get("Resources", {}))
         where = f"{stack.display_name} \u00b7 " if stack.display_name != stack.stack_name else ""
@@ -729,6 +735,17 @@ def render_dot(diagram: Diagram) -> str:
         lines.append(f"  {quote(edge.source)} -> {quote(edge.target)} [{', '.join(attributes)}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def entry_names(diagram: Diagram) -> list[str]:
+    """The host names of the web tier's alias records (`domainName`), in template order."""
+    return [
+        str(resource["Properties"]["Name"]).rstrip(".")
+        for stack in diagram.stacks
+        for resource in stack.template.get("Resources", {}).values()
+        if resource["Type"] == "AWS::Route53::RecordSet"
+        and isinstance(resource.get("Properties", {}).get("Name"), str)
+    ]
 
 
 def build_dot(stacks: Sequence[StackArtifact], *, title: str) -> str:

@@ -5,6 +5,7 @@ instance launched into it by mistake would talk to every other member. Deleting 
 leaves the group empty: the VPC is on its way out with it, or someone chose to stop managing it.
 """
 
+import time
 from typing import Any
 
 import boto3
@@ -13,11 +14,13 @@ import cfnresponse  # type: ignore[import-not-found]  # provided by Lambda for i
 # What a new default group holds: all traffic from its own members, all traffic out (IPv4).
 ALL_TRAFFIC = "-1"
 ALREADY_GONE = "InvalidPermission.NotFound"
+ATTEMPTS, PAUSE_SECONDS = 6, 5
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
-    group_id = event["ResourceProperties"]["DefaultSecurityGroupId"]
+    group_id = "default-security-group"
     try:
+        group_id = event["ResourceProperties"]["DefaultSecurityGroupId"]
         if event["RequestType"] != "Delete":
             ec2 = boto3.client("ec2")
             revoke(
@@ -36,9 +39,15 @@ def handler(event: dict[str, Any], context: Any) -> None:
 
 
 def revoke(call: Any, group_id: str, permission: dict[str, Any]) -> None:
-    # Idempotent: an update, or a retry after a partial failure, finds the rule already gone.
-    try:
-        call(GroupId=group_id, IpPermissions=[permission])
-    except Exception as error:
-        if ALREADY_GONE not in str(error):
-            raise
+    for attempt in range(ATTEMPTS):
+        try:
+            call(GroupId=group_id, IpPermissions=[permission])
+            return
+        except Exception as error:
+            # Idempotent: an update, or a retry after a partial failure, finds the rule gone.
+            if ALREADY_GONE in str(error):
+                return
+            # The role's policy was just created: IAM may take seconds to apply it everywhere.
+            if "UnauthorizedOperation" not in str(error) or attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(PAUSE_SECONDS)

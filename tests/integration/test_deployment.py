@@ -264,7 +264,7 @@ def test_web_tier_accepts_only_http_and_https_from_anywhere(
     deployment: Deployment, load_balancer: dict[str, Any]
 ) -> None:
     web = security_group(deployment, only(load_balancer["SecurityGroups"]))
-    ports = [80, 443] if deployment.environment.certificate_arn else [80]
+    ports = [80, 443] if deployment.environment.serves_https else [80]
     assert ingress(web) == {("tcp", port, port, "0.0.0.0/0") for port in ports}
 
 
@@ -400,7 +400,7 @@ def test_listeners_forward_to_the_fleet_or_redirect_to_https(
         ]
         for listener in listeners
     }
-    if deployment.environment.certificate_arn:
+    if deployment.environment.serves_https:
         expected = {
             ("HTTPS", 443): [("forward", target_group)],
             ("HTTP", 80): [("redirect", "HTTPS")],

@@ -1,0 +1,68 @@
+"""The web tier's own name: its hosted zone (given, never looked up), certificate and records."""
+
+from __future__ import annotations
+
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as targets
+from constructs import Construct
+
+from constructs_lib.config import EnvironmentConfig
+from constructs_lib.conventions import stateful_removal_policy
+
+
+class WebDomain(Construct):
+    """`domainName` in its hosted zone, and the certificate the HTTPS listener serves for it.
+
+    With `certificateArn` that certificate (it must cover the name); otherwise one that ACM issues
+    after validating the name through records CloudFormation writes into the zone.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, environment: EnvironmentConfig):
+        super().__init__(scope, construct_id)
+        if not (environment.domain_name and environment.hosted_zone_id):
+            raise ValueError(f"{environment.name} has no domainName and hosted zone")
+        if environment.hosted_zone_name is None:
+            raise ValueError(f"{environment.name} has no hostedZoneName")
+        self.domain_name = environment.domain_name
+        # By attributes, not `from_lookup`: synth stays offline and needs no account access.
+        self.zone = route53.HostedZone.from_hosted_zone_attributes(
+            self,
+            "Zone",
+            hosted_zone_id=environment.hosted_zone_id,
+            zone_name=environment.hosted_zone_name,
+        )
+        self.certificate: acm.ICertificate
+        if environment.certificate_arn:
+            self.certificate = acm.Certificate.from_certificate_arn(
+                self, "Certificate", environment.certificate_arn
+            )
+        else:
+            certificate = acm.Certificate(
+                self,
+                "Certificate",
+                domain_name=self.domain_name,
+                # CloudFormation writes the validation CNAME into the zone and waits until ACM
+                # has issued the certificate: no e-mail, no manual step.
+                validation=acm.CertificateValidation.from_dns(self.zone),
+            )
+            # Kept like the other stateful resources in production: a listener of a stack that
+            # is being rolled back or re-created may still serve it.
+            certificate.apply_removal_policy(stateful_removal_policy(environment))
+            self.certificate = certificate
+
+    def point_at(self, load_balancer: elbv2.IApplicationLoadBalancer) -> route53.ARecord:
+        """An alias `A` record for the name to the load balancer.
+
+        No `AAAA`: the load balancer is IPv4-only (`ipAddressType: ipv4`), and an AAAA alias to it
+        would answer with no address. Add one with the dual-stack load balancer.
+        """
+        return route53.ARecord(
+            self,
+            "AliasRecord",
+            zone=self.zone,
+            record_name=self.domain_name,
+            target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(load_balancer)),
+            comment="The web tier's name, an alias of its load balancer",
+        )
