@@ -38,6 +38,10 @@ LogRetentionDays = Literal[
 # Values CloudWatch Logs accepts for a log group's retention, ascending.
 LOG_RETENTION_DAYS: tuple[int, ...] = get_args(LogRetentionDays)
 MIN_AZS, MAX_AZS = 2, 6
+# The AWS-managed prefix list `com.amazonaws.<region>.s3` (the S3 gateway endpoint's address
+# ranges), one ID per region in every account. Known at synth, so no lookup; add a region from
+# `aws ec2 describe-managed-prefix-lists` (filter prefix-list-name com.amazonaws.<region>.s3).
+S3_PREFIX_LISTS = {"us-east-1": "pl-63a5400a"}
 SUBNET_TIERS = 3  # public, private with egress, isolated
 # An Application Load Balancer needs subnets of at least /27 (8 free addresses per subnet).
 LARGEST_SUBNET_PREFIX = 27
@@ -138,6 +142,10 @@ Account = Annotated[str, _text(r"^\d{12}$", "12 digits")]
 Region = Annotated[
     str, _text(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$", "a region such as us-east-1")
 ]
+# Lower case: WAF matches header names case-insensitively, so `X-Api-Key` and `x-api-key` are one.
+HeaderName = Annotated[
+    str, _text(r"^[a-z0-9!#$%&'*+.^_`|~-]+$", "a lower-case HTTP header name such as x-api-key")
+]
 
 
 class _Model(pydantic.BaseModel):
@@ -165,7 +173,11 @@ class EnvironmentConfig(_Model):
     vpc_cidr: Annotated[str, AfterValidator(_vpc_cidr)] = Field(
         description=f"a private (RFC 1918) /{SMALLEST_VPC_PREFIX} to /{LARGEST_VPC_PREFIX} range"
     )
-    nat_gateways: int = Field(ge=1, description="1 to the number of availabilityZones")
+    # 0 is the AWS-only egress mode: no route to the internet from the app tier (needs
+    # interfaceEndpoints and a region in S3_PREFIX_LISTS).
+    nat_gateways: int = Field(
+        ge=0, description="0 (AWS-only egress) to the number of availabilityZones"
+    )
     interface_endpoints: bool = True
     restrict_default_security_group: bool = True
     instance_type: str = _text(
@@ -224,6 +236,22 @@ class EnvironmentConfig(_Model):
     release_artifact: str | None = _text(
         r"^releases/[-A-Za-z0-9._/]+$", "an object key under releases/", None
     )
+    # The boot script extracts the artifact only if its digest matches (releaseArtifact needs it).
+    release_sha256: str | None = _text(
+        r"^[0-9a-f]{64}$", "the release archive's SHA-256: 64 lower-case hex digits", None
+    )
+    # authorization and cookie are always redacted (constructs_lib/web_acl.py).
+    waf_redacted_headers: tuple[HeaderName, ...] = Field(
+        (),
+        strict=False,
+        max_length=20,
+        description="up to 20 more lower-case HTTP header names that WAF logs as REDACTED",
+    )
+
+    @property
+    def aws_only_egress(self) -> bool:
+        """No NAT: the app tier reaches AWS through endpoints only, and nothing else."""
+        return self.nat_gateways == 0
 
     @property
     def is_production(self) -> bool:
@@ -375,7 +403,20 @@ def _environment_problems(env: EnvironmentConfig, naming: Naming) -> Iterator[Pr
             allowed = f"not an availability zone of region {env.region}"
             yield Problem(f"{path}.availabilityZones[{index}]", az, allowed)
     if env.nat_gateways > len(azs):
-        allowed = f"expected 1 to {len(azs)}: one per AZ for availability, fewer to save cost"
+        allowed = f"expected 0 to {len(azs)}: one per AZ for availability, fewer to save cost"
+        yield Problem(f"{path}.natGateways", env.nat_gateways, allowed)
+    if env.aws_only_egress and not env.interface_endpoints:
+        allowed = (
+            "natGateways 0 with interfaceEndpoints false is not allowed: without NAT the "
+            "instances reach AWS APIs (SSM, CloudFormation, ELB, Logs) only through the "
+            "interface endpoints; set interfaceEndpoints true or natGateways to 1 or more"
+        )
+        yield Problem(f"{path}.natGateways", env.nat_gateways, allowed)
+    if env.aws_only_egress and env.region not in S3_PREFIX_LISTS:
+        allowed = (
+            f"natGateways 0 needs the S3 prefix list of {env.region} for the app tier's egress; "
+            f"known: {sorted(S3_PREFIX_LISTS)} (add it to S3_PREFIX_LISTS)"
+        )
         yield Problem(f"{path}.natGateways", env.nat_gateways, allowed)
     if (prefix := subnet_prefix(_network(env).prefixlen, len(azs))) > LARGEST_SUBNET_PREFIX:
         subnets = f"{SUBNET_TIERS} tiers x {len(azs)} AZs: each subnet would be /{prefix}"
@@ -395,6 +436,15 @@ def _environment_problems(env: EnvironmentConfig, naming: Naming) -> Iterator[Pr
     if env.is_production and env.empty_buckets_on_delete:
         allowed = "production keeps its buckets and their objects when its stacks are deleted"
         yield Problem(f"{path}.emptyBucketsOnDelete", True, allowed)
+    if env.release_artifact is not None and env.release_sha256 is None:
+        allowed = (
+            f"required with releaseArtifact ({env.release_artifact!r}): instances install the "
+            "release only if its SHA-256 matches, so an overwritten object cannot split the fleet"
+        )
+        yield Problem(f"{path}.releaseSha256", None, allowed)
+    if env.release_sha256 is not None and env.release_artifact is None:
+        allowed = "releaseSha256 without releaseArtifact verifies nothing: set both or neither"
+        yield Problem(f"{path}.releaseSha256", env.release_sha256, allowed)
     if env.db_port == env.app_port:
         yield Problem(f"{path}.dbPort", env.db_port, "must differ from appPort")
     for reason in naming.problems():

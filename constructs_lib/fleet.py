@@ -22,6 +22,7 @@ from constructs_lib.conventions import (
     acknowledge_guard,
 )
 from constructs_lib.naming import COMPUTE, Naming
+from constructs_lib.network import APP_TIER
 
 ASSETS = Path(__file__).parent / "assets"
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
@@ -113,7 +114,7 @@ class Fleet(Construct):
             self,
             "Group",
             vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            vpc_subnets=APP_TIER,
             launch_template=self.launch_template,
             # No desired capacity in the template: with scaling policies, every update and every
             # rollback would reset a scaled-out group to it (aws-cdk#5215). The group starts at
@@ -177,6 +178,7 @@ class Fleet(Construct):
                     "HEALTH_CHECK_PATH": environment.health_check_path,
                     "ARTIFACT_BUCKET": artifact_bucket.bucket_name,
                     "RELEASE_ARTIFACT": environment.release_artifact or "",
+                    "RELEASE_SHA256": environment.release_sha256 or "",
                     "SERVICE_WAIT_SECONDS": str(SERVICE_WAIT_SECONDS),
                     "TARGET_WAIT_SECONDS": str(TARGET_WAIT_SECONDS),
                     "POLL_SECONDS": str(POLL_SECONDS),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -13,10 +14,25 @@ class FlowLogs(Construct):
         self, scope: Construct, construct_id: str, *, vpc: ec2.IVpc, log_group: logs.ILogGroup
     ):
         super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
         role = iam.Role(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal("vpc-flow-logs.amazonaws.com"),
+            # Confused-deputy protection as the VPC docs recommend for this role's trust
+            # (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html): only flow
+            # logs of this account assume it. The flow log's ID is unknown until it exists, and it
+            # names this role, so the ARN takes the wildcard the docs allow for that case.
+            assumed_by=iam.ServicePrincipal(
+                "vpc-flow-logs.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {
+                        "aws:SourceArn": stack.format_arn(
+                            service="ec2", resource="vpc-flow-log", resource_name="*"
+                        )
+                    },
+                },
+            ),
             description="VPC flow logs delivery to their log group",
         )
         iam.ManagedPolicy(

@@ -14,14 +14,19 @@ from constructs_lib.custom_resources import InlineCustomResource
 PUBLIC = "Public"
 PRIVATE = "Private"
 ISOLATED = "Isolated"
+# The app tier's subnets, by group name: their type depends on the egress mode.
+APP_TIER = ec2.SubnetSelection(subnet_group_name=PRIVATE)
 
 # What an instance in a private subnet talks to at boot and at run time; through these it needs
-# no NAT for AWS APIs (Session Manager, cfn-signal, its logs).
+# no NAT for AWS APIs (Session Manager, cfn-signal, its logs, and the boot script's readiness check,
+# elbv2 DescribeTargetHealth: without that endpoint, losing the AZ of a shared NAT stops every
+# instance from signalling).
 INTERFACE_ENDPOINTS = {
     "Ssm": ec2.InterfaceVpcEndpointAwsService.SSM,
     "SsmMessages": ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
     "Ec2Messages": ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
     "CloudFormation": ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION,
+    "ElasticLoadBalancing": ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING,
     "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
     # The CloudWatch agent's PutMetricData (memory, disk) without a NAT hop.
     "Monitoring": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
@@ -38,6 +43,11 @@ class Network(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, environment: EnvironmentConfig):
         super().__init__(scope, construct_id)
 
+        app_subnet_type = (
+            ec2.SubnetType.PRIVATE_ISOLATED
+            if environment.aws_only_egress
+            else ec2.SubnetType.PRIVATE_WITH_EGRESS
+        )
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
@@ -53,9 +63,12 @@ class Network(Construct):
                 ec2.SubnetConfiguration(
                     name=PUBLIC, subnet_type=ec2.SubnetType.PUBLIC, map_public_ip_on_launch=False
                 ),
-                ec2.SubnetConfiguration(
-                    name=PRIVATE, subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
-                ),
+                # The app tier. Without NAT (AWS-only egress) it is PRIVATE_ISOLATED: CDK refuses
+                # PRIVATE_WITH_EGRESS subnets when natGateways is 0, and isolated is exactly what
+                # this mode means (a route table with the VPC and the S3 gateway endpoint only).
+                # The group name stays `Private`, so the subnets keep their logical IDs, and
+                # consumers select the tier by that name, never by type.
+                ec2.SubnetConfiguration(name=PRIVATE, subnet_type=app_subnet_type),
                 ec2.SubnetConfiguration(name=ISOLATED, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
             ],
             # Stripped by an inline handler below instead of aws-cdk-lib's provider, whose code is
@@ -148,7 +161,7 @@ class Network(Construct):
                 self.vpc.add_interface_endpoint(
                     endpoint_id,
                     service=service,
-                    subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+                    subnets=APP_TIER,
                     security_groups=[self.endpoint_security_group],
                     private_dns_enabled=True,
                     open=False,

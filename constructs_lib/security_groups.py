@@ -9,7 +9,7 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from constructs_lib.config import EnvironmentConfig
+from constructs_lib.config import S3_PREFIX_LISTS, EnvironmentConfig
 from constructs_lib.conventions import acknowledge
 
 HTTPS = 443
@@ -82,11 +82,30 @@ class TierSecurityGroups(Construct):
         self._allow(
             "AppToDb", self.app, self.db, environment.db_port, "Instances to the database tier"
         )
-        self.app.add_egress_rule(
-            ec2.Peer.any_ipv4(),
-            ec2.Port.tcp(HTTPS),
-            "HTTPS to AWS APIs and package repositories (through endpoints or NAT)",
-        )
+        if environment.aws_only_egress:
+            # No NAT, no route out: name exactly what the instances reach, so that a route added
+            # later does not silently open the internet to them.
+            self.app.add_egress_rule(
+                ec2.Peer.ipv4(environment.vpc_cidr),
+                ec2.Port.tcp(HTTPS),
+                "HTTPS to the interface endpoints in this VPC (SSM, CloudFormation, ELB, Logs)",
+            )
+            self.app.add_egress_rule(
+                ec2.Peer.prefix_list(S3_PREFIX_LISTS[environment.region]),
+                ec2.Port.tcp(HTTPS),
+                "HTTPS to S3 through the gateway endpoint: AL2023 package repositories and the "
+                "release artifacts",
+            )
+        else:
+            # Accepted on purpose where NAT gateways exist: AWS APIs without an endpoint, package
+            # repositories and any third-party API the application calls sit behind changing
+            # addresses that no CIDR list can name. natGateways 0 narrows it to VPC + S3.
+            self.app.add_egress_rule(
+                ec2.Peer.any_ipv4(),
+                ec2.Port.tcp(HTTPS),
+                "HTTPS anywhere through the NAT gateways (accepted: AWS APIs, package "
+                "repositories and third-party APIs have no fixed addresses)",
+            )
 
     def _allow(
         self,

@@ -18,6 +18,9 @@ MANAGED_RULE_GROUPS = (
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesAmazonIpReputationList",
 )
+# Credentials and sessions of every request would otherwise sit in the log group for its whole
+# retention, readable by anyone who may read the logs; config may name more (wafRedactedHeaders).
+ALWAYS_REDACTED_HEADERS = ("authorization", "cookie")
 
 
 def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
@@ -95,6 +98,12 @@ class WebAcl(Construct):
                     resource="log-group",
                     resource_name=log_group.log_group_name,
                     arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )
+            ],
+            redacted_fields=[
+                wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
+                for header in dict.fromkeys(
+                    ALWAYS_REDACTED_HEADERS + environment.waf_redacted_headers
                 )
             ],
         )

@@ -8,6 +8,8 @@ told CloudFormation. No AWS account, no root and no real waiting.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import re
@@ -15,6 +17,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +60,9 @@ AGENT_CONFIG = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.jso
 # Coreutils (cat, mkdir, chmod) for the script and the fakes; the fakes come first.
 SYSTEM_PATH = "/usr/bin:/bin"
 BASH = shutil.which("bash", path=SYSTEM_PATH)
+# The fake `tar` records its call, then extracts with the real one.
+REAL_TAR = shutil.which("tar", path=SYSTEM_PATH)
+RELEASE_KEY = "releases/webapp-1.2.3.tgz"
 # With `sleep` faked, even an unbounded wait ends here instead of hanging the suite.
 RUN_TIMEOUT_SECONDS = 60
 
@@ -109,6 +115,8 @@ class Scenario:
     # Amazon Linux 2023 images do not ship the CloudWatch agent; dnf installs it from the repos.
     agent_preinstalled: bool = False
     agent_installable: bool = True
+    # The archive `aws s3 cp` downloads; None: the download writes nothing.
+    release_archive: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +172,11 @@ def fake_commands(scenario: Scenario, sandbox: Path) -> dict[str, str]:
     opt_aws_bin = shlex.quote(f"{sandbox / 'root'}/opt/aws/bin")
     agent_bin = shlex.quote(f"{sandbox / 'root'}/opt/aws/amazon-cloudwatch-agent/bin")
     states = " ".join(shlex.quote(s) for s in scenario.target_states)
+    copy_release = (
+        f'cp {shlex.quote(str(scenario.release_archive))} "${{@: -1}}"'
+        if scenario.release_archive
+        else "exit 0"
+    )
     record = (
         "#!/bin/bash\n"
         # One record per call: the command name and its arguments, split by ASCII separators.
@@ -177,6 +190,7 @@ def fake_commands(scenario: Scenario, sandbox: Path) -> dict[str, str]:
     return {
         "cfn-signal": cfn_signal,
         "sleep": record + "exit 0\n",
+        "tar": record + f'exec {REAL_TAR} "$@"\n',
         "aws": record
         + f"""case "$1 $2" in
   "elbv2 describe-target-health")
@@ -185,7 +199,7 @@ def fake_commands(scenario: Scenario, sandbox: Path) -> dict[str, str]:
     echo $((n + 1)) >{polls}
     last=$((${{#states[@]}} - 1))
     echo "${{states[$((n < last ? n : last))]}}" ;;
-  "s3 cp") exit 0 ;;
+  "s3 cp") {copy_release} ;;
   *) echo "fake aws: unexpected $*" >&2; exit 2 ;;
 esac
 """,
@@ -240,6 +254,7 @@ esac
 
 def run_boot_script(user_data: str, scenario: Scenario, sandbox: Path) -> BootRun:
     assert BASH is not None, f"no bash in {SYSTEM_PATH}"
+    assert REAL_TAR is not None, f"no tar in {SYSTEM_PATH}"
     root = sandbox / "root"
     for directory in SANDBOXED_DIRECTORIES.values():
         (root / directory.lstrip("/")).mkdir(parents=True, exist_ok=True)
@@ -628,6 +643,48 @@ def test_boot_goes_on_without_logs_when_the_agent_cannot_be_installed(
 
     assert run.calls_of(AGENT_CTL) == []
     assert "CloudWatch agent not started" in run.stderr
+
+
+def with_release(user_data: str, key: str, sha256: str) -> str:
+    """`user_data` as the fleet renders it for an environment with releaseArtifact/releaseSha256."""
+    for variable, value in (("RELEASE_ARTIFACT", key), ("RELEASE_SHA256", sha256)):
+        unset = f"\n{variable}=''\n"
+        assert user_data.count(unset) == 1, f"boot variables lack {variable}"
+        user_data = user_data.replace(unset, f"\n{variable}={shlex.quote(value)}\n")
+    return user_data
+
+
+def release_archive(path: Path) -> Path:
+    """A release as a build would upload it: owned by a build user, private modes."""
+    members = {
+        "start": (b"#!/bin/sh\nexec echo release 1.2.3\n", 0o700),
+        "static/index.html": (b"<p>release 1.2.3</p>\n", 0o600),
+    }
+    with tarfile.open(path, "w:gz") as archive:
+        for name, (content, mode) in members.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.uid, info.gid = len(content), mode, 4242, 4242
+            archive.addfile(info, io.BytesIO(content))
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_release_whose_sha256_matches_is_extracted_and_its_service_started(
+    user_data: str, tmp_path: Path
+) -> None:
+    archive = release_archive(tmp_path / "release.tgz")
+    script = with_release(user_data, RELEASE_KEY, sha256_of(archive))
+
+    run = run_boot_script(script, Scenario(release_archive=archive), tmp_path / "sandbox")
+
+    (download,) = [args for args in run.calls_of("aws") if args[:2] == ("s3", "cp")]
+    assert download[-2].endswith(f"/{RELEASE_KEY}")
+    start = run.root / "opt" / "webapp" / "start"
+    assert start.read_text() == "#!/bin/sh\nexec echo release 1.2.3\n"
+    assert ("enable", "--now", "webapp.service") in run.calls_of("systemctl")
     assert only_signal(run)["-e"] == "0"
     assert run.returncode == 0, run.stderr
 
@@ -639,3 +696,57 @@ def test_uses_the_agent_the_image_already_has_without_dnf(
 
     assert run.calls_of("dnf") == []
     assert run.calls[0][0] == AGENT_CTL
+
+
+def test_a_release_is_extracted_without_the_archives_owners_or_modes(
+    user_data: str, tmp_path: Path
+) -> None:
+    archive = release_archive(tmp_path / "release.tgz")
+    script = with_release(user_data, RELEASE_KEY, sha256_of(archive))
+
+    run = run_boot_script(script, Scenario(release_archive=archive), tmp_path / "sandbox")
+
+    (extraction,) = run.calls_of("tar")
+    assert "--no-same-owner" in extraction
+    app_dir = run.root / "opt" / "webapp"
+    for path in [app_dir, *app_dir.rglob("*")]:
+        mode = path.stat().st_mode
+        # The service runs as a DynamicUser, neither owner nor group: "other" must read (and
+        # traverse directories), and nobody but the owner (root on an instance) may write.
+        assert mode & 0o004, f"{path} not readable by the service: {oct(mode)}"
+        assert not path.is_dir() or mode & 0o001, f"{path} not traversable: {oct(mode)}"
+        assert not mode & 0o022, f"{path} writable by others: {oct(mode)}"
+        assert path.stat().st_uid == os.getuid(), f"{path} kept the archive's owner"
+    assert os.access(app_dir / "start", os.X_OK)
+
+
+def test_a_release_whose_sha256_does_not_match_signals_failure_and_is_never_extracted(
+    user_data: str, tmp_path: Path
+) -> None:
+    archive = release_archive(tmp_path / "release.tgz")
+    expected = hashlib.sha256(b"the build config names").hexdigest()
+    script = with_release(user_data, RELEASE_KEY, expected)
+
+    run = run_boot_script(script, Scenario(release_archive=archive), tmp_path / "sandbox")
+
+    signal = only_signal(run)
+    assert signal["-e"] == "1"
+    assert f"SHA-256 {sha256_of(archive)}, expected {expected}" in signal["--reason"]
+    assert RELEASE_KEY in signal["--reason"]
+    assert run.calls_of("tar") == []
+    assert list((run.root / "opt" / "webapp").iterdir()) == []
+    assert ("enable", "--now", "webapp.service") not in run.calls_of("systemctl")
+    assert run.returncode != 0
+
+
+def test_service_unit_waits_for_the_network_and_has_a_state_directory(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    run = boot(Scenario())
+
+    unit = (run.root / "etc" / "systemd" / "system" / "webapp.service").read_text()
+    lines = unit.splitlines()
+    assert "Wants=network-online.target" in lines
+    assert "After=network-online.target" in lines
+    assert "DynamicUser=yes" in lines
+    assert "StateDirectory=webapp" in lines

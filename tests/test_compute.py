@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from constructs_lib.config import AppConfig
+from constructs_lib.config import AppConfig, EnvironmentConfig
 from constructs_lib.fleet import SIGNAL_TIMEOUT
+from constructs_lib.web_acl import ALWAYS_REDACTED_HEADERS
 from tests.conftest import cdk_json_context, synthesize
 from tests.template_utils import document, only, resources, waits_for, walk
 
@@ -519,6 +520,24 @@ PROD_ALARMS: dict[str, dict[str, Any]] = {
     },
 }
 SERVER_ERROR_RATE = "prod-webapp-compute-server-error-rate"
+ENVIRONMENTS = AppConfig.from_context(cdk_json_context()).environments
+
+
+def test_a_committed_environment_redacts_a_header_named_in_config() -> None:
+    # The parametrized test below would otherwise never see wafRedactedHeaders at work.
+    assert any(e.waf_redacted_headers for e in ENVIRONMENTS)
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=[e.name for e in ENVIRONMENTS])
+def test_waf_logs_redact_credentials_cookies_and_the_headers_named_in_config(
+    templates: Templates, environment: EnvironmentConfig
+) -> None:
+    _, logging = only(templates[environment.name]["compute"], "AWS::WAFv2::LoggingConfiguration")
+
+    redacted = [field["SingleHeader"]["Name"] for field in logging["Properties"]["RedactedFields"]]
+    assert {"authorization", "cookie"} <= set(redacted)
+    assert set(redacted) == {*ALWAYS_REDACTED_HEADERS, *environment.waf_redacted_headers}
+    assert len(redacted) == len(set(redacted))
 
 
 def alarm_named(template: Template, name: str) -> dict[str, Any]:

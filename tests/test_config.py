@@ -99,6 +99,8 @@ def test_optional_keys_take_their_defaults_when_left_out() -> None:
         "hostedZoneName",
         "alarmEmail",
         "releaseArtifact",
+        "releaseSha256",
+        "wafRedactedHeaders",
     ):
         dev.pop(key, None)
 
@@ -116,7 +118,9 @@ def test_optional_keys_take_their_defaults_when_left_out() -> None:
         environment.domain_name,
         environment.alarm_email,
         environment.release_artifact,
-    ) == (8080, 5432, "/health", 90, True, True, True, None, None, None, None)
+        environment.release_sha256,
+        environment.waf_redacted_headers,
+    ) == (8080, 5432, "/health", 90, True, True, True, None, None, None, None, None, ())
 
 
 def test_null_for_an_optional_key_means_its_default() -> None:
@@ -240,15 +244,47 @@ def test_fewer_than_two_or_more_than_six_availability_zones_are_rejected(azs: li
 
 @pytest.mark.parametrize(
     ("nat_gateways", "expected"),
-    [(0, "expected 1 to the number of availabilityZones"), (3, "expected 1 to 2")],
+    [
+        (-1, "expected 0 (AWS-only egress) to the number of availabilityZones"),
+        (3, "expected 0 to 2"),
+    ],
 )
-def test_nat_gateways_outside_one_to_the_az_count_are_rejected(
+def test_nat_gateways_outside_zero_to_the_az_count_are_rejected(
     nat_gateways: int, expected: str
 ) -> None:
     problem = only_problem(with_values("dev", natGateways=nat_gateways))
 
     assert (problem.path, problem.value) == ("environments.dev.natGateways", nat_gateways)
     assert problem.allowed.startswith(expected)
+
+
+def test_no_nat_gateways_without_interface_endpoints_is_rejected_naming_the_combination() -> None:
+    problem = only_problem(with_values("staging", natGateways=0, interfaceEndpoints=False))
+
+    assert (problem.path, problem.value) == ("environments.staging.natGateways", 0)
+    assert problem.allowed.startswith("natGateways 0 with interfaceEndpoints false is not allowed")
+
+
+def test_no_nat_gateways_with_interface_endpoints_is_the_aws_only_egress_mode() -> None:
+    config = AppConfig.from_context(with_values("staging", natGateways=0))
+
+    (staging,) = (e for e in config.environments if e.name == "staging")
+    assert staging.aws_only_egress
+
+
+def test_no_nat_gateways_in_a_region_without_a_known_s3_prefix_list_is_rejected() -> None:
+    context = with_values(
+        "staging",
+        natGateways=0,
+        region="eu-west-1",
+        availabilityZones=["eu-west-1a", "eu-west-1b"],
+        certificateArn=None,
+    )
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("environments.staging.natGateways", 0)
+    assert "S3 prefix list of eu-west-1" in problem.allowed
 
 
 def test_desired_capacity_is_rejected_saying_what_replaced_it() -> None:
@@ -525,17 +561,71 @@ def test_local_environment_may_not_request_a_certificate_the_emulator_cannot_mak
 
 @pytest.mark.parametrize("key", ["app.tgz", "releases/", "builds/app.tgz", "releases/app v2.tgz"])
 def test_release_artifact_outside_the_releases_prefix_is_rejected(key: str) -> None:
-    problem = only_problem(with_values("dev", releaseArtifact=key))
+    problem = only_problem(with_values("dev", releaseArtifact=key, releaseSha256=SHA256))
 
     assert (problem.path, problem.value) == ("environments.dev.releaseArtifact", key)
     assert "object key under releases/" in problem.allowed
 
 
+SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
 def test_release_artifact_under_the_releases_prefix_is_accepted() -> None:
-    config = AppConfig.from_context(with_values("dev", releaseArtifact="releases/app-1.2.3.tgz"))
+    config = AppConfig.from_context(
+        with_values("dev", releaseArtifact="releases/app-1.2.3.tgz", releaseSha256=SHA256)
+    )
 
     (dev,) = (e for e in config.environments if e.name == "dev")
     assert dev.release_artifact == "releases/app-1.2.3.tgz"
+
+
+def test_release_artifact_without_its_sha256_is_rejected_naming_both_keys() -> None:
+    problem = only_problem(with_values("dev", releaseArtifact="releases/app-1.2.3.tgz"))
+
+    assert (problem.path, problem.value) == ("environments.dev.releaseSha256", None)
+    assert problem.allowed.startswith("required with releaseArtifact ('releases/app-1.2.3.tgz')")
+    assert "SHA-256 matches" in problem.allowed
+
+
+def test_release_sha256_without_a_release_artifact_is_rejected_naming_both_keys() -> None:
+    problem = only_problem(with_values("dev", releaseSha256=SHA256))
+
+    assert (problem.path, problem.value) == ("environments.dev.releaseSha256", SHA256)
+    assert problem.allowed.startswith("releaseSha256 without releaseArtifact")
+
+
+@pytest.mark.parametrize(
+    "digest",
+    [
+        SHA256.upper(),  # sha256sum prints lower case; the boot script compares text
+        SHA256[:-1],
+        SHA256 + "0",
+        "sha256:" + SHA256,
+        "z" * 64,
+    ],
+)
+def test_release_sha256_that_is_not_64_lower_case_hex_digits_is_rejected(digest: str) -> None:
+    problem = problem_at(
+        with_values("dev", releaseArtifact="releases/app.tgz", releaseSha256=digest),
+        "environments.dev.releaseSha256",
+    )
+
+    assert problem.value == digest
+    assert problem.allowed == "expected the release archive's SHA-256: 64 lower-case hex digits"
+
+
+@pytest.mark.parametrize("header", ["X-Api-Key", "x api key", "", "x-api-key:"])
+def test_waf_redacted_header_that_is_not_a_lower_case_header_name_is_rejected(header: str) -> None:
+    problem = only_problem(with_values("dev", wafRedactedHeaders=[header]))
+
+    assert (problem.path, problem.value) == ("environments.dev.wafRedactedHeaders[0]", header)
+    assert problem.allowed.startswith("expected up to 20 more lower-case HTTP header names")
+
+
+def test_waf_redacted_headers_that_are_not_a_list_are_rejected() -> None:
+    problem = only_problem(with_values("dev", wafRedactedHeaders="x-api-key"))
+
+    assert problem.path == "environments.dev.wafRedactedHeaders"
 
 
 @pytest.mark.parametrize("email", ["oncall", "oncall@example", "on call@example.com"])

@@ -28,13 +28,23 @@ WITH_ENDPOINTS = tuple(e for e in ENVIRONMENTS if e.interface_endpoints)
 WITHOUT_ENDPOINTS = tuple(e for e in ENVIRONMENTS if not e.interface_endpoints)
 RESTRICTED_DEFAULT_SG = tuple(e for e in ENVIRONMENTS if e.restrict_default_security_group)
 OPEN_DEFAULT_SG = tuple(e for e in ENVIRONMENTS if not e.restrict_default_security_group)
+AWS_ONLY = tuple(e for e in ENVIRONMENTS if e.aws_only_egress)
 
-# The values ec2.Vpc writes into each subnet's `aws-cdk:subnet-type` tag (PUBLIC,
-# PRIVATE_WITH_EGRESS, PRIVATE_ISOLATED); the other stacks select subnets by exactly these.
+# The subnet group names, which ec2.Vpc writes into each subnet's `aws-cdk:subnet-name` tag; the
+# other stacks select the app tier by its name (constructs_lib.network.APP_TIER).
 PUBLIC, PRIVATE, ISOLATED = "Public", "Private", "Isolated"
 TIERS = (PUBLIC, PRIVATE, ISOLATED)
-# What an instance in a private subnet needs without a NAT: Session Manager, cfn-signal, its logs.
-INTERFACE_SERVICES = {"ssm", "ssmmessages", "ec2messages", "cloudformation", "logs", "monitoring"}
+# What an instance in a private subnet needs without a NAT: Session Manager, cfn-signal, its logs,
+# its metrics, and the readiness check before cfn-signal (elbv2 DescribeTargetHealth).
+INTERFACE_SERVICES = {
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "cloudformation",
+    "elasticloadbalancing",
+    "logs",
+    "monitoring",
+}
 DEFAULT_ROUTES = {"0.0.0.0/0", "::/0"}
 
 
@@ -54,7 +64,8 @@ def resources(template: Template, resource_type: str, props: Any = None) -> Reso
 
 
 def subnets(template: Template, tier: str) -> Resources:
-    tier_tag = {"Key": "aws-cdk:subnet-type", "Value": tier}
+    # By group name: the app tier's type is PRIVATE_ISOLATED in the AWS-only egress mode.
+    tier_tag = {"Key": "aws-cdk:subnet-name", "Value": tier}
     return resources(
         template, "AWS::EC2::Subnet", {"Properties": {"Tags": Match.array_with([tier_tag])}}
     )
@@ -127,6 +138,7 @@ def test_committed_environments_exercise_every_network_variant() -> None:
     assert {e.name for e in SHARED_NAT} >= {"staging", "dev"}
     assert {e.name for e in WITHOUT_ENDPOINTS} == {"dev"}
     assert {e.name for e in OPEN_DEFAULT_SG} == {"local"}
+    assert {e.name for e in AWS_ONLY} == {"local"}
 
 
 @by_name(ENVIRONMENTS)
@@ -273,6 +285,32 @@ def test_isolated_subnets_have_no_default_route(
     }
 
 
+@by_name(AWS_ONLY)
+def test_without_nat_the_app_tier_has_no_route_out_of_the_vpc(
+    templates: dict[str, dict[str, Template]], environment: EnvironmentConfig
+) -> None:
+    network = network_of(templates, environment)
+    app_tier = subnets(network, PRIVATE)
+
+    assert len(app_tier) == len(environment.availability_zones)
+    assert resources(network, "AWS::EC2::NatGateway") == {}
+    assert {subnet_id: default_routes(network, subnet_id) for subnet_id in app_tier} == {
+        subnet_id: [] for subnet_id in app_tier
+    }
+
+
+@by_name(AWS_ONLY)
+def test_without_nat_the_interface_endpoints_serve_the_app_tier(
+    templates: dict[str, dict[str, Template]], environment: EnvironmentConfig
+) -> None:
+    network = network_of(templates, environment)
+    app_subnets = sorted(subnets(network, PRIVATE))
+
+    for endpoint in interface_endpoints(network).values():
+        served = sorted(ref["Ref"] for ref in endpoint["Properties"]["SubnetIds"])
+        assert served == app_subnets, service_of(endpoint)
+
+
 @by_name(ENVIRONMENTS)
 def test_s3_gateway_endpoint_serves_every_route_table(
     templates: dict[str, dict[str, Template]], environment: EnvironmentConfig
@@ -314,6 +352,23 @@ def test_interface_endpoint_answers_the_public_service_name_with_private_dns(
             "ServiceName": f"com.amazonaws.{environment.region}.{service}",
             "VpcEndpointType": "Interface",
             "PrivateDnsEnabled": True,
+        },
+    )
+
+
+@by_name(WITH_ENDPOINTS)
+def test_readiness_check_reaches_elastic_load_balancing_without_a_nat(
+    templates: dict[str, dict[str, Template]], environment: EnvironmentConfig
+) -> None:
+    # The boot script calls elbv2 DescribeTargetHealth before cfn-signal; through a NAT, losing the
+    # NAT's AZ would stop every instance of the environment from signalling.
+    network_of(templates, environment).has_resource_properties(
+        "AWS::EC2::VPCEndpoint",
+        {
+            "ServiceName": f"com.amazonaws.{environment.region}.elasticloadbalancing",
+            "VpcEndpointType": "Interface",
+            "PrivateDnsEnabled": True,
+            "SubnetIds": Match.any_value(),
         },
     )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import ssl
 import subprocess
 import threading
@@ -319,7 +318,6 @@ def test_smoke_test_verifies_tls_except_on_the_load_balancers_generated_hostname
     assert ("--insecure" not in (tmp_path / "args").read_text()) == verified
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl for a test certificate")
 def test_smoke_test_fails_on_a_certificate_it_cannot_verify(tmp_path: Path) -> None:
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     request = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
+from constructs_lib.config import S3_PREFIX_LISTS, AppConfig
 from constructs_lib.encryption import AUTOSCALING_ROLE_NAME
 from constructs_lib.instance_role import (
     AGENT_METRIC_ACTIONS,
@@ -14,10 +15,11 @@ from constructs_lib.instance_role import (
     TARGET_HEALTH_ACTIONS,
 )
 from stacks.web_tier_stage import WebTierStage
-from tests.conftest import Synthesized
+from tests.conftest import Synthesized, cdk_json_context
 from tests.template_utils import as_list, document, only, resources, statements
 
 Templates = dict[str, dict[str, Template]]
+CONFIG = AppConfig.from_context(cdk_json_context())
 SLR_ARN = (
     "arn:aws:iam::333333333333:role/aws-service-role/autoscaling.amazonaws.com/"
     + AUTOSCALING_ROLE_NAME
@@ -203,6 +205,46 @@ def test_egress_is_limited_to_what_each_tier_needs(prod: dict[str, Template]) ->
     assert egress(web) - nothing == {(8080, str(ref_to(app)))}
     assert egress(app) == {(5432, str(ref_to(db))), (443, "0.0.0.0/0")}
     assert egress(db) == nothing
+
+
+def app_egress(template: Template) -> list[dict[str, Any]]:
+    """The app tier's egress rules without their descriptions or the rule to the database."""
+    app = group_id(template, "App tier")
+    return [
+        {k: v for k, v in rule.items() if k not in ("Description", "GroupId")}
+        for rule in rules(template, app, "Egress")
+        if "DestinationSecurityGroupId" not in rule
+    ]
+
+
+@pytest.mark.parametrize("env", [e.name for e in CONFIG.environments if e.aws_only_egress])
+def test_without_nat_the_app_tier_reaches_only_the_endpoints_and_s3_over_https(
+    templates: Templates, env: str
+) -> None:
+    environment = next(e for e in CONFIG.environments if e.name == env)
+
+    egress = app_egress(templates[env]["security"])
+
+    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+    assert sorted(egress, key=str) == sorted(
+        [
+            {**https, "CidrIp": environment.vpc_cidr},
+            {**https, "DestinationPrefixListId": S3_PREFIX_LISTS[environment.region]},
+        ],
+        key=str,
+    )
+
+
+@pytest.mark.parametrize("env", [e.name for e in CONFIG.environments if not e.aws_only_egress])
+def test_with_nat_the_app_tier_keeps_https_anywhere_and_says_why(
+    templates: Templates, env: str
+) -> None:
+    template = templates[env]["security"]
+    app = group_id(template, "App tier")
+    (anywhere,) = [r for r in rules(template, app, "Egress") if r.get("CidrIp") == "0.0.0.0/0"]
+
+    assert (anywhere["FromPort"], anywhere["ToPort"]) == (443, 443)
+    assert "accepted" in anywhere["Description"]
 
 
 def test_every_security_group_rule_is_described(templates: Templates) -> None:

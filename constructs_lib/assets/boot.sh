@@ -1,6 +1,6 @@
 # Boot script of a web tier instance. The launch template prepends the variables it reads:
 #   STACK_NAME ASG_LOGICAL_ID REGION TARGET_GROUP_ARN APP_PORT HEALTH_CHECK_PATH
-#   ARTIFACT_BUCKET RELEASE_ARTIFACT (empty: run the bundled service) BUNDLED_SERVICE
+#   ARTIFACT_BUCKET RELEASE_ARTIFACT (empty: run the bundled service) RELEASE_SHA256 BUNDLED_SERVICE
 #   SERVICE_WAIT_SECONDS TARGET_WAIT_SECONDS POLL_SECONDS CHECK_TIMEOUT_SECONDS
 #   LOG_GROUP_NAME AGENT_NAMESPACE
 # Each wait counts the worst case of every attempt (its timeout plus the pause), so the failure
@@ -95,17 +95,27 @@ fi
 install_release() {
   mkdir -p "$APP_DIR"
   if [ -n "$RELEASE_ARTIFACT" ]; then
-    log "installing s3://$ARTIFACT_BUCKET/$RELEASE_ARTIFACT"
-    local archive
+    local object="s3://$ARTIFACT_BUCKET/$RELEASE_ARTIFACT" archive actual
+    log "installing $object"
     archive=$(mktemp) || return 1
-    aws s3 cp --region "$REGION" "s3://$ARTIFACT_BUCKET/$RELEASE_ARTIFACT" "$archive" \
-      || return 1
-    tar -xzf "$archive" -C "$APP_DIR" || return 1
+    aws s3 cp --region "$REGION" "$object" "$archive" || return 1
+    # Fetched by key alone, an overwritten object would split the fleet between two builds:
+    # nothing is extracted unless it is the build config names.
+    actual=$(sha256sum "$archive" | cut -d ' ' -f 1) || return 1
+    if [ "$actual" != "$RELEASE_SHA256" ]; then
+      rm -f "$archive"
+      fail "release $object has SHA-256 $actual, expected $RELEASE_SHA256; not installed"
+    fi
+    # The archive's owners and modes are the build machine's, not this instance's.
+    tar --no-same-owner --no-same-permissions -xzf "$archive" -C "$APP_DIR" || return 1
     rm -f "$archive"
   else
     log "installing the bundled service"
     printf '%s\n' "$BUNDLED_SERVICE" >"$APP_DIR/start"
   fi
+  # Owned by root and read-only to everyone else: the service's DynamicUser reads and runs it,
+  # and cannot change it (it writes to its StateDirectory only).
+  chmod -R u=rwX,go=rX "$APP_DIR"
   chmod 0755 "$APP_DIR/start"
 }
 
@@ -114,6 +124,8 @@ install_release || fail "could not install the release"
 cat >"$UNIT_DIR/webapp.service" <<UNIT
 [Unit]
 Description=Web tier application
+# After= alone only orders; Wants= also pulls network-online.target into the boot.
+Wants=network-online.target
 After=network-online.target
 
 [Service]
@@ -124,6 +136,8 @@ Restart=always
 StandardOutput=append:$SERVICE_LOG
 StandardError=append:$SERVICE_LOG
 DynamicUser=yes
+# /var/lib/webapp, owned by the dynamic user (systemd passes its path as STATE_DIRECTORY).
+StateDirectory=webapp
 
 [Install]
 WantedBy=multi-user.target

@@ -25,7 +25,8 @@ from tools.dev.emulator import DeployedResource, skipped_resources, stack_resour
 
 pytestmark = pytest.mark.integration
 
-TIER_TAG = "aws-cdk:subnet-type"
+# The subnet group name: the app tier (`Private`) is PRIVATE_ISOLATED in the AWS-only egress mode.
+TIER_TAG = "aws-cdk:subnet-name"
 PUBLIC, PRIVATE, ISOLATED = "Public", "Private", "Isolated"
 ANYWHERE = {"0.0.0.0/0", "::/0"}
 # moto 5.2.5 has no CloudFormation support for these: it lists them without a type and creates
@@ -168,36 +169,44 @@ def test_each_tier_has_one_subnet_in_every_availability_zone(
     }
 
 
-def test_each_private_subnet_routes_to_the_nat_gateway_in_its_own_zone(
+# The emulator's `local` environment runs without NAT gateways (cdk.json): NAT routing per AZ is
+# asserted on the templates of dev, staging and prod (tests/test_network.py).
+def test_without_nat_the_app_tier_has_no_route_out_of_the_vpc(
     deployment: Deployment, vpc_id: str, subnets: list[dict[str, Any]]
 ) -> None:
+    assert deployment.environment.aws_only_egress, "the emulator deploys the AWS-only mode"
     ec2 = deployment.client("ec2")
-    zone_of = {s["SubnetId"]: s["AvailabilityZone"] for s in subnets}
-    nat_zone = {
-        nat["NatGatewayId"]: zone_of[nat["SubnetId"]]
-        for nat in ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
-            "NatGateways"
-        ]
+    app_tier = [s["SubnetId"] for s in subnets if tags(s).get(TIER_TAG) == PRIVATE]
+    tables = ec2.describe_route_tables(
+        Filters=[{"Name": "association.subnet-id", "Values": app_tier}]
+    )["RouteTables"]
+    associated = {a["SubnetId"] for t in tables for a in t["Associations"] if "SubnetId" in a}
+    routes = [route for table in tables for route in table["Routes"]]
+    nat_gateways = ec2.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+
+    assert len(app_tier) == len(deployment.environment.availability_zones)
+    assert associated == set(app_tier)
+    assert [r for r in routes if r.get("DestinationCidrBlock") in ANYWHERE] == []
+    assert [r for r in routes if r.get("NatGatewayId")] == []
+    assert nat_gateways["NatGateways"] == []
+
+
+def test_interface_endpoints_include_elastic_load_balancing_in_the_app_tier(
+    deployment: Deployment, vpc_id: str, subnets: list[dict[str, Any]]
+) -> None:
+    app_tier = {s["SubnetId"] for s in subnets if tags(s).get(TIER_TAG) == PRIVATE}
+    endpoints = deployment.client("ec2").describe_vpc_endpoints(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+    )["VpcEndpoints"]
+    interface = {
+        e["ServiceName"].rsplit(".", 1)[-1]: e
+        for e in endpoints
+        if e["VpcEndpointType"] == "Interface"
     }
-    route_tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
-    default_target = {
-        association["SubnetId"]: next(
-            (
-                route.get("NatGatewayId") or route.get("GatewayId")
-                for route in table["Routes"]
-                if route.get("DestinationCidrBlock") == "0.0.0.0/0"
-            ),
-            None,
-        )
-        for table in route_tables["RouteTables"]
-        for association in table["Associations"]
-        if "SubnetId" in association
-    }
-    private = [s for s in subnets if tags(s).get(TIER_TAG) == PRIVATE]
-    assert len(nat_zone) == deployment.environment.nat_gateways
-    assert {
-        s["SubnetId"]: nat_zone.get(default_target.get(s["SubnetId"]) or "") for s in private
-    } == {s["SubnetId"]: s["AvailabilityZone"] for s in private}
+
+    # The readiness check (DescribeTargetHealth) and cfn-signal need no NAT.
+    assert {"elasticloadbalancing", "cloudformation"} <= interface.keys()
+    assert set(interface["elasticloadbalancing"]["SubnetIds"]) == app_tier
 
 
 def test_isolated_subnets_have_no_route_out_of_the_vpc(
