@@ -70,7 +70,7 @@ lock: $(TOOLS_STAMP) ## uv.lock + requirements.txt from pyproject.toml (UPGRADE=
 	  && mv requirements-uv.new requirements-uv.txt)
 
 lock-check: $(TOOLS_STAMP) ## Fail when uv.lock or requirements.txt lag behind pyproject.toml
-	@$(UV) lock --check --offline --quiet --python $(PYTHON) --no-python-downloads \
+	@$(UV) lock --check --quiet --python $(PYTHON) --no-python-downloads \
 	  || { echo "uv.lock does not match pyproject.toml: run make lock"; exit 1; }
 	@{ echo '$(REQUIREMENTS_HEADER)'; $(EXPORT_RUNTIME); } | diff -u requirements.txt - \
 	  || { echo "requirements.txt is not uv.lock's runtime set: run make lock"; exit 1; }
