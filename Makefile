@@ -42,8 +42,9 @@ $(TOOLS_STAMP): requirements-uv.txt
 	touch $@
 
 # uv.lock is the only source of versions: --locked refuses a lock that no longer matches
-# pyproject.toml, and sync removes whatever the lock does not list. PyPI is uv's default index,
-# as it is pip's here; the machine's extra find-links hold older copies of the same files.
+# pyproject.toml, and sync removes whatever the lock does not list. Only PyPI, pip's index too:
+# the local folders some machines add to pip (extra-index-url, find-links) hold byte-identical
+# copies of PyPI files, and naming them here would write file:// addresses into uv.lock.
 $(VENV_STAMP): uv.lock $(TOOLS_STAMP)
 	@echo "==> Python packages (uv.lock: runtime + dev) into $(VENV)"
 	$(UV_SYNC)
