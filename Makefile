@@ -42,11 +42,13 @@ $(TOOLS_STAMP): requirements-uv.txt
 	touch $@
 
 # uv.lock is the only source of versions: --locked refuses a lock that no longer matches
-# pyproject.toml, and sync removes whatever the lock does not list. Only PyPI, pip's index too:
+# pyproject.toml. Each venv is still made anew when the lock changes (about 1 s from uv's cache):
+# tools/scan.py keeps caches inside them that must go with the old versions. Only PyPI, as for pip:
 # the local folders some machines add to pip (extra-index-url, find-links) hold byte-identical
 # copies of PyPI files, and naming them here would write file:// addresses into uv.lock.
 $(VENV_STAMP): uv.lock $(TOOLS_STAMP)
 	@echo "==> Python packages (uv.lock: runtime + dev) into $(VENV)"
+	rm -rf $(VENV)
 	$(UV_SYNC)
 	touch $@
 
@@ -140,6 +142,7 @@ REPORTS := reports
 
 $(CHECKOV_STAMP): uv.lock $(TOOLS_STAMP)
 	@echo "==> checkov (uv.lock: checkov group) into $(CHECKOV_VENV)"
+	rm -rf $(CHECKOV_VENV)
 	UV_PROJECT_ENVIRONMENT=$(CHECKOV_VENV) $(UV_SYNC) --only-group checkov
 	touch $@
 
