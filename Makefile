@@ -12,8 +12,10 @@ NODE_STAMP := node_modules/.installed
 TOOLS_VENV := .venv-tools
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 UV := $(TOOLS_VENV)/bin/uv
+# Resolved past any venv (PATH below puts .venv/bin first): uv's venvs have no pip to bootstrap uv.
+BASE_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys._base_executable)')
 # Never a Python that uv downloads: the one named by PYTHON, as the pipeline's image has it.
-UV_SYNC := $(UV) sync --locked --quiet --python $(PYTHON) --no-python-downloads
+UV_SYNC := $(UV) sync --locked --quiet --python $(BASE_PYTHON) --no-python-downloads
 
 # The pinned Node.js 22 and CDK CLI from node_modules come first, so jsii never falls back to an
 # end-of-life system Node. No network at synth time: no notices, telemetry or version check.
@@ -36,14 +38,14 @@ help: ## List the targets
 $(TOOLS_STAMP): requirements-uv.txt
 	@echo "==> uv (requirements-uv.txt) into $(TOOLS_VENV)"
 	rm -rf $(TOOLS_VENV)
-	$(PYTHON) -m venv --without-pip $(TOOLS_VENV)
-	$(PYTHON) -m pip --python $(TOOLS_VENV)/bin/python install --quiet --only-binary=:all: \
+	$(BASE_PYTHON) -m venv --without-pip $(TOOLS_VENV)
+	$(BASE_PYTHON) -m pip --python $(TOOLS_VENV)/bin/python install --quiet --only-binary=:all: \
 	  --require-hashes -r requirements-uv.txt
 	touch $@
 
 # uv.lock is the only source of versions: --locked refuses a lock that no longer matches
-# pyproject.toml. Each venv is still made anew when the lock changes (about 1 s from uv's cache):
-# tools/scan.py keeps caches inside them that must go with the old versions. Only PyPI, as for pip:
+# pyproject.toml. A lock change makes each venv anew (about 1 s from uv's cache), so a ready
+# machine gets what a fresh clone gets, whatever a tool wrote into the old one. Only PyPI, as pip:
 # the local folders some machines add to pip (extra-index-url, find-links) hold byte-identical
 # copies of PyPI files, and naming them here would write file:// addresses into uv.lock.
 $(VENV_STAMP): uv.lock $(TOOLS_STAMP)
@@ -61,19 +63,20 @@ setup: $(VENV_STAMP) $(NODE_STAMP) lock-check ## Create .venv and node_modules f
 
 # requirements.txt is the runtime set exported from uv.lock, for readers and plain pip; editing
 # pyproject.toml or requirements.txt by hand without `make lock` fails every target here.
-REQUIREMENTS_HEADER := \# The runtime set, generated from uv.lock by `make lock`: do not edit, edit pyproject.toml.
+REQUIREMENTS_HEADER := \# The runtime set, generated from uv.lock by `make lock`: edit pyproject.toml.
 EXPORT_RUNTIME := $(UV) export --frozen --quiet --no-header --no-dev --no-emit-project
 
 .PHONY: lock lock-check
-lock: $(TOOLS_STAMP) ## uv.lock + requirements.txt from pyproject.toml (UPGRADE=pkg, UV_VERSION=x.y.z)
-	$(UV) lock --python $(PYTHON) --no-python-downloads $(if $(UPGRADE),--upgrade-package $(UPGRADE))
+lock: $(TOOLS_STAMP) ## uv.lock, requirements.txt from pyproject.toml (UPGRADE=pkg, UV_VERSION=x.y.z)
+	$(UV) lock --python $(BASE_PYTHON) --no-python-downloads \
+	  $(if $(UPGRADE),--upgrade-package $(UPGRADE))
 	{ echo '$(REQUIREMENTS_HEADER)'; $(EXPORT_RUNTIME); } > requirements.txt
 	$(if $(UV_VERSION),{ sed '/^uv==/Q' requirements-uv.txt; echo uv==$(UV_VERSION) \
-	  | $(UV) pip compile --quiet --universal --generate-hashes --no-header -; } > requirements-uv.new \
-	  && mv requirements-uv.new requirements-uv.txt)
+	  | $(UV) pip compile --quiet --universal --generate-hashes --no-header -; } \
+	  > requirements-uv.new && mv requirements-uv.new requirements-uv.txt)
 
 lock-check: $(TOOLS_STAMP) ## Fail when uv.lock or requirements.txt lag behind pyproject.toml
-	@$(UV) lock --check --quiet --python $(PYTHON) --no-python-downloads \
+	@$(UV) lock --check --quiet --python $(BASE_PYTHON) --no-python-downloads \
 	  || { echo "uv.lock does not match pyproject.toml: run make lock"; exit 1; }
 	@{ echo '$(REQUIREMENTS_HEADER)'; $(EXPORT_RUNTIME); } | diff -u requirements.txt - \
 	  || { echo "requirements.txt is not uv.lock's runtime set: run make lock"; exit 1; }
