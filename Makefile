@@ -9,6 +9,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+TOOLS_VENV := .venv-tools
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
+UV := $(TOOLS_VENV)/bin/uv
+# Resolved past any venv (PATH below puts .venv/bin first): uv's venvs have no pip to bootstrap uv.
+BASE_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys._base_executable)')
+# Never a Python that uv downloads: the one named by PYTHON, as the pipeline's image has it.
+UV_SYNC := $(UV) sync --locked --quiet --python $(BASE_PYTHON) --no-python-downloads
 
 # The pinned Node.js 22 and CDK CLI from node_modules come first, so jsii never falls back to an
 # end-of-life system Node. No network at synth time: no notices, telemetry or version check.
@@ -25,12 +32,26 @@ TEMPLATES := find cdk.out -name '*.template.json'
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-# A stamp keyed on the lock files: a ready machine reinstalls nothing.
-$(VENV_STAMP): requirements.txt requirements-dev.txt
-	@echo "==> Python packages (requirements*.txt) into $(VENV)"
+# uv, pinned with hashes, in a venv of its own: it needs only python3 and pip (CodeBuild's image
+# and a fresh clone alike), never touches the user's site-packages or a uv installed elsewhere, and
+# has its own stamp. --without-pip plus the outer pip skips ensurepip, seconds on a fresh clone.
+$(TOOLS_STAMP): requirements-uv.txt
+	@echo "==> uv (requirements-uv.txt) into $(TOOLS_VENV)"
+	rm -rf $(TOOLS_VENV)
+	$(BASE_PYTHON) -m venv --without-pip $(TOOLS_VENV)
+	$(BASE_PYTHON) -m pip --python $(TOOLS_VENV)/bin/python install --quiet --only-binary=:all: \
+	  --require-hashes -r requirements-uv.txt
+	touch $@
+
+# uv.lock is the only source of versions: --locked refuses a lock that no longer matches
+# pyproject.toml. A lock change makes each venv anew (about 1 s from uv's cache), so a ready
+# machine gets what a fresh clone gets, whatever a tool wrote into the old one. Only PyPI, as pip:
+# the local folders some machines add to pip (extra-index-url, find-links) hold byte-identical
+# copies of PyPI files, and naming them here would write file:// addresses into uv.lock.
+$(VENV_STAMP): uv.lock $(TOOLS_STAMP)
+	@echo "==> Python packages (uv.lock: runtime + dev) into $(VENV)"
 	rm -rf $(VENV)
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(UV_SYNC)
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -38,7 +59,27 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV_STAMP) $(NODE_STAMP) ## Create .venv and node_modules from the pinned lock files
+setup: $(VENV_STAMP) $(NODE_STAMP) lock-check ## Create .venv and node_modules from the lock files
+
+# requirements.txt is the runtime set exported from uv.lock, for readers and plain pip; editing
+# pyproject.toml or requirements.txt by hand without `make lock` fails every target here.
+REQUIREMENTS_HEADER := \# The runtime set, generated from uv.lock by `make lock`: edit pyproject.toml.
+EXPORT_RUNTIME := $(UV) export --frozen --quiet --no-header --no-dev --no-emit-project
+
+.PHONY: lock lock-check
+lock: $(TOOLS_STAMP) ## uv.lock, requirements.txt from pyproject.toml (UPGRADE=pkg, UV_VERSION=x.y.z)
+	$(UV) lock --python $(BASE_PYTHON) --no-python-downloads \
+	  $(if $(UPGRADE),--upgrade-package $(UPGRADE))
+	{ echo '$(REQUIREMENTS_HEADER)'; $(EXPORT_RUNTIME); } > requirements.txt
+	$(if $(UV_VERSION),{ sed '/^uv==/Q' requirements-uv.txt; echo uv==$(UV_VERSION) \
+	  | $(UV) pip compile --quiet --universal --generate-hashes --no-header -; } \
+	  > requirements-uv.new && mv requirements-uv.new requirements-uv.txt)
+
+lock-check: $(TOOLS_STAMP) ## Fail when uv.lock or requirements.txt lag behind pyproject.toml
+	@$(UV) lock --check --quiet --python $(BASE_PYTHON) --no-python-downloads \
+	  || { echo "uv.lock does not match pyproject.toml: run make lock"; exit 1; }
+	@{ echo '$(REQUIREMENTS_HEADER)'; $(EXPORT_RUNTIME); } | diff -u requirements.txt - \
+	  || { echo "requirements.txt is not uv.lock's runtime set: run make lock"; exit 1; }
 
 # `'**'` selects the stacks inside the stages too: the CLI fails on validation errors (cdk-nag)
 # only in the stacks it selects, and a bare `cdk synth` selects none of them.
@@ -96,17 +137,16 @@ clean: ## Remove build output (keeps .venv and node_modules)
 # (validation plugins, stacks/factory.py): either fails on its findings and writes
 # validation-report.json. cfn-lint and checkov run
 # here; each writes SARIF into reports/ and its own exit status is the verdict. checkov gets its own
-# virtualenv: it pins older boto3, botocore and packaging than CDK and moto need. Same stamp
-# pattern as .venv, keyed on its lock.
+# virtualenv (its own group in uv.lock): it pins older boto3, botocore and packaging than CDK and
+# moto need. Same stamp pattern as .venv, keyed on the lock.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 REPORTS := reports
 
-$(CHECKOV_STAMP): requirements-checkov.txt
-	@echo "==> checkov (requirements-checkov.txt) into $(CHECKOV_VENV)"
+$(CHECKOV_STAMP): uv.lock $(TOOLS_STAMP)
+	@echo "==> checkov (uv.lock: checkov group) into $(CHECKOV_VENV)"
 	rm -rf $(CHECKOV_VENV)
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	UV_PROJECT_ENVIRONMENT=$(CHECKOV_VENV) $(UV_SYNC) --only-group checkov
 	touch $@
 
 # Both scanners run to the end (in parallel, each on its own process) so that every report exists

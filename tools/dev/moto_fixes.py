@@ -3,7 +3,7 @@
 The emulator runs inside this Python process (`ThreadedMotoServer`), so patching moto's classes here
 changes the server. Each fix makes moto do with a template what the real service does with it; none
 skips a resource or changes a value the app asked for. They are written against the moto version
-pinned in requirements-dev.txt: when it changes, check each one against the function it wraps.
+pinned in pyproject.toml (dev group): when it changes, check each one against the function it wraps.
 """
 
 from __future__ import annotations
