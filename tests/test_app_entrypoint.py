@@ -12,13 +12,39 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, cdk_json_context
+from tests.conftest import REPO, Synthesized, cdk_json_context
+from tools.cloud_assembly import read
 
 BAD_PATH = "environments.prod.vpcCidr"
 BAD_VALUE = "8.8.0.0/16"
+
+
+def run_app(context: dict[str, object], outdir: Path) -> subprocess.CompletedProcess[str]:
+    """app.py exactly as cdk.json's `app` command starts it (interpreter flags included)."""
+    command = json.loads((REPO / "cdk.json").read_text())["app"].split()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"CDK_CONTEXT_JSON", "CONTEXT_OVERFLOW_LOCATION_ENV", "CDK_OUTDIR"}
+    }
+    env["CDK_CONTEXT_JSON"] = json.dumps(context)
+    env["CDK_OUTDIR"] = str(outdir)
+    node = REPO / "node_modules" / ".bin" / "node"
+    if node.exists():
+        env["JSII_NODE"] = str(node)
+    return subprocess.run(
+        [sys.executable, *command[1:]],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 @dataclass(frozen=True)
@@ -33,25 +59,7 @@ def run_with_bad_value(tmp_path_factory: pytest.TempPathFactory) -> Run:
     context = cdk_json_context()
     context["environments"]["prod"]["vpcCidr"] = BAD_VALUE
     outdir = tmp_path_factory.mktemp("cdk.out")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"CDK_CONTEXT_JSON", "CONTEXT_OVERFLOW_LOCATION_ENV", "CDK_OUTDIR"}
-    }
-    env["CDK_CONTEXT_JSON"] = json.dumps(context)
-    env["CDK_OUTDIR"] = str(outdir)
-    node = REPO / "node_modules" / ".bin" / "node"
-    if node.exists():
-        env["JSII_NODE"] = str(node)
-    completed = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    completed = run_app(context, outdir)
     return Run(returncode=completed.returncode, stderr=completed.stderr, outdir=outdir)
 
 
@@ -69,3 +77,25 @@ def test_app_reports_a_bad_config_value_without_a_traceback(run_with_bad_value: 
 
 def test_app_writes_no_template_when_the_config_is_bad(run_with_bad_value: Run) -> None:
     assert list(run_with_bad_value.outdir.rglob("*.template.json")) == []
+
+
+def test_the_cli_path_writes_the_templates_the_tests_check(
+    synthesized: Synthesized, tmp_path: Path
+) -> None:
+    # cdk.json runs app.py optimized (`-O`: jsii skips its runtime type checks) and without the
+    # checks only the test session runs; asserts in the code must carry no behaviour, and the
+    # templates must be the ones the suite asserts on. CDK's analytics metadata names the
+    # validation plugins, so it differs by design.
+    completed = run_app(cdk_json_context(), tmp_path)
+    assert completed.returncode == 0, completed.stderr
+
+    cli = {s.path: s.template for s in read(tmp_path).stacks}
+    session = {s.path: s.template for s in synthesized.assembly.stacks}
+    assert cli.keys() == session.keys()
+    for path, template in cli.items():
+        assert without_metadata(template) == without_metadata(session[path]), path
+
+
+def without_metadata(template: dict[str, Any]) -> dict[str, Any]:
+    resources = {k: v for k, v in template["Resources"].items() if k != "CDKMetadata"}
+    return {**template, "Resources": resources}

@@ -1,10 +1,13 @@
 """`make bench`: how long the inner loop takes (synth, tests) and how close each stack is to quotas.
 
 One run measures, with repeated samples (median, min, max):
-  1. the floor: a Python process that imports aws_cdk and synthesizes an empty App (defaults);
+  1. the floor: `cdk synth` of an app with one empty stack, run as cdk.json runs app.py (same
+     interpreter flags, aws-cdk-lib's built-in template validation off, as app.py has it); for
+     reference, a bare Python process that imports aws_cdk and synthesizes an empty App;
   2. `cdk synth` of the whole app through the real CLI (every environment, the pipeline, cdk-nag);
-  3. the same without the cdk-nag packs, and without aws-cdk-lib's built-in template validation
-     (a bench-only entry point, `python -m tools.dev.bench app`, that calls the same `create_app`);
+  3. the same without the cdk-nag packs, with the cfn-guard plugin the test session adds, and with
+     jsii's runtime type checks on (no `-O`): a bench-only entry point,
+     `python -m tools.dev.bench app`, that calls app.py's own `main()`;
   4. scale: synth wall time and peak memory for 1, 4, 16 and 32 generated environments;
   5. the unit suite (`pytest -m "not integration"`) and the integration tests, separately;
   6. per stack: resources, outputs, exports, parameters and template bytes against the
@@ -59,18 +62,28 @@ MIB = 1024 * 1024
 # CloudFormation quotas per stack (1,000,000 bytes is what cfn-lint checks for an S3 template).
 QUOTAS = {"resources": 500, "outputs": 200, "parameters": 200, "bytes": 1_000_000}
 
-# Targets of issue 8.
-FULL_SYNTH_MAX_RATIO = 1.5
-PER_ENVIRONMENT_MAX_SECONDS = 0.1
+# Targets of issue 15 (the floor: the CLI on one empty stack, with app.py's settings).
+FULL_SYNTH_MAX_RATIO = 1.8
+PER_ENVIRONMENT_MAX_SECONDS = 0.15
 PER_ENVIRONMENT_MAX_MIB = 10.0
 UNIT_SUITE_MAX_SYNTHS = 3.0
 QUOTA_MAX_SHARE = 0.5
 
 FLOOR_PROGRAM = "import aws_cdk as cdk\ncdk.App().synth()\n"
-# The CLI refuses an app without stacks ("This app contains no stacks").
+# The CLI refuses an app without stacks ("This app contains no stacks"). The same settings as
+# app.py: aws-cdk-lib's built-in template validation off.
 ONE_EMPTY_STACK_PROGRAM = (
-    'import aws_cdk as cdk\napp = cdk.App()\ncdk.Stack(app, "Empty")\napp.synth()\n'
+    "import aws_cdk as cdk\n"
+    "app = cdk.App(builtin_cloud_formation_validation=False)\n"
+    'cdk.Stack(app, "Empty")\n'
+    "app.synth()\n"
 )
+
+
+def app_interpreter() -> list[str]:
+    """The interpreter and its flags as cdk.json's `app` starts app.py (`-O`, say)."""
+    command = json.loads((ROOT / "cdk.json").read_text())["app"].split()
+    return [PYTHON, *(word for word in command[1:] if word.startswith("-"))]
 
 
 @dataclass(frozen=True)
@@ -202,8 +215,11 @@ def cdk_synth(*extra: str) -> Callable[[Path], list[str]]:
     return command
 
 
-def bench_app(*flags: str) -> str:
-    return shlex.join([PYTHON, "-m", "tools.dev.bench", "app", *flags])
+def bench_app(*interpreter_and_flags: str) -> str:
+    """The bench-only entry point; the interpreter (and its flags) first, then bench's flags."""
+    interpreter = [a for a in interpreter_and_flags if a == PYTHON or a.startswith("-O")]
+    flags = [a for a in interpreter_and_flags if a not in interpreter]
+    return shlex.join([*interpreter, "-m", "tools.dev.bench", "app", *flags])
 
 
 def run_samples(scenarios: Sequence[Scenario], samples: int, work: Path) -> None:
@@ -252,7 +268,7 @@ def scale_scenarios(work: Path) -> list[Scenario]:
         project = work / f"scale-{count}"
         project.mkdir(parents=True)
         config = {
-            "app": shlex.join([PYTHON, str(ROOT / "app.py")]),
+            "app": shlex.join([*app_interpreter(), str(ROOT / "app.py")]),
             "notices": False,
             "cli-telemetry": False,
             "context": scaled_context(count),
@@ -360,7 +376,7 @@ def report(
     load: tuple[float, float],
     elapsed: float,
 ) -> str:
-    full = synths[0]
+    full = next(s for s in synths if s.key == "full")
     lines = [
         "# Benchmarks",
         "",
@@ -374,11 +390,12 @@ def report(
         "Peak memory is the summed RSS of the process tree (sampled every 50 ms); the largest "
         "single process is in brackets.",
         "",
-        "How the rows are made: the floor is `import aws_cdk as cdk; cdk.App().synth()` in a fresh"
-        " Python. Every other synth runs the real CLI as `make synth` does"
-        " (`cdk synth --quiet '**'`, Node.js 22 from node_modules); the CLI refuses an app"
-        " without stacks, so its own cost is measured on one"
-        " empty stack. The rows without cdk-nag or without the built-in validation use a"
+        "How the rows are made: the floor is the real CLI (`cdk synth --quiet '**'`, Node.js 22"
+        " from node_modules) on an app with one empty stack, started with the interpreter flags of"
+        " cdk.json's `app` and aws-cdk-lib's built-in template validation off, as app.py runs"
+        " (the CLI refuses an app without stacks). The bare-Python row (`import aws_cdk as cdk;"
+        " cdk.App().synth()`, no CLI) is kept for reference. Every other synth runs the real CLI"
+        " as `make synth` does. The rows without cdk-nag, with cfn-guard or without `-O` use a"
         " bench-only entry point (`python -m tools.dev.bench app`) that patches `stacks.factory`"
         " and then runs app.py's own `main()`, so each differs from `cdk synth` in that one thing."
         " The scale rows use a temporary cdk.json whose environments are the committed ones cycled"
@@ -461,7 +478,7 @@ def report(
     unit_ok = unit is not None and unit.wall <= UNIT_SUITE_MAX_SYNTHS * full.wall
     lines += [
         "",
-        "## Targets (issue 8)",
+        "## Targets (issue 15)",
         "",
         "| target | measured | verdict |",
         "|---|---|---|",
@@ -483,8 +500,8 @@ def report(
     return "\n".join(lines)
 
 
-def run_app(*, nag: bool, builtin_validation: bool) -> int:
-    """app.py's own `main()`, without the nag packs or with the built-in validation forced off.
+def run_app(*, nag: bool, cfn_guard: bool) -> int:
+    """app.py's own `main()`, without the nag packs or with the cfn-guard plugin added.
 
     For `cdk synth --app` in the benchmark only, so that each row differs from the real app in
     exactly one thing: the factory is patched before app.py imports it.
@@ -492,14 +509,14 @@ def run_app(*, nag: bool, builtin_validation: bool) -> int:
     import stacks.factory as factory
 
     if not nag:
-        setattr(factory, "compliance_packs", lambda app: [])  # noqa: B010
-    if not builtin_validation:
+        setattr(factory, "compliance_packs", lambda app, **_: [])  # noqa: B010
+    if cfn_guard:
         create_app = factory.create_app
 
-        def without_validation(*args: Any, **props: Any) -> Any:
-            return create_app(*args, **{**props, "builtin_cloud_formation_validation": False})
+        def with_guard(*args: Any, **props: Any) -> Any:
+            return create_app(*args, **{**props, "cfn_guard_plugin": True})
 
-        setattr(factory, "create_app", without_validation)  # noqa: B010
+        setattr(factory, "create_app", with_guard)  # noqa: B010
     sys.path.insert(0, str(ROOT))
     app = importlib.import_module("app")
     status: int = app.main()
@@ -511,16 +528,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     app = sub.add_parser("app", help="bench-only app entry point for `cdk synth --app`")
     app.add_argument("--without-nag", action="store_true")
-    app.add_argument("--without-builtin-validation", action="store_true")
+    app.add_argument("--with-cfn-guard", action="store_true")
     parser.add_argument("--quick", action="store_true", default=os.environ.get("QUICK") == "1")
     parser.add_argument("--samples", type=int, default=None)
     parser.add_argument("--output", type=Path, default=REPORT)
     args = parser.parse_args(argv)
 
     if args.command == "app":
-        return run_app(
-            nag=not args.without_nag, builtin_validation=not args.without_builtin_validation
-        )
+        return run_app(nag=not args.without_nag, cfn_guard=args.with_cfn_guard)
 
     samples = args.samples or (1 if args.quick else SAMPLES)
     scale_samples = min(samples, SCALE_SAMPLES)
@@ -534,29 +549,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         floor_script.write_text(FLOOR_PROGRAM)
         empty_stack_script = work / "empty_stack.py"
         empty_stack_script.write_text(ONE_EMPTY_STACK_PROGRAM)
+        interpreter = app_interpreter()
         floor = Scenario(
-            "floor", "floor: import aws_cdk + empty App", lambda _: [PYTHON, str(floor_script)]
+            "floor",
+            "**floor**: `cdk synth` of one empty stack, run as cdk.json runs app.py",
+            cdk_synth("--app", shlex.join([*interpreter, str(empty_stack_script)])),
+        )
+        bare = Scenario(
+            "bare",
+            "reference: bare Python, import aws_cdk + empty App (no CLI)",
+            lambda _: [PYTHON, str(floor_script)],
         )
         synths = [
+            bare,
             Scenario("full", "`cdk synth`: the whole app, cdk-nag included", cdk_synth()),
             Scenario(
                 "nonag",
                 "`cdk synth` without the cdk-nag packs",
-                cdk_synth("--app", bench_app("--without-nag")),
+                cdk_synth("--app", bench_app(*interpreter, "--without-nag")),
             ),
             Scenario(
-                "novalidation",
-                "`cdk synth` with aws-cdk-lib's built-in template validation forced off",
-                cdk_synth("--app", bench_app("--without-builtin-validation")),
+                "guard",
+                "`cdk synth` with the cfn-guard plugin (what the test session adds)",
+                cdk_synth("--app", bench_app(*interpreter, "--with-cfn-guard")),
             ),
             Scenario(
-                "emptycli",
-                "`cdk synth` of one empty stack (the CLI's own cost)",
-                cdk_synth("--app", shlex.join([PYTHON, str(empty_stack_script)])),
+                "typeguard",
+                "`cdk synth` with jsii's runtime type checks on (no `-O`)",
+                cdk_synth("--app", bench_app(PYTHON)),
             ),
         ]
         print("==> warm-up (not counted)", file=sys.stderr)
-        run_samples([Scenario("warmup", "warm-up", synths[-1].command)], 1, work)
+        run_samples([Scenario("warmup", "warm-up", floor.command)], 1, work)
         print(f"==> synth, {samples} sample(s)", file=sys.stderr)
         run_samples([floor, *synths], samples, work)
         sizes = [StackSize.of(s) for s in read(work / "full-0").stacks]
