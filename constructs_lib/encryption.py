@@ -187,17 +187,10 @@ class WorkloadKey(Construct):
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                 resources=["*"],
-                # The same alarms the topic policies admit (alarms.py), no others.
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": stack.account},
-                    "ArnLike": {
-                        "aws:SourceArn": stack.format_arn(
-                            service="cloudwatch",
-                            resource="alarm",
-                            resource_name=naming.alarm_name_pattern(),
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    },
-                },
+                # No condition, as the SNS guide writes this statement ("Enable compatibility
+                # between event sources from AWS services and encrypted topics"): SNS, not
+                # CloudWatch, calls KMS here, and no AWS page says those calls carry
+                # aws:SourceAccount or aws:SourceArn; a condition they lack would silently drop
+                # every notification. The topic policies admit only this environment's alarms.
             )
         )

@@ -35,7 +35,7 @@ class FlowLogs(Construct):
             ),
             description="VPC flow logs delivery to their log group",
         )
-        iam.ManagedPolicy(
+        policy = iam.ManagedPolicy(
             self,
             "Policy",
             description="Deliver VPC flow logs to their log group",
@@ -50,11 +50,6 @@ class FlowLogs(Construct):
                     ],
                     resources=[log_group.log_group_arn],
                 ),
-                iam.PolicyStatement(
-                    sid="PassOwnRole",
-                    actions=["iam:PassRole"],
-                    resources=[role.role_arn],
-                ),
             ],
         )
         self.flow_log = ec2.FlowLog(
@@ -67,3 +62,6 @@ class FlowLogs(Construct):
             ),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
+        # Created in parallel with the role's policy otherwise: the first deliveries would fail
+        # ("Access error") until the policy exists.
+        self.flow_log.node.add_dependency(policy)

@@ -82,6 +82,10 @@ class ComputeStack(cdk.Stack):
             environment=environment,
             naming=naming,
         )
+        # The target group is reachable only through the listener that forwards to it, which in
+        # an environment with its own domain waits for ACM's DNS validation. Until it exists the
+        # target health stays `unused`, the boot scripts give up and the first create rolls back.
+        fleet.group.node.add_dependency(web.listener)
         alarms = WebTierAlarms(
             self,
             "Alarms",

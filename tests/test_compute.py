@@ -714,3 +714,26 @@ def test_with_only_a_certificate_the_urls_use_the_load_balancer_hostname(
     url = document(certificate_only)["Outputs"]["LoadBalancerUrl"]["Value"]
 
     assert url == {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [lb_id, "DNSName"]}]]}
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_the_fleet_starts_only_once_the_listener_that_forwards_to_it_exists(
+    templates: Templates, env: str
+) -> None:
+    template = templates[env]["compute"]
+    group_id, _ = group(template)
+    target_group_id, _ = only(template, "AWS::ElasticLoadBalancingV2::TargetGroup")
+    forwarding = [
+        listener_id
+        for listener_id, listener in resources(
+            template, "AWS::ElasticLoadBalancingV2::Listener"
+        ).items()
+        if any(
+            action.get("TargetGroupArn") == {"Ref": target_group_id}
+            for action in listener["Properties"]["DefaultActions"]
+        )
+    ]
+
+    # Instances that boot before it would wait for a target health that stays `unused`.
+    assert len(forwarding) == 1
+    assert forwarding[0] in waits_for(document(template), group_id)

@@ -473,7 +473,7 @@ def test_prod_stacks_have_termination_protection(synthesized: Synthesized) -> No
     assert not any(s.termination_protection for s in stages["dev"].stacks.values())
 
 
-def test_key_lets_only_this_environments_alarms_publish_to_its_encrypted_topics(
+def test_key_lets_cloudwatch_alarms_publish_to_its_encrypted_topics_as_sns_documents_it(
     prod: dict[str, Template],
 ) -> None:
     _, key = only(prod["security"], "AWS::KMS::Key")
@@ -484,9 +484,6 @@ def test_key_lets_only_this_environments_alarms_publish_to_its_encrypted_topics(
     )
 
     assert sorted(grant["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
-    assert grant["Condition"] == {
-        "StringEquals": {"aws:SourceAccount": "333333333333"},
-        "ArnLike": {
-            "aws:SourceArn": "arn:aws:cloudwatch:us-east-1:333333333333:alarm:prod-webapp-compute-*"
-        },
-    }
+    # SNS makes these KMS calls; a source condition they do not carry would drop every page.
+    # Which alarms may publish is the topic policies' job (test_compute).
+    assert "Condition" not in grant
