@@ -6,6 +6,9 @@ while requests flow, and a page that arrives five minutes late is an outage five
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -16,9 +19,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
-
-from constructs_lib.config import EnvironmentConfig
-from constructs_lib.naming import Naming
 
 PERIOD = cdk.Duration.minutes(1)
 # Fleet CPU this high although target tracking keeps it near 60%: the group is at maxCapacity or
@@ -57,7 +57,7 @@ def encrypted_topic(
     topic_name: str,
     key: kms.IKey,
     email: str | None,
-    naming: Naming,
+    alarm_name_pattern: str,
 ) -> sns.Topic:
     """A topic encrypted with the environment key that this environment's alarms may publish to.
 
@@ -76,7 +76,7 @@ def encrypted_topic(
             # Confused deputy: only alarms of this account, named by this environment's convention.
             conditions={
                 "StringEquals": {"aws:SourceAccount": stack.account},
-                "ArnLike": {"aws:SourceArn": alarm_arn_pattern(stack, naming)},
+                "ArnLike": {"aws:SourceArn": alarm_arn_pattern(stack, alarm_name_pattern)},
             },
         )
     )
@@ -85,13 +85,23 @@ def encrypted_topic(
     return topic
 
 
-def alarm_arn_pattern(stack: cdk.Stack, naming: Naming) -> str:
+def alarm_arn_pattern(stack: cdk.Stack, alarm_name_pattern: str) -> str:
     return stack.format_arn(
         service="cloudwatch",
         resource="alarm",
-        resource_name=naming.alarm_name_pattern(),
+        resource_name=alarm_name_pattern,
         arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
     )
+
+
+@dataclass(frozen=True)
+class AlarmThresholds:
+    # Fewer healthy hosts than minCapacity pages (see HealthyHostsBelowMinimum).
+    min_capacity: int
+    response_time_p99_seconds: float
+    server_error_rate_percent: float
+    minimum_requests: int
+    elb_errors_per_minute: int
 
 
 class WebTierAlarms(Construct):
@@ -107,9 +117,10 @@ class WebTierAlarms(Construct):
         group: autoscaling.AutoScalingGroup,
         paging_topic: sns.ITopic,
         informational_topic: sns.ITopic,
-        environment: EnvironmentConfig,
-        naming: Naming,
+        thresholds: AlarmThresholds,
+        alarm_name: Callable[[str], str],
     ):
+        """`alarm_name` turns an alarm's role (`high-cpu`) into its physical name."""
         super().__init__(scope, construct_id)
         lb_metrics = load_balancer.metrics
         self.paging: list[cloudwatch.Alarm] = [
@@ -124,11 +135,11 @@ class WebTierAlarms(Construct):
             ).create_alarm(
                 self,
                 "HealthyHostsBelowMinimum",
-                alarm_name=naming.alarm_name("healthy-hosts-below-minimum"),
+                alarm_name=alarm_name("healthy-hosts-below-minimum"),
                 alarm_description=(
-                    f"Fewer than minCapacity ({environment.min_capacity}) targets are healthy"
+                    f"Fewer than minCapacity ({thresholds.min_capacity}) targets are healthy"
                 ),
-                threshold=environment.min_capacity,
+                threshold=thresholds.min_capacity,
                 evaluation_periods=3,
                 datapoints_to_alarm=3,
                 comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -144,13 +155,13 @@ class WebTierAlarms(Construct):
             ).create_alarm(
                 self,
                 "LoadBalancerErrors",
-                alarm_name=naming.alarm_name("load-balancer-5xx"),
+                alarm_name=alarm_name("load-balancer-5xx"),
                 alarm_description=(
                     "The load balancer itself answered "
-                    f"{environment.alarm_elb_errors_per_minute} or more 5xx in a minute: "
+                    f"{thresholds.elb_errors_per_minute} or more 5xx in a minute: "
                     "targets unreachable, failing or too slow"
                 ),
-                threshold=environment.alarm_elb_errors_per_minute,
+                threshold=thresholds.elb_errors_per_minute,
                 evaluation_periods=3,
                 datapoints_to_alarm=2,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -160,15 +171,15 @@ class WebTierAlarms(Construct):
             # error in two requests is 50% and means nothing. Three of five minutes: a burst from
             # one bad instance that the load balancer takes out of service does not page. No data
             # (no requests) is not breaching: the healthy-hosts alarm covers an idle outage.
-            self._server_error_rate(lb_metrics, environment).create_alarm(
+            self._server_error_rate(lb_metrics, thresholds.minimum_requests).create_alarm(
                 self,
                 "ServerErrorRate",
-                alarm_name=naming.alarm_name("server-error-rate"),
+                alarm_name=alarm_name("server-error-rate"),
                 alarm_description=(
-                    f"More than {environment.alarm_server_error_rate_percent}% of requests fail "
-                    f"with 5xx while at least {environment.alarm_minimum_requests} arrive a minute"
+                    f"More than {thresholds.server_error_rate_percent}% of requests fail "
+                    f"with 5xx while at least {thresholds.minimum_requests} arrive a minute"
                 ),
-                threshold=environment.alarm_server_error_rate_percent,
+                threshold=thresholds.server_error_rate_percent,
                 evaluation_periods=5,
                 datapoints_to_alarm=3,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -180,12 +191,12 @@ class WebTierAlarms(Construct):
             lb_metrics.target_response_time(period=PERIOD, statistic="p99").create_alarm(
                 self,
                 "SlowResponses",
-                alarm_name=naming.alarm_name("target-response-time-p99"),
+                alarm_name=alarm_name("target-response-time-p99"),
                 alarm_description=(
                     "The slowest 1% of requests take longer than "
-                    f"{environment.alarm_response_time_p99_seconds}s at the targets"
+                    f"{thresholds.response_time_p99_seconds}s at the targets"
                 ),
-                threshold=environment.alarm_response_time_p99_seconds,
+                threshold=thresholds.response_time_p99_seconds,
                 evaluation_periods=5,
                 datapoints_to_alarm=3,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -202,7 +213,7 @@ class WebTierAlarms(Construct):
             ).create_alarm(
                 self,
                 "UnhealthyHosts",
-                alarm_name=naming.alarm_name("unhealthy-hosts"),
+                alarm_name=alarm_name("unhealthy-hosts"),
                 alarm_description="At least one target is failing its health check",
                 threshold=0,
                 evaluation_periods=3,
@@ -223,7 +234,7 @@ class WebTierAlarms(Construct):
             ).create_alarm(
                 self,
                 "HighCpu",
-                alarm_name=naming.alarm_name("high-cpu"),
+                alarm_name=alarm_name("high-cpu"),
                 alarm_description=f"Fleet CPU above {CPU_ALARM_PERCENT}% although it scales out",
                 threshold=CPU_ALARM_PERCENT,
                 evaluation_periods=10,
@@ -243,11 +254,10 @@ class WebTierAlarms(Construct):
 
     @staticmethod
     def _server_error_rate(
-        lb_metrics: elbv2.IApplicationLoadBalancerMetrics, environment: EnvironmentConfig
+        lb_metrics: elbv2.IApplicationLoadBalancerMetrics, minimum: int
     ) -> cloudwatch.MathExpression:
         # FILL: the 5xx counts have no data in a minute without errors. Below the minimum request
         # count the rate is reported as 0, so that a quiet minute never pages.
-        minimum = environment.alarm_minimum_requests
         return cloudwatch.MathExpression(
             expression=(
                 f"IF(requests >= {minimum}, 100 * (FILL(elb, 0) + FILL(target, 0)) / requests, 0)"

@@ -10,7 +10,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import IConstruct
 
-from constructs_lib.config import LOG_RETENTION_DAYS, EnvironmentConfig
+from constructs_lib.config import LOG_RETENTION_DAYS
 from constructs_lib.naming import Naming
 
 MANAGED_BY = "cdk"
@@ -107,22 +107,22 @@ def _tag_manager_attribute(resource_class: type) -> str | None:
     return None
 
 
-def stateful_removal_policy(environment: EnvironmentConfig) -> cdk.RemovalPolicy:
+def stateful_removal_policy(*, is_production: bool) -> cdk.RemovalPolicy:
     """Keys, buckets and log groups: production keeps them on delete and replacement.
 
     `RetainExceptOnCreate`, not `Retain`: a plain `Retain` also keeps what a failed *create* made,
     and the retry then fails on the fixed names left behind ("already exists").
     """
-    if environment.is_production:
+    if is_production:
         return cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
     return cdk.RemovalPolicy.DESTROY
 
 
-def log_retention(environment: EnvironmentConfig) -> logs.RetentionDays:
+def log_retention(days: int) -> logs.RetentionDays:
     """`logRetentionDays` as CDK's enum (config validation allows only values it has)."""
     members = [m for m in logs.RetentionDays if m is not logs.RetentionDays.INFINITE]
     # The enum lists its members in ascending order of days, as config.LOG_RETENTION_DAYS does.
-    return dict(zip(LOG_RETENTION_DAYS, members, strict=True))[environment.log_retention_days]
+    return dict(zip(LOG_RETENTION_DAYS, members, strict=True))[days]
 
 
 # aws-cdk-lib scopes an acknowledgment to a validation plugin by the plugin's name.
@@ -142,7 +142,8 @@ def environment_log_group(
     *,
     name: str,
     key: kms.IKey,
-    environment: EnvironmentConfig,
+    retention_days: int,
+    is_production: bool,
 ) -> logs.LogGroup:
     """A named log group of the environment: its key, its retention, kept in prod."""
     log_group = logs.LogGroup(
@@ -150,10 +151,10 @@ def environment_log_group(
         construct_id,
         log_group_name=name,
         encryption_key=key,
-        retention=log_retention(environment),
-        removal_policy=stateful_removal_policy(environment),
+        retention=log_retention(retention_days),
+        removal_policy=stateful_removal_policy(is_production=is_production),
     )
-    if environment.log_retention_days < ONE_YEAR_DAYS:
+    if retention_days < ONE_YEAR_DAYS:
         acknowledge_guard(
             log_group,
             "cloudwatch_log_group_retention_period_check",

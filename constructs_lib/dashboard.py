@@ -8,9 +8,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
-from constructs_lib.alarms import PERIOD, target_group_metric
-from constructs_lib.config import EnvironmentConfig
-from constructs_lib.naming import Naming
+from constructs_lib.alarms import PERIOD, AlarmThresholds, target_group_metric
 
 WIDTH = 8  # three graphs per row of 24 columns
 HEIGHT = 6
@@ -53,12 +51,12 @@ class WebTierDashboard(Construct):
         target_group: elbv2.ApplicationTargetGroup,
         group: autoscaling.AutoScalingGroup,
         alarms: list[cloudwatch.Alarm],
-        environment: EnvironmentConfig,
-        naming: Naming,
+        thresholds: AlarmThresholds,
+        dashboard_name: str,
+        agent_metric_namespace: str,
     ):
         super().__init__(scope, construct_id)
         lb = load_balancer.metrics
-        agent_namespace = naming.agent_metric_namespace()
 
         def graph(
             title: str,
@@ -76,7 +74,7 @@ class WebTierDashboard(Construct):
         self.dashboard = cloudwatch.Dashboard(
             self,
             "Dashboard",
-            dashboard_name=naming.dashboard_name(),
+            dashboard_name=dashboard_name,
             default_interval=cdk.Duration.hours(3),
         )
         self.dashboard.add_widgets(
@@ -101,7 +99,7 @@ class WebTierDashboard(Construct):
                 lb.target_response_time(period=PERIOD, statistic="p99"),
                 left_annotations=[
                     cloudwatch.HorizontalAnnotation(
-                        value=environment.alarm_response_time_p99_seconds, label="p99 alarm"
+                        value=thresholds.response_time_p99_seconds, label="p99 alarm"
                     )
                 ],
             ),
@@ -113,7 +111,7 @@ class WebTierDashboard(Construct):
                 target_group_metric(load_balancer, target_group, "UnHealthyHostCount", "Maximum"),
                 left_annotations=[
                     cloudwatch.HorizontalAnnotation(
-                        value=environment.min_capacity, label="minCapacity"
+                        value=thresholds.min_capacity, label="minCapacity"
                     )
                 ],
             ),
@@ -128,13 +126,13 @@ class WebTierDashboard(Construct):
             graph(
                 "Memory and disk use (%), worst instance",
                 cloudwatch.Metric(
-                    namespace=agent_namespace,
+                    namespace=agent_metric_namespace,
                     metric_name="mem_used_percent",
                     statistic="Maximum",
                     period=PERIOD,
                 ),
                 cloudwatch.Metric(
-                    namespace=agent_namespace,
+                    namespace=agent_metric_namespace,
                     metric_name="disk_used_percent",
                     statistic="Maximum",
                     period=PERIOD,
@@ -149,7 +147,7 @@ class WebTierDashboard(Construct):
         stack = cdk.Stack.of(self)
         self.url = (
             f"https://{stack.region}.console.aws.amazon.com/cloudwatch/home?region={stack.region}"
-            f"#dashboards/dashboard/{naming.dashboard_name()}"
+            f"#dashboards/dashboard/{dashboard_name}"
         )
 
     def _by_name(self, alarms: list[cloudwatch.Alarm]) -> list[cloudwatch.IAlarm]:

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
 from constructs import Construct
 
-from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import stateful_removal_policy
+
+
+@dataclass(frozen=True)
+class WebDomainProps:
+    domain_name: str
+    # A public zone in the environment's account, given by attributes: synth looks nothing up.
+    hosted_zone_id: str
+    hosted_zone_name: str
 
 
 class WebDomain(Construct):
@@ -19,24 +28,28 @@ class WebDomain(Construct):
     after validating the name through records CloudFormation writes into the zone.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, environment: EnvironmentConfig):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        props: WebDomainProps,
+        certificate_arn: str | None,
+        is_production: bool,
+    ):
         super().__init__(scope, construct_id)
-        if not (environment.domain_name and environment.hosted_zone_id):
-            raise ValueError(f"{environment.name} has no domainName and hosted zone")
-        if environment.hosted_zone_name is None:
-            raise ValueError(f"{environment.name} has no hostedZoneName")
-        self.domain_name = environment.domain_name
+        self.domain_name = props.domain_name
         # By attributes, not `from_lookup`: synth stays offline and needs no account access.
         self.zone = route53.HostedZone.from_hosted_zone_attributes(
             self,
             "Zone",
-            hosted_zone_id=environment.hosted_zone_id,
-            zone_name=environment.hosted_zone_name,
+            hosted_zone_id=props.hosted_zone_id,
+            zone_name=props.hosted_zone_name,
         )
         self.certificate: acm.ICertificate
-        if environment.certificate_arn:
+        if certificate_arn:
             self.certificate = acm.Certificate.from_certificate_arn(
-                self, "Certificate", environment.certificate_arn
+                self, "Certificate", certificate_arn
             )
         else:
             certificate = acm.Certificate(
@@ -49,7 +62,7 @@ class WebDomain(Construct):
             )
             # Kept like the other stateful resources in production: a listener of a stack that
             # is being rolled back or re-created may still serve it.
-            certificate.apply_removal_policy(stateful_removal_policy(environment))
+            certificate.apply_removal_policy(stateful_removal_policy(is_production=is_production))
             self.certificate = certificate
 
     def point_at(self, load_balancer: elbv2.IApplicationLoadBalancer) -> route53.ARecord:

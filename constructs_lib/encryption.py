@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import log_retention, stateful_removal_policy
 from constructs_lib.custom_resources import InlineCustomResource
-from constructs_lib.naming import SECURITY, WAF_LOG_PREFIX, Naming
 
 AUTOSCALING_ROLE_PATH = "aws-service-role/autoscaling.amazonaws.com/"
 AUTOSCALING_ROLE_NAME = "AWSServiceRoleForAutoScaling"
@@ -125,24 +125,28 @@ class WorkloadKey(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        environment: EnvironmentConfig,
-        naming: Naming,
+        alias: str,
+        description: str,
+        log_group_name_patterns: Sequence[str],
+        is_production: bool,
+        ensure_service_linked_role: bool,
+        log_retention_days: int,
     ):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
-        retention = log_retention(environment)
+        retention = log_retention(log_retention_days)
 
         self.key = kms.Key(
             self,
             "Key",
-            description=f"EBS, logs and notifications of {naming.name(SECURITY)}",
+            description=description,
             enable_key_rotation=True,
-            alias=naming.kms_alias(SECURITY, "key"),
-            removal_policy=stateful_removal_policy(environment),
-            pending_window=cdk.Duration.days(30 if environment.is_production else 7),
+            alias=alias,
+            removal_policy=stateful_removal_policy(is_production=is_production),
+            pending_window=cdk.Duration.days(30 if is_production else 7),
         )
 
-        if environment.ensure_service_linked_role:
+        if ensure_service_linked_role:
             guard = service_linked_role_guard(self, "AutoScalingRoleGuard", retention=retention)
             self.key.node.add_dependency(guard.resource)
 
@@ -175,10 +179,7 @@ class WorkloadKey(Construct):
         allow_cloudwatch_logs(
             self.key,
             sid="CloudWatchLogsEncryptsThisEnvironmentsLogGroups",
-            log_group_names=[
-                f"/{naming.environment}/{naming.project}/*",
-                f"{WAF_LOG_PREFIX}{naming.environment}-{naming.project}-*",
-            ],
+            log_group_names=list(log_group_name_patterns),
         )
         # CloudWatch alarms publish to the encrypted topics.
         self.key.add_to_resource_policy(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -15,13 +16,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import (
     EXPLICIT_NAME_TAG_PRIORITY,
     acknowledge,
     acknowledge_guard,
 )
-from constructs_lib.naming import COMPUTE, Naming
 from constructs_lib.network import APP_TIER
 
 ASSETS = Path(__file__).parent / "assets"
@@ -57,6 +56,33 @@ SUSPENDED_DURING_UPDATE = [
 ]
 
 
+@dataclass(frozen=True)
+class Release:
+    """An archive under the artifact bucket's releases/, installed only if its digest matches."""
+
+    artifact: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class FleetProps:
+    instance_type: str
+    ami_id: str
+    region: str
+    availability_zones: tuple[str, ...]
+    min_capacity: int
+    max_capacity: int
+    app_port: int
+    health_check_path: str
+    # The `Name` of instances and their volumes.
+    instance_name: str
+    # Where the CloudWatch agent sends the instances' logs and metrics.
+    log_group_name: str
+    agent_metric_namespace: str
+    # None: the instances run the bundled service.
+    release: Release | None = None
+
+
 class Fleet(Construct):
     """Instances in the private subnets of every AZ that report readiness with cfn-signal."""
 
@@ -72,8 +98,7 @@ class Fleet(Construct):
         target_group: elbv2.ApplicationTargetGroup,
         artifact_bucket: s3.IBucket,
         notifications: sns.ITopic,
-        environment: EnvironmentConfig,
-        naming: Naming,
+        props: FleetProps,
     ):
         super().__init__(scope, construct_id)
         user_data = ec2.UserData.for_linux()
@@ -83,8 +108,8 @@ class Fleet(Construct):
             "LaunchTemplate",
             # Pinned on purpose: a moving "latest" AMI would replace every instance at the next
             # unrelated deploy. Bump `amiId` in cdk.json to roll a new image out.
-            machine_image=ec2.MachineImage.generic_linux({environment.region: environment.ami_id}),
-            instance_type=ec2.InstanceType(environment.instance_type),
+            machine_image=ec2.MachineImage.generic_linux({props.region: props.ami_id}),
+            instance_type=ec2.InstanceType(props.instance_type),
             role=role,
             security_group=security_group,
             user_data=user_data,
@@ -107,7 +132,7 @@ class Fleet(Construct):
 
         # Instances and their volumes are named after what they are, not after the template.
         cdk.Tags.of(self.launch_template).add(
-            "Name", naming.name(COMPUTE, "instance"), priority=EXPLICIT_NAME_TAG_PRIORITY
+            "Name", props.instance_name, priority=EXPLICIT_NAME_TAG_PRIORITY
         )
 
         self.group = autoscaling.AutoScalingGroup(
@@ -119,8 +144,8 @@ class Fleet(Construct):
             # No desired capacity in the template: with scaling policies, every update and every
             # rollback would reset a scaled-out group to it (aws-cdk#5215). The group starts at
             # minCapacity and the scaling policies own the number from then on.
-            min_capacity=environment.min_capacity,
-            max_capacity=environment.max_capacity,
+            min_capacity=props.min_capacity,
+            max_capacity=props.max_capacity,
             health_checks=autoscaling.HealthChecks.with_additional_checks(
                 additional_types=[autoscaling.AdditionalHealthCheckType.ELB],
                 grace_period=HEALTH_CHECK_GRACE,
@@ -130,7 +155,7 @@ class Fleet(Construct):
             update_policy=autoscaling.UpdatePolicy.rolling_update(
                 max_batch_size=1,
                 # Config validation keeps this below maxCapacity, or the update cannot start.
-                min_instances_in_service=environment.min_capacity,
+                min_instances_in_service=props.min_capacity,
                 wait_on_resource_signals=True,
                 pause_time=SIGNAL_TIMEOUT,
                 suspend_processes=SUSPENDED_DURING_UPDATE,
@@ -159,7 +184,7 @@ class Fleet(Construct):
         assert isinstance(group_resource, autoscaling.CfnAutoScalingGroup)
         # The subnets are imported from the network stack, so a template check cannot count their
         # AZs; the same pinned AZs on the group let Control Tower's CT.AUTOSCALING.PR.1 see them.
-        group_resource.availability_zones = list(environment.availability_zones)
+        group_resource.availability_zones = list(props.availability_zones)
         acknowledge(
             self.group,
             "CloudFormation-Validate::W3010",
@@ -167,6 +192,7 @@ class Fleet(Construct):
             "template checks can see that it spans several",
         )
         self.group_logical_id = stack.get_logical_id(group_resource)
+        release = props.release
         user_data.add_commands(
             *boot_variables(
                 {
@@ -174,18 +200,18 @@ class Fleet(Construct):
                     "ASG_LOGICAL_ID": self.group_logical_id,
                     "REGION": stack.region,
                     "TARGET_GROUP_ARN": target_group.target_group_arn,
-                    "APP_PORT": str(environment.app_port),
-                    "HEALTH_CHECK_PATH": environment.health_check_path,
+                    "APP_PORT": str(props.app_port),
+                    "HEALTH_CHECK_PATH": props.health_check_path,
                     "ARTIFACT_BUCKET": artifact_bucket.bucket_name,
-                    "RELEASE_ARTIFACT": environment.release_artifact or "",
-                    "RELEASE_SHA256": environment.release_sha256 or "",
+                    "RELEASE_ARTIFACT": release.artifact if release else "",
+                    "RELEASE_SHA256": release.sha256 if release else "",
                     "SERVICE_WAIT_SECONDS": str(SERVICE_WAIT_SECONDS),
                     "TARGET_WAIT_SECONDS": str(TARGET_WAIT_SECONDS),
                     "POLL_SECONDS": str(POLL_SECONDS),
                     "CHECK_TIMEOUT_SECONDS": str(CHECK_TIMEOUT_SECONDS),
                     # Literal names from the convention: no export from the security stack.
-                    "LOG_GROUP_NAME": naming.instance_log_group_name(),
-                    "AGENT_NAMESPACE": naming.agent_metric_namespace(),
+                    "LOG_GROUP_NAME": props.log_group_name,
+                    "AGENT_NAMESPACE": props.agent_metric_namespace,
                     "BUNDLED_SERVICE": (ASSETS / "webapp.py").read_text(),
                 }
             ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
@@ -12,17 +14,31 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import acknowledge, acknowledge_guard
 from constructs_lib.custom_resources import InlineCustomResource
-from constructs_lib.dns import WebDomain
-from constructs_lib.naming import Naming
+from constructs_lib.dns import WebDomain, WebDomainProps
 from constructs_lib.storage import LOAD_BALANCER_LOGS_PREFIX
 from constructs_lib.web_acl import WebAcl
 
 HEALTH_CHECK_INTERVAL = cdk.Duration.seconds(15)
 HEALTHY_THRESHOLD = 2
 DEREGISTRATION_DELAY = cdk.Duration.seconds(30)
+
+
+@dataclass(frozen=True)
+class WebLoadBalancerProps:
+    app_port: int
+    health_check_path: str
+    load_balancer_name: str
+    waf_log_group_name: str
+    waf_redacted_headers: tuple[str, ...]
+    log_retention_days: int
+    is_production: bool
+    # Only for the warning that it serves plain HTTP.
+    environment_name: str
+    # Without either, plain HTTP (config validation refuses that for production).
+    certificate_arn: str | None = None
+    domain: WebDomainProps | None = None
 
 
 class WebLoadBalancer(Construct):
@@ -41,8 +57,7 @@ class WebLoadBalancer(Construct):
         security_group: ec2.ISecurityGroup,
         access_log_bucket: s3.IBucket,
         key: kms.IKey,
-        environment: EnvironmentConfig,
-        naming: Naming,
+        props: WebLoadBalancerProps,
     ):
         super().__init__(scope, construct_id)
 
@@ -51,12 +66,12 @@ class WebLoadBalancer(Construct):
             self,
             "TargetGroup",
             vpc=vpc,
-            port=environment.app_port,
+            port=props.app_port,
             protocol=elbv2.ApplicationProtocol.HTTP,
             target_type=elbv2.TargetType.INSTANCE,
             deregistration_delay=DEREGISTRATION_DELAY,
             health_check=elbv2.HealthCheck(
-                path=environment.health_check_path,
+                path=props.health_check_path,
                 healthy_http_codes="200",
                 interval=HEALTH_CHECK_INTERVAL,
                 timeout=cdk.Duration.seconds(5),
@@ -72,7 +87,7 @@ class WebLoadBalancer(Construct):
             internet_facing=True,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
             security_group=security_group,
-            load_balancer_name=naming.load_balancer_name(),
+            load_balancer_name=props.load_balancer_name,
             drop_invalid_header_fields=True,
             # Not in the template at all: from the first create, the rollback of a failed create
             # could not delete it, and as `false` every update of the attributes would switch
@@ -105,18 +120,28 @@ class WebLoadBalancer(Construct):
             "WebAcl",
             load_balancer=self.load_balancer,
             key=key,
-            log_group_name=naming.waf_log_group_name(),
-            environment=environment,
+            log_group_name=props.waf_log_group_name,
+            redacted_headers=props.waf_redacted_headers,
+            log_retention_days=props.log_retention_days,
+            is_production=props.is_production,
         )
 
         domain = (
-            WebDomain(self, "Domain", environment=environment) if environment.domain_name else None
+            WebDomain(
+                self,
+                "Domain",
+                props=props.domain,
+                certificate_arn=props.certificate_arn,
+                is_production=props.is_production,
+            )
+            if props.domain
+            else None
         )
         certificate: acm.ICertificate | None = domain.certificate if domain else None
-        if certificate is None and environment.certificate_arn:
+        if certificate is None and props.certificate_arn:
             # HTTPS on the load balancer's generated hostname, which the certificate cannot name.
             certificate = acm.Certificate.from_certificate_arn(
-                self, "Certificate", environment.certificate_arn
+                self, "Certificate", props.certificate_arn
             )
         # `open=False`: the security stack owns every ingress rule of the web tier.
         if certificate is not None:
@@ -153,7 +178,7 @@ class WebLoadBalancer(Construct):
         else:
             cdk.Annotations.of(self).add_warning_v2(
                 "webapp:plainHttp",
-                f"{naming.environment} has no certificateArn or domainName: the load balancer "
+                f"{props.environment_name} has no certificateArn or domainName: the load balancer "
                 "serves plain HTTP. Set domainName (and its hosted zone) to serve HTTPS.",
             )
             self.listener = self.load_balancer.add_listener(

@@ -96,6 +96,13 @@ class Naming:
     def kms_alias(self, component: str, resource: str) -> str:
         return NameKind.KMS_ALIAS.check(f"alias/{self.name(component, resource)}")
 
+    def log_group_name_patterns(self) -> list[str]:
+        """Every log group name this environment gives: its own and the web ACL's."""
+        return [
+            f"/{self.environment}/{self.project}/*",
+            f"{WAF_LOG_PREFIX}{self.environment}-{self.project}-*",
+        ]
+
     def waf_log_group_name(self) -> str:
         # WAF delivers only to log groups whose name starts with `aws-waf-logs-`.
         return NameKind.LOG_GROUP.check(f"{WAF_LOG_PREFIX}{self.name(COMPUTE, 'waf')}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import acknowledge, log_retention
 from constructs_lib.custom_resources import InlineCustomResource
 
@@ -33,6 +34,18 @@ INTERFACE_ENDPOINTS = {
 }
 
 
+@dataclass(frozen=True)
+class NetworkProps:
+    vpc_cidr: str
+    availability_zones: tuple[str, ...]
+    # 0 is the AWS-only egress mode: the app tier has no route out of the VPC.
+    nat_gateways: int
+    interface_endpoints: bool
+    restrict_default_security_group: bool
+    # Of the log group of the handler that strips the default security group.
+    log_retention_days: int
+
+
 class Network(Construct):
     """A VPC on `vpcCidr` across exactly the configured AZs.
 
@@ -40,23 +53,23 @@ class Network(Construct):
     of every AZ: no subnet arithmetic lives in this code base.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, environment: EnvironmentConfig):
+    def __init__(self, scope: Construct, construct_id: str, *, props: NetworkProps):
         super().__init__(scope, construct_id)
 
         app_subnet_type = (
             ec2.SubnetType.PRIVATE_ISOLATED
-            if environment.aws_only_egress
+            if props.nat_gateways == 0
             else ec2.SubnetType.PRIVATE_WITH_EGRESS
         )
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
-            ip_addresses=ec2.IpAddresses.cidr(environment.vpc_cidr),
+            ip_addresses=ec2.IpAddresses.cidr(props.vpc_cidr),
             # Explicit AZs: synth needs no lookup, and the VPC spans exactly these.
-            availability_zones=list(environment.availability_zones),
+            availability_zones=list(props.availability_zones),
             # One NAT per AZ keeps each AZ's egress independent of the others; fewer is cheaper,
             # and then an outage of the NAT's AZ cuts egress for every private subnet.
-            nat_gateways=environment.nat_gateways,
+            nat_gateways=props.nat_gateways,
             subnet_configuration=[
                 # Only the load balancer and the NAT gateways live here; neither needs an
                 # auto-assigned public IP, and no instance should get one by accident.
@@ -93,7 +106,7 @@ class Network(Construct):
                 "that encrypts their log group (the key cannot live here: it depends on the VPC's "
                 "consumers, and a flow log here would make the two stacks depend on each other)",
             )
-        if environment.restrict_default_security_group:
+        if props.restrict_default_security_group:
             default_group = self.vpc.vpc_default_security_group
             InlineCustomResource(
                 self,
@@ -101,7 +114,7 @@ class Network(Construct):
                 handler="restrict_default_security_group.py",
                 resource_type="Custom::VpcRestrictDefaultSG",
                 description="Strips the default rules from the VPC's default security group",
-                retention=log_retention(environment),
+                retention=log_retention(props.log_retention_days),
                 timeout=cdk.Duration.minutes(1),
                 properties={"DefaultSecurityGroupId": default_group},
                 statements=[
@@ -142,7 +155,7 @@ class Network(Construct):
             )
 
         self.endpoint_security_group: ec2.SecurityGroup | None = None
-        if environment.interface_endpoints:
+        if props.interface_endpoints:
             self.endpoint_security_group = ec2.SecurityGroup(
                 self,
                 "EndpointSecurityGroup",
@@ -153,7 +166,7 @@ class Network(Construct):
             # The literal CIDR from config, not Fn::GetAtt Vpc.CidrBlock: rules can then be
             # evaluated at synth (FACTS.md: cdk-nag cannot evaluate the intrinsic).
             self.endpoint_security_group.add_ingress_rule(
-                ec2.Peer.ipv4(environment.vpc_cidr),
+                ec2.Peer.ipv4(props.vpc_cidr),
                 ec2.Port.tcp(443),
                 "HTTPS from resources in this VPC to the AWS service endpoints",
             )

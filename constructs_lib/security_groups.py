@@ -9,7 +9,7 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from constructs_lib.config import S3_PREFIX_LISTS, EnvironmentConfig
+from constructs_lib.config import S3_PREFIX_LISTS
 from constructs_lib.conventions import acknowledge
 
 HTTPS = 443
@@ -25,7 +25,12 @@ class TierSecurityGroups(Construct):
         construct_id: str,
         *,
         vpc: ec2.IVpc,
-        environment: EnvironmentConfig,
+        serves_https: bool,
+        app_port: int,
+        db_port: int,
+        aws_only_egress: bool,
+        vpc_cidr: str,
+        region: str,
     ):
         super().__init__(scope, construct_id)
         self.web = ec2.SecurityGroup(
@@ -50,7 +55,7 @@ class TierSecurityGroups(Construct):
             allow_all_outbound=False,
         )
 
-        if environment.serves_https:  # certificateArn or domainName
+        if serves_https:
             self.web.add_ingress_rule(
                 ec2.Peer.any_ipv4(), ec2.Port.tcp(HTTPS), "HTTPS from the internet"
             )
@@ -76,22 +81,20 @@ class TierSecurityGroups(Construct):
             "WebToApp",
             self.web,
             self.app,
-            environment.app_port,
+            app_port,
             "Load balancer to instances: traffic and health checks",
         )
-        self._allow(
-            "AppToDb", self.app, self.db, environment.db_port, "Instances to the database tier"
-        )
-        if environment.aws_only_egress:
+        self._allow("AppToDb", self.app, self.db, db_port, "Instances to the database tier")
+        if aws_only_egress:
             # No NAT, no route out: name exactly what the instances reach, so that a route added
             # later does not silently open the internet to them.
             self.app.add_egress_rule(
-                ec2.Peer.ipv4(environment.vpc_cidr),
+                ec2.Peer.ipv4(vpc_cidr),
                 ec2.Port.tcp(HTTPS),
                 "HTTPS to the interface endpoints in this VPC (SSM, CloudFormation, ELB, Logs)",
             )
             self.app.add_egress_rule(
-                ec2.Peer.prefix_list(S3_PREFIX_LISTS[environment.region]),
+                ec2.Peer.prefix_list(S3_PREFIX_LISTS[region]),
                 ec2.Port.tcp(HTTPS),
                 "HTTPS to S3 through the gateway endpoint: AL2023 package repositories and the "
                 "release artifacts",

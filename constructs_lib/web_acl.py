@@ -8,7 +8,6 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import acknowledge_guard, environment_log_group
 
 # Requests per client IP in any 5-minute window before WAF blocks it.
@@ -40,7 +39,9 @@ class WebAcl(Construct):
         load_balancer: elbv2.IApplicationLoadBalancer,
         key: kms.IKey,
         log_group_name: str,
-        environment: EnvironmentConfig,
+        redacted_headers: tuple[str, ...],
+        log_retention_days: int,
+        is_production: bool,
     ):
         super().__init__(scope, construct_id)
         rules = [
@@ -79,7 +80,12 @@ class WebAcl(Construct):
             rules=rules,
         )
         log_group = environment_log_group(
-            self, "LogGroup", name=log_group_name, key=key, environment=environment
+            self,
+            "LogGroup",
+            name=log_group_name,
+            key=key,
+            retention_days=log_retention_days,
+            is_production=is_production,
         )
         acknowledge_guard(
             log_group,
@@ -102,9 +108,7 @@ class WebAcl(Construct):
             ],
             redacted_fields=[
                 wafv2.CfnLoggingConfiguration.FieldToMatchProperty(single_header={"Name": header})
-                for header in dict.fromkeys(
-                    ALWAYS_REDACTED_HEADERS + environment.waf_redacted_headers
-                )
+                for header in dict.fromkeys(ALWAYS_REDACTED_HEADERS + redacted_headers)
             ],
         )
         wafv2.CfnWebACLAssociation(

@@ -9,13 +9,18 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.alarms import WebTierAlarms, encrypted_topic
+from constructs_lib.alarms import AlarmThresholds, WebTierAlarms, encrypted_topic
 from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import log_retention
 from constructs_lib.dashboard import WebTierDashboard
-from constructs_lib.fleet import Fleet
-from constructs_lib.load_balancer import WebLoadBalancer, deletion_protection
-from constructs_lib.naming import Naming
+from constructs_lib.dns import WebDomainProps
+from constructs_lib.fleet import Fleet, FleetProps, Release
+from constructs_lib.load_balancer import (
+    WebLoadBalancer,
+    WebLoadBalancerProps,
+    deletion_protection,
+)
+from constructs_lib.naming import COMPUTE, Naming
 
 
 class ComputeStack(cdk.Stack):
@@ -38,6 +43,30 @@ class ComputeStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # Config validation sets a domain with its zone or none of them, and a release with its
+        # digest or neither.
+        zone_id, zone_name = environment.hosted_zone_id, environment.hosted_zone_name
+        domain = (
+            WebDomainProps(
+                domain_name=environment.domain_name,
+                hosted_zone_id=zone_id,
+                hosted_zone_name=zone_name,
+            )
+            if environment.domain_name and zone_id and zone_name
+            else None
+        )
+        release = (
+            Release(artifact=environment.release_artifact, sha256=environment.release_sha256)
+            if environment.release_artifact and environment.release_sha256
+            else None
+        )
+        thresholds = AlarmThresholds(
+            min_capacity=environment.min_capacity,
+            response_time_p99_seconds=environment.alarm_response_time_p99_seconds,
+            server_error_rate_percent=environment.alarm_server_error_rate_percent,
+            minimum_requests=environment.alarm_minimum_requests,
+            elb_errors_per_minute=environment.alarm_elb_errors_per_minute,
+        )
 
         # What pages: the alarms of an outage. It keeps the logical ID it had as the only topic: a
         # replaced topic would lose its confirmed e-mail subscriptions.
@@ -47,7 +76,7 @@ class ComputeStack(cdk.Stack):
             topic_name=naming.alarm_topic_name(),
             key=key,
             email=environment.alarm_email,
-            naming=naming,
+            alarm_name_pattern=naming.alarm_name_pattern(),
         )
         # What informs: launches, terminations and the precursors of an outage.
         informational_topic = encrypted_topic(
@@ -56,7 +85,7 @@ class ComputeStack(cdk.Stack):
             topic_name=naming.notification_topic_name(),
             key=key,
             email=environment.notification_email,
-            naming=naming,
+            alarm_name_pattern=naming.alarm_name_pattern(),
         )
 
         web = WebLoadBalancer(
@@ -66,8 +95,18 @@ class ComputeStack(cdk.Stack):
             security_group=web_security_group,
             access_log_bucket=access_log_bucket,
             key=key,
-            environment=environment,
-            naming=naming,
+            props=WebLoadBalancerProps(
+                app_port=environment.app_port,
+                health_check_path=environment.health_check_path,
+                load_balancer_name=naming.load_balancer_name(),
+                waf_log_group_name=naming.waf_log_group_name(),
+                waf_redacted_headers=environment.waf_redacted_headers,
+                log_retention_days=environment.log_retention_days,
+                is_production=environment.is_production,
+                environment_name=environment.name,
+                certificate_arn=environment.certificate_arn,
+                domain=domain,
+            ),
         )
         fleet = Fleet(
             self,
@@ -79,8 +118,20 @@ class ComputeStack(cdk.Stack):
             target_group=web.target_group,
             artifact_bucket=artifact_bucket,
             notifications=informational_topic,
-            environment=environment,
-            naming=naming,
+            props=FleetProps(
+                instance_type=environment.instance_type,
+                ami_id=environment.ami_id,
+                region=environment.region,
+                availability_zones=environment.availability_zones,
+                min_capacity=environment.min_capacity,
+                max_capacity=environment.max_capacity,
+                app_port=environment.app_port,
+                health_check_path=environment.health_check_path,
+                instance_name=naming.name(COMPUTE, "instance"),
+                log_group_name=naming.instance_log_group_name(),
+                agent_metric_namespace=naming.agent_metric_namespace(),
+                release=release,
+            ),
         )
         # The target group is reachable only through the listener that forwards to it, which in
         # an environment with its own domain waits for ACM's DNS validation. Until it exists the
@@ -94,8 +145,8 @@ class ComputeStack(cdk.Stack):
             group=fleet.group,
             paging_topic=paging_topic,
             informational_topic=informational_topic,
-            environment=environment,
-            naming=naming,
+            thresholds=thresholds,
+            alarm_name=naming.alarm_name,
         )
 
         dashboard = WebTierDashboard(
@@ -105,8 +156,9 @@ class ComputeStack(cdk.Stack):
             target_group=web.target_group,
             group=fleet.group,
             alarms=alarms.alarms,
-            environment=environment,
-            naming=naming,
+            thresholds=thresholds,
+            dashboard_name=naming.dashboard_name(),
+            agent_metric_namespace=naming.agent_metric_namespace(),
         )
 
         cdk.CfnOutput(
@@ -147,5 +199,5 @@ class ComputeStack(cdk.Stack):
                 self,
                 "DeletionProtection",
                 load_balancer=web.load_balancer,
-                retention=log_retention(environment),
+                retention=log_retention(environment.log_retention_days),
             )

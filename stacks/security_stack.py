@@ -38,11 +38,18 @@ class SecurityStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        retention = log_retention(environment)
-        stateful = stateful_removal_policy(environment)
+        retention_days = environment.log_retention_days
+        is_production = environment.is_production
 
         self.key: kms.IKey = WorkloadKey(
-            self, "Encryption", environment=environment, naming=naming
+            self,
+            "Encryption",
+            alias=naming.kms_alias(SECURITY, "key"),
+            description=f"EBS, logs and notifications of {naming.name(SECURITY)}",
+            log_group_name_patterns=naming.log_group_name_patterns(),
+            is_production=is_production,
+            ensure_service_linked_role=environment.ensure_service_linked_role,
+            log_retention_days=retention_days,
         ).key
 
         flow_log_group = environment_log_group(
@@ -50,11 +57,22 @@ class SecurityStack(cdk.Stack):
             "FlowLogGroup",
             name=naming.log_group_name(SECURITY, "vpc-flow-logs"),
             key=self.key,
-            environment=environment,
+            retention_days=retention_days,
+            is_production=is_production,
         )
         FlowLogs(self, "FlowLogs", vpc=vpc, log_group=flow_log_group)
 
-        groups = TierSecurityGroups(self, "SecurityGroups", vpc=vpc, environment=environment)
+        groups = TierSecurityGroups(
+            self,
+            "SecurityGroups",
+            vpc=vpc,
+            serves_https=environment.serves_https,
+            app_port=environment.app_port,
+            db_port=environment.db_port,
+            aws_only_egress=environment.aws_only_egress,
+            vpc_cidr=environment.vpc_cidr,
+            region=environment.region,
+        )
         self.web_security_group = groups.read_only(groups.web)
         self.app_security_group = groups.read_only(groups.app)
         self.db_security_group = groups.read_only(groups.db)
@@ -63,11 +81,11 @@ class SecurityStack(cdk.Stack):
             self,
             "Buckets",
             key=self.key,
-            log_retention_days=environment.log_retention_days,
-            removal_policy=stateful,
+            log_retention_days=retention_days,
+            removal_policy=stateful_removal_policy(is_production=is_production),
         )
         if environment.empties_buckets_on_delete:
-            buckets.empty_on_delete(retention=retention)
+            buckets.empty_on_delete(retention=log_retention(retention_days))
         self.artifact_bucket: s3.IBucket = buckets.artifacts
         self.access_log_bucket: s3.IBucket = buckets.access_logs
 
@@ -76,7 +94,8 @@ class SecurityStack(cdk.Stack):
             "InstanceLogGroup",
             name=naming.instance_log_group_name(),
             key=self.key,
-            environment=environment,
+            retention_days=retention_days,
+            is_production=is_production,
         )
         instance_role = InstanceRole(
             self,
