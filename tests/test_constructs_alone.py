@@ -1,0 +1,404 @@
+"""Each construct with a branch, built alone in a bare stack from hand-written props.
+
+No cdk.json and no validation plugins: what a construct does with its props, not what the app's
+configuration happens to select.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, replace
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Annotations, Match, Template
+
+from constructs_lib.dns import WebDomainProps
+from constructs_lib.fleet import Fleet, FleetProps, Release
+from constructs_lib.load_balancer import WebLoadBalancer, WebLoadBalancerProps
+from constructs_lib.network import INTERFACE_ENDPOINTS, Network, NetworkProps
+from constructs_lib.security_groups import TierSecurityGroups
+from tests.template_utils import Resource, only, resources
+
+AZS = ("us-east-1a", "us-east-1b")
+CERTIFICATE_ARN = (
+    "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000001"
+)
+NETWORK = NetworkProps(
+    vpc_cidr="10.0.0.0/22",
+    availability_zones=AZS,
+    nat_gateways=len(AZS),
+    interface_endpoints=True,
+    restrict_default_security_group=True,
+    log_retention_days=7,
+)
+LOAD_BALANCER = WebLoadBalancerProps(
+    app_port=8080,
+    health_check_path="/health",
+    load_balancer_name="test-webapp-compute-alb",
+    waf_log_group_name="aws-waf-logs-test-webapp-compute-waf",
+    waf_redacted_headers=(),
+    log_retention_days=7,
+    is_production=False,
+    environment_name="test",
+)
+DOMAIN = WebDomainProps(
+    domain_name="app.example.com",
+    hosted_zone_id="Z000000000000EXAMPLE1",
+    hosted_zone_name="example.com",
+)
+FLEET = FleetProps(
+    instance_type="t3.small",
+    ami_id="ami-0123456789abcdef0",
+    region="us-east-1",
+    availability_zones=AZS,
+    min_capacity=2,
+    max_capacity=4,
+    app_port=8080,
+    health_check_path="/health",
+    instance_name="test-webapp-compute-instance",
+    log_group_name="/test/webapp/compute/instances",
+    agent_metric_namespace="webapp/test/instances",
+)
+RELEASE = Release(artifact="releases/webapp-1.2.3.tar.gz", sha256="0123456789abcdef" * 4)
+
+
+def bare_stack() -> cdk.Stack:
+    return cdk.Stack(
+        cdk.App(), "Alone", env=cdk.Environment(account="123456789012", region="us-east-1")
+    )
+
+
+@dataclass(frozen=True)
+class Built:
+    template: Template
+    annotations: Annotations
+
+
+def built(stack: cdk.Stack) -> Built:
+    return Built(Template.from_stack(stack), Annotations.from_stack(stack))
+
+
+def network(props: NetworkProps) -> Template:
+    stack = bare_stack()
+    Network(stack, "Network", props=props)
+    return Template.from_stack(stack)
+
+
+def load_balancer(stack: cdk.Stack, vpc: ec2.IVpc, props: WebLoadBalancerProps) -> WebLoadBalancer:
+    return WebLoadBalancer(
+        stack,
+        "Web",
+        vpc=vpc,
+        security_group=ec2.SecurityGroup(stack, "WebSecurityGroup", vpc=vpc),
+        access_log_bucket=s3.Bucket(stack, "AccessLogs"),
+        key=kms.Key(stack, "Key"),
+        props=props,
+    )
+
+
+def load_balancer_alone(props: WebLoadBalancerProps) -> Built:
+    stack = bare_stack()
+    load_balancer(stack, ec2.Vpc(stack, "Vpc", max_azs=2), props)
+    return built(stack)
+
+
+def fleet(props: FleetProps) -> Template:
+    stack = bare_stack()
+    vpc = Network(stack, "Network", props=NETWORK).vpc
+    # Scaling on requests per target needs a target group behind a load balancer.
+    web = load_balancer(stack, vpc, LOAD_BALANCER)
+    Fleet(
+        stack,
+        "Fleet",
+        vpc=vpc,
+        security_group=ec2.SecurityGroup(stack, "AppSecurityGroup", vpc=vpc),
+        role=iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com")),
+        key=kms.Key(stack, "FleetKey"),
+        target_group=web.target_group,
+        artifact_bucket=s3.Bucket(stack, "Artifacts"),
+        notifications=sns.Topic(stack, "Notifications"),
+        props=props,
+    )
+    return Template.from_stack(stack)
+
+
+def security_groups(*, aws_only_egress: bool, serves_https: bool) -> Template:
+    stack = bare_stack()
+    TierSecurityGroups(
+        stack,
+        "SecurityGroups",
+        vpc=ec2.Vpc(stack, "Vpc", max_azs=2),
+        serves_https=serves_https,
+        app_port=8080,
+        db_port=5432,
+        aws_only_egress=aws_only_egress,
+        vpc_cidr="10.0.0.0/22",
+        region="us-east-1",
+    )
+    return Template.from_stack(stack)
+
+
+def listeners(template: Template) -> dict[int, Resource]:
+    return {
+        listener["Properties"]["Port"]: listener["Properties"]
+        for listener in resources(template, "AWS::ElasticLoadBalancingV2::Listener").values()
+    }
+
+
+def default_routes(template: Template) -> dict[str, Resource]:
+    return {
+        logical_id: route["Properties"]
+        for logical_id, route in resources(template, "AWS::EC2::Route").items()
+        if route["Properties"].get("DestinationCidrBlock") == "0.0.0.0/0"
+    }
+
+
+def boot_script(template: Template) -> str:
+    _, launch_template = only(template, "AWS::EC2::LaunchTemplate")
+    parts = launch_template["Properties"]["LaunchTemplateData"]["UserData"]["Fn::Base64"]
+    if isinstance(parts, str):
+        return base64.b64decode(parts).decode()
+    return "".join(p if isinstance(p, str) else "<token>" for p in parts["Fn::Join"][1])
+
+
+@pytest.fixture(scope="module")
+def per_az_nat() -> Template:
+    return network(NETWORK)
+
+
+@pytest.fixture(scope="module")
+def shared_nat() -> Template:
+    return network(replace(NETWORK, nat_gateways=1))
+
+
+@pytest.fixture(scope="module")
+def no_nat() -> Template:
+    return network(replace(NETWORK, nat_gateways=0))
+
+
+@pytest.fixture(scope="module")
+def no_endpoints() -> Template:
+    return network(
+        replace(NETWORK, interface_endpoints=False, restrict_default_security_group=False)
+    )
+
+
+@pytest.fixture(scope="module")
+def with_certificate() -> Built:
+    return load_balancer_alone(replace(LOAD_BALANCER, certificate_arn=CERTIFICATE_ARN))
+
+
+@pytest.fixture(scope="module")
+def with_domain() -> Built:
+    return load_balancer_alone(replace(LOAD_BALANCER, domain=DOMAIN))
+
+
+@pytest.fixture(scope="module")
+def plain_http() -> Built:
+    return load_balancer_alone(LOAD_BALANCER)
+
+
+def test_network_with_interface_endpoints_serves_each_service_the_instances_need(
+    per_az_nat: Template,
+) -> None:
+    interface = [
+        endpoint
+        for endpoint in resources(per_az_nat, "AWS::EC2::VPCEndpoint").values()
+        if endpoint["Properties"].get("VpcEndpointType") == "Interface"
+    ]
+
+    assert len(interface) == len(INTERFACE_ENDPOINTS)
+    assert all(endpoint["Properties"]["PrivateDnsEnabled"] for endpoint in interface)
+
+
+def test_network_without_interface_endpoints_keeps_only_the_s3_gateway_endpoint(
+    no_endpoints: Template,
+) -> None:
+    (endpoint,) = resources(no_endpoints, "AWS::EC2::VPCEndpoint").values()
+
+    assert endpoint["Properties"]["VpcEndpointType"] == "Gateway"
+    no_endpoints.resource_count_is("AWS::EC2::SecurityGroup", 0)
+
+
+def test_network_with_a_nat_per_az_routes_each_app_subnet_through_a_nat_of_its_own(
+    per_az_nat: Template,
+) -> None:
+    nat_routes = [r for r in default_routes(per_az_nat).values() if "NatGatewayId" in r]
+
+    per_az_nat.resource_count_is("AWS::EC2::NatGateway", len(AZS))
+    assert len({str(r["NatGatewayId"]) for r in nat_routes}) == len(AZS)
+
+
+def test_network_with_one_shared_nat_routes_every_app_subnet_through_it(
+    shared_nat: Template,
+) -> None:
+    nat_id, _ = only(shared_nat, "AWS::EC2::NatGateway")
+    nat_routes = [r for r in default_routes(shared_nat).values() if "NatGatewayId" in r]
+
+    assert [r["NatGatewayId"] for r in nat_routes] == [{"Ref": nat_id}] * len(AZS)
+
+
+def test_network_without_nat_gateways_leaves_the_app_tier_no_route_out_of_the_vpc(
+    no_nat: Template,
+) -> None:
+    no_nat.resource_count_is("AWS::EC2::NatGateway", 0)
+    # Only the public subnets (load balancer) route to the internet gateway.
+    assert all("PublicSubnet" in logical_id for logical_id in default_routes(no_nat))
+    assert len(default_routes(no_nat)) == len(AZS)
+
+
+def test_network_strips_the_default_security_group_unless_told_not_to(
+    per_az_nat: Template, no_endpoints: Template
+) -> None:
+    per_az_nat.resource_count_is("Custom::VpcRestrictDefaultSG", 1)
+    no_endpoints.resource_count_is("Custom::VpcRestrictDefaultSG", 0)
+
+
+def test_load_balancer_with_a_certificate_serves_https_with_a_tls13_policy(
+    with_certificate: Built,
+) -> None:
+    https = listeners(with_certificate.template)[443]
+
+    assert https["Protocol"] == "HTTPS"
+    assert https["Certificates"] == [{"CertificateArn": CERTIFICATE_ARN}]
+    assert https["SslPolicy"].startswith("ELBSecurityPolicy-TLS13")
+
+
+def test_load_balancer_with_a_certificate_answers_http_only_with_a_permanent_redirect(
+    with_certificate: Built,
+) -> None:
+    (action,) = listeners(with_certificate.template)[80]["DefaultActions"]
+
+    assert action["Type"] == "redirect"
+    assert action["RedirectConfig"] == {
+        "Protocol": "HTTPS",
+        "Port": "443",
+        "StatusCode": "HTTP_301",
+    }
+
+
+def test_load_balancer_with_a_domain_requests_a_dns_validated_certificate_for_it(
+    with_domain: Built,
+) -> None:
+    with_domain.template.has_resource_properties(
+        "AWS::CertificateManager::Certificate",
+        {
+            "DomainName": DOMAIN.domain_name,
+            "ValidationMethod": "DNS",
+            "DomainValidationOptions": [
+                {"DomainName": DOMAIN.domain_name, "HostedZoneId": DOMAIN.hosted_zone_id}
+            ],
+        },
+    )
+
+
+def test_load_balancer_with_a_domain_redirects_http_to_that_name(with_domain: Built) -> None:
+    (action,) = listeners(with_domain.template)[80]["DefaultActions"]
+
+    assert action["RedirectConfig"]["Host"] == DOMAIN.domain_name
+
+
+def test_load_balancer_with_a_domain_gives_it_an_alias_record(with_domain: Built) -> None:
+    with_domain.template.has_resource_properties(
+        "AWS::Route53::RecordSet",
+        {
+            "Name": f"{DOMAIN.domain_name}.",
+            "Type": "A",
+            "HostedZoneId": DOMAIN.hosted_zone_id,
+            "AliasTarget": Match.any_value(),
+        },
+    )
+
+
+def test_load_balancer_without_a_certificate_forwards_plain_http_to_the_fleet(
+    plain_http: Built,
+) -> None:
+    found = listeners(plain_http.template)
+    target_group_id, _ = only(plain_http.template, "AWS::ElasticLoadBalancingV2::TargetGroup")
+
+    assert sorted(found) == [80]
+    assert found[80]["DefaultActions"] == [
+        {"Type": "forward", "TargetGroupArn": {"Ref": target_group_id}}
+    ]
+
+
+def test_load_balancer_without_a_certificate_warns_at_synth_that_it_serves_plain_http(
+    plain_http: Built,
+) -> None:
+    plain_http.annotations.has_warning(
+        "*", Match.string_like_regexp("^test has no certificateArn or domainName")
+    )
+
+
+def test_load_balancer_with_a_certificate_gives_no_plain_http_warning(
+    with_certificate: Built,
+) -> None:
+    with_certificate.annotations.has_no_warning("*", Match.string_like_regexp("plain HTTP"))
+
+
+def test_fleet_with_a_release_hands_its_artifact_and_digest_to_the_boot_script() -> None:
+    script = boot_script(fleet(replace(FLEET, release=RELEASE)))
+
+    assert f"RELEASE_ARTIFACT={RELEASE.artifact}\n" in script
+    assert f"RELEASE_SHA256={RELEASE.sha256}\n" in script
+
+
+def test_fleet_without_a_release_leaves_the_boot_script_to_run_the_bundled_service() -> None:
+    script = boot_script(fleet(FLEET))
+
+    # Empty: the boot script then installs BUNDLED_SERVICE (constructs_lib/assets/boot.sh).
+    assert "RELEASE_ARTIFACT=''\n" in script
+    assert "RELEASE_SHA256=''\n" in script
+    assert "\nBUNDLED_SERVICE=" in script
+
+
+def app_egress_to_addresses(template: Template) -> list[Resource]:
+    """The app tier's egress rules to addresses, inline or not; the rules to other tiers aside."""
+    ((app_id, app),) = [
+        (logical_id, group["Properties"])
+        for logical_id, group in resources(template, "AWS::EC2::SecurityGroup").items()
+        if group["Properties"]["GroupDescription"].startswith("App tier")
+    ]
+    separate = [
+        rule["Properties"]
+        for rule in resources(template, "AWS::EC2::SecurityGroupEgress").values()
+        if rule["Properties"]["GroupId"] == {"Fn::GetAtt": [app_id, "GroupId"]}
+    ]
+    return [
+        {key: rule[key] for key in ("CidrIp", "DestinationPrefixListId", "FromPort") if key in rule}
+        for rule in [*app["SecurityGroupEgress"], *separate]
+        if "DestinationSecurityGroupId" not in rule
+    ]
+
+
+def test_app_tier_behind_nat_gateways_may_reach_https_anywhere() -> None:
+    template = security_groups(aws_only_egress=False, serves_https=True)
+
+    assert app_egress_to_addresses(template) == [{"CidrIp": "0.0.0.0/0", "FromPort": 443}]
+
+
+def test_app_tier_without_nat_may_reach_only_the_vpc_and_s3_over_https() -> None:
+    template = security_groups(aws_only_egress=True, serves_https=True)
+
+    assert app_egress_to_addresses(template) == [
+        {"CidrIp": "10.0.0.0/22", "FromPort": 443},
+        {"DestinationPrefixListId": "pl-63a5400a", "FromPort": 443},
+    ]
+
+
+def test_web_tier_without_https_admits_only_http_from_the_internet() -> None:
+    template = security_groups(aws_only_egress=False, serves_https=False)
+
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {
+            "GroupDescription": Match.string_like_regexp("^Web tier"),
+            "SecurityGroupIngress": [Match.object_like({"CidrIp": "0.0.0.0/0", "FromPort": 80})],
+        },
+    )
