@@ -19,6 +19,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Annotations, Match, Template
 
 from constructs_lib.dns import WebDomainProps
+from constructs_lib.encryption import WorkloadKey
 from constructs_lib.fleet import Fleet, FleetProps, Release
 from constructs_lib.load_balancer import WebLoadBalancer, WebLoadBalancerProps
 from constructs_lib.network import INTERFACE_ENDPOINTS, Network, NetworkProps
@@ -140,6 +141,21 @@ def security_groups(*, aws_only_egress: bool, serves_https: bool) -> Template:
         aws_only_egress=aws_only_egress,
         vpc_cidr="10.0.0.0/22",
         region="us-east-1",
+    )
+    return Template.from_stack(stack)
+
+
+def workload_key(*, is_production: bool, ensure_service_linked_role: bool) -> Template:
+    stack = bare_stack()
+    WorkloadKey(
+        stack,
+        "Encryption",
+        alias="alias/test-webapp-security-key",
+        description="EBS, logs and notifications of test-webapp-security",
+        log_group_name_patterns=["/test/webapp/*", "aws-waf-logs-test-webapp-*"],
+        is_production=is_production,
+        ensure_service_linked_role=ensure_service_linked_role,
+        log_retention_days=7,
     )
     return Template.from_stack(stack)
 
@@ -402,3 +418,25 @@ def test_web_tier_without_https_admits_only_http_from_the_internet() -> None:
             "SecurityGroupIngress": [Match.object_like({"CidrIp": "0.0.0.0/0", "FromPort": 80})],
         },
     )
+
+
+def test_key_waits_for_the_auto_scaling_service_linked_role_it_ensures() -> None:
+    template = workload_key(is_production=False, ensure_service_linked_role=True)
+    guard_id, _ = only(template, "Custom::AutoScalingServiceLinkedRole")
+    _, key = only(template, "AWS::KMS::Key")
+
+    assert guard_id in key["DependsOn"]
+
+
+def test_key_without_the_role_guard_creates_no_service_linked_role() -> None:
+    template = workload_key(is_production=False, ensure_service_linked_role=False)
+
+    template.resource_count_is("Custom::AutoScalingServiceLinkedRole", 0)
+
+
+def test_production_key_is_retained_and_waits_thirty_days_before_deletion() -> None:
+    template = workload_key(is_production=True, ensure_service_linked_role=False)
+    _, key = only(template, "AWS::KMS::Key")
+
+    assert key["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert key["Properties"]["PendingWindowInDays"] == 30
