@@ -43,31 +43,7 @@ class ComputeStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        # Config validation sets a domain with its zone or none of them, and a release with its
-        # digest or neither.
-        zone_id, zone_name = environment.hosted_zone_id, environment.hosted_zone_name
-        domain = (
-            WebDomainProps(
-                domain_name=environment.domain_name,
-                hosted_zone_id=zone_id,
-                hosted_zone_name=zone_name,
-            )
-            if environment.domain_name and zone_id and zone_name
-            else None
-        )
-        release = (
-            Release(artifact=environment.release_artifact, sha256=environment.release_sha256)
-            if environment.release_artifact and environment.release_sha256
-            else None
-        )
-        thresholds = AlarmThresholds(
-            min_capacity=environment.min_capacity,
-            response_time_p99_seconds=environment.alarm_response_time_p99_seconds,
-            server_error_rate_percent=environment.alarm_server_error_rate_percent,
-            minimum_requests=environment.alarm_minimum_requests,
-            elb_errors_per_minute=environment.alarm_elb_errors_per_minute,
-        )
-
+        thresholds = alarm_thresholds(environment)
         # What pages: the alarms of an outage. It keeps the logical ID it had as the only topic: a
         # replaced topic would lose its confirmed e-mail subscriptions.
         paging_topic = encrypted_topic(
@@ -95,18 +71,7 @@ class ComputeStack(cdk.Stack):
             security_group=web_security_group,
             access_log_bucket=access_log_bucket,
             key=key,
-            props=WebLoadBalancerProps(
-                app_port=environment.app_port,
-                health_check_path=environment.health_check_path,
-                load_balancer_name=naming.load_balancer_name(),
-                waf_log_group_name=naming.waf_log_group_name(),
-                waf_redacted_headers=environment.waf_redacted_headers,
-                log_retention_days=environment.log_retention_days,
-                is_production=environment.is_production,
-                environment_name=environment.name,
-                certificate_arn=environment.certificate_arn,
-                domain=domain,
-            ),
+            props=load_balancer_props(environment, naming),
         )
         fleet = Fleet(
             self,
@@ -118,20 +83,7 @@ class ComputeStack(cdk.Stack):
             target_group=web.target_group,
             artifact_bucket=artifact_bucket,
             notifications=informational_topic,
-            props=FleetProps(
-                instance_type=environment.instance_type,
-                ami_id=environment.ami_id,
-                region=environment.region,
-                availability_zones=environment.availability_zones,
-                min_capacity=environment.min_capacity,
-                max_capacity=environment.max_capacity,
-                app_port=environment.app_port,
-                health_check_path=environment.health_check_path,
-                instance_name=naming.name(COMPUTE, "instance"),
-                log_group_name=naming.instance_log_group_name(),
-                agent_metric_namespace=naming.agent_metric_namespace(),
-                release=release,
-            ),
+            props=fleet_props(environment, naming),
         )
         # The target group is reachable only through the listener that forwards to it, which in
         # an environment with its own domain waits for ACM's DNS validation. Until it exists the
@@ -201,3 +153,65 @@ class ComputeStack(cdk.Stack):
                 load_balancer=web.load_balancer,
                 retention=log_retention(environment.log_retention_days),
             )
+
+
+# Configuration onto each construct's props: the constructs see only what they use.
+
+
+def alarm_thresholds(environment: EnvironmentConfig) -> AlarmThresholds:
+    return AlarmThresholds(
+        min_capacity=environment.min_capacity,
+        response_time_p99_seconds=environment.alarm_response_time_p99_seconds,
+        server_error_rate_percent=environment.alarm_server_error_rate_percent,
+        minimum_requests=environment.alarm_minimum_requests,
+        elb_errors_per_minute=environment.alarm_elb_errors_per_minute,
+    )
+
+
+def load_balancer_props(environment: EnvironmentConfig, naming: Naming) -> WebLoadBalancerProps:
+    # Config validation sets a domain with its zone or none of them.
+    zone_id, zone_name = environment.hosted_zone_id, environment.hosted_zone_name
+    domain = (
+        WebDomainProps(
+            domain_name=environment.domain_name,
+            hosted_zone_id=zone_id,
+            hosted_zone_name=zone_name,
+        )
+        if environment.domain_name and zone_id and zone_name
+        else None
+    )
+    return WebLoadBalancerProps(
+        app_port=environment.app_port,
+        health_check_path=environment.health_check_path,
+        load_balancer_name=naming.load_balancer_name(),
+        waf_log_group_name=naming.waf_log_group_name(),
+        waf_redacted_headers=environment.waf_redacted_headers,
+        log_retention_days=environment.log_retention_days,
+        is_production=environment.is_production,
+        environment_name=environment.name,
+        certificate_arn=environment.certificate_arn,
+        domain=domain,
+    )
+
+
+def fleet_props(environment: EnvironmentConfig, naming: Naming) -> FleetProps:
+    # Config validation sets a release with its digest or neither.
+    release = (
+        Release(artifact=environment.release_artifact, sha256=environment.release_sha256)
+        if environment.release_artifact and environment.release_sha256
+        else None
+    )
+    return FleetProps(
+        instance_type=environment.instance_type,
+        ami_id=environment.ami_id,
+        region=environment.region,
+        availability_zones=environment.availability_zones,
+        min_capacity=environment.min_capacity,
+        max_capacity=environment.max_capacity,
+        app_port=environment.app_port,
+        health_check_path=environment.health_check_path,
+        instance_name=naming.name(COMPUTE, "instance"),
+        log_group_name=naming.instance_log_group_name(),
+        agent_metric_namespace=naming.agent_metric_namespace(),
+        release=release,
+    )
