@@ -135,10 +135,10 @@ clean: ## Remove build output (keeps .venv and node_modules)
 
 # Template scanners. cdk-nag runs inside every synth, cfn-guard inside the test session's
 # (validation plugins, stacks/factory.py): either fails on its findings and writes
-# validation-report.json. cfn-lint and checkov run
-# here; each writes SARIF into reports/ and its own exit status is the verdict. checkov gets its own
-# virtualenv (its own group in uv.lock): it pins older boto3, botocore and packaging than CDK and
-# moto need. Same stamp pattern as .venv, keyed on the lock.
+# validation-report.json. cfn-lint and checkov run here; each writes SARIF into reports/ and its
+# own exit status is the verdict. checkov gets its own virtualenv (its own group in uv.lock): it
+# pins older boto3, botocore and packaging than CDK and moto need. Same stamp pattern as .venv,
+# keyed on the lock.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 REPORTS := reports

@@ -62,7 +62,7 @@ def encrypted_topic(
     """A topic encrypted with the environment key that this environment's alarms may publish to.
 
     `enforce_ssl` writes a topic policy, and a topic policy replaces SNS's default one: without
-    the Allow below no alarm could publish (FACTS.md). The key policy grants the matching
+    the Allow below no alarm could publish. The key policy grants the matching
     kms:GenerateDataKey* to the same service principal (encryption.py).
     """
     topic = sns.Topic(scope, construct_id, topic_name=topic_name, master_key=key, enforce_ssl=True)
@@ -126,7 +126,7 @@ class WebTierAlarms(Construct):
         self.paging: list[cloudwatch.Alarm] = [
             # The one alarm that sees a total outage: with no healthy target, RequestCount and the
             # 5xx counts may have no data at all, and UnHealthyHostCount is 0 when there are no
-            # hosts (FACTS.md). Minimum: the worst moment of the minute counts. A rolling update
+            # hosts. Minimum: the worst moment of the minute counts. A rolling update
             # keeps minCapacity in service and scale-in stops at it, so below it means lost
             # capacity. Three minutes: longer than one failed health-check cycle, far shorter than
             # a replacement's boot. Missing data is breaching: no data point is no healthy host.

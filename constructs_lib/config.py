@@ -408,7 +408,7 @@ def _environment_problems(env: EnvironmentConfig, naming: Naming) -> Iterator[Pr
     if env.aws_only_egress and not env.interface_endpoints:
         allowed = (
             "natGateways 0 with interfaceEndpoints false is not allowed: without NAT the "
-            "instances reach AWS APIs (SSM, CloudFormation, ELB, Logs) only through the "
+            "instances reach AWS APIs (SSM, CloudFormation, ELB, CloudWatch) only through the "
             "interface endpoints; set interfaceEndpoints true or natGateways to 1 or more"
         )
         yield Problem(f"{path}.natGateways", env.nat_gateways, allowed)

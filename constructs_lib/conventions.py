@@ -23,11 +23,6 @@ EXPLICIT_NAME_TAG_PRIORITY = 300
 _FILLER_IDS = {"Resource", "Default"}
 
 
-# Types that CDK's core CustomResourceProvider (behind restrictDefaultSecurityGroup) writes as plain
-# CfnResource objects, which have no tag manager: Tags.of() passes them by.
-_PLAIN_TAGGABLE_TYPES = {"AWS::IAM::Role", "AWS::Lambda::Function"}
-
-
 def mandatory_tags(naming: Naming, *, owner: str, cost_center: str) -> dict[str, str]:
     return {
         "Environment": naming.environment,
@@ -56,9 +51,7 @@ def resource_part(resource: IConstruct, component: str, stack_path: str | None =
     return "-".join(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", p) for p in kept).lower()
 
 
-def apply_name_tags(
-    stack: cdk.Stack, *, naming: Naming, component: str, mandatory: dict[str, str]
-) -> None:
+def apply_name_tags(stack: cdk.Stack, *, naming: Naming, component: str) -> None:
     """Give every taggable resource of `stack` a `Name` that follows the convention.
 
     Call it once the stack is built. A walk rather than an aspect: an aspect written in Python
@@ -72,22 +65,12 @@ def apply_name_tags(
         if not isinstance(resource, cdk.CfnResource):
             continue
         attribute = _tag_manager_attribute(type(resource))
-        if attribute is None and not (
-            type(resource) is cdk.CfnResource
-            and resource.cfn_resource_type in _PLAIN_TAGGABLE_TYPES
-        ):
+        if attribute is None:
             continue
         name = naming.name(component, resource_part(resource, component, stack_path))
-        if attribute is not None:
-            tags: cdk.TagManager = getattr(resource, attribute)
-            # Not propagated to instances: they take theirs from the launch template.
-            tags.set_tag("Name", name, NAME_TAG_PRIORITY, False)
-        else:
-            # No tag manager to go through: write the whole tag set as a property.
-            all_tags = {**mandatory, "Name": name}
-            resource.add_property_override(
-                "Tags", [{"Key": k, "Value": v} for k, v in sorted(all_tags.items())]
-            )
+        tags: cdk.TagManager = getattr(resource, attribute)
+        # Not propagated to instances: they take theirs from the launch template.
+        tags.set_tag("Name", name, NAME_TAG_PRIORITY, False)
 
 
 @functools.cache
@@ -154,13 +137,13 @@ def environment_log_group(
         retention=log_retention(retention_days),
         removal_policy=stateful_removal_policy(is_production=is_production),
     )
-    if retention_days < ONE_YEAR_DAYS:
+    # Production stays checked by the rule: a prod logRetentionDays under a year fails synth.
+    if not is_production and retention_days < ONE_YEAR_DAYS:
         acknowledge_guard(
             log_group,
             "cloudwatch_log_group_retention_period_check",
-            "retention is set per environment (logRetentionDays): production keeps logs for a "
-            "year and stays checked; shorter elsewhere because nobody investigates a "
-            "non-production incident a year later",
+            "retention is set per environment (logRetentionDays); outside production it is "
+            "shorter than a year because nobody investigates a non-production incident later",
         )
     return log_group
 

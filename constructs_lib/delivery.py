@@ -19,7 +19,7 @@ from constructs_lib.storage import Buckets
 
 # The image and the runtimes in it, pinned: CodeBuild otherwise picks each image's default, which
 # moves when a version reaches end of life. Amazon Linux 2023 standard:5.0 offers Python 3.11 (what
-# the lock files were resolved for) and Node.js 22 (what jsii needs; FACTS.md).
+# the lock files were resolved for) and Node.js 22 (what jsii needs).
 BUILD_IMAGE = codebuild.LinuxBuildImage.AMAZON_LINUX_2023_5
 RUNTIME_VERSIONS = {"python": "3.11", "nodejs": "22"}
 # The newest cdk-assets; it reads cloud-assembly schema 54 at most, and this app writes 55. No step
@@ -149,18 +149,6 @@ def acknowledge_generated_grants(
             )
     acknowledge(
         scope,
-        f"AwsSolutions-IAM5[Resource::{logs}*]",
-        "the asset-publishing projects CDK Pipelines creates on demand log to groups named "
-        "after projects that do not exist when the role is written",
-    )
-    acknowledge(
-        scope,
-        f"AwsSolutions-IAM5[Resource::{reports}*]",
-        "the asset-publishing projects CDK Pipelines creates on demand report to groups "
-        "named after projects that do not exist when the role is written",
-    )
-    acknowledge(
-        scope,
         f"AwsSolutions-IAM5[Resource::arn:*:iam::{stack.account}:role/*]",
         "self-mutation assumes the CDK bootstrap roles of the pipeline account, which CDK "
         "Pipelines matches by name pattern (their qualifier is chosen at bootstrap)",
@@ -168,7 +156,7 @@ def acknowledge_generated_grants(
     acknowledge(
         scope,
         "AwsSolutions-IAM5[Resource::*]",
-        "self-mutation and asset publishing call cloudformation:DescribeStacks and "
+        "self-mutation calls cloudformation:DescribeStacks and "
         "sts:AssumeRole on targets CDK Pipelines only knows at run time",
     )
     acknowledge(

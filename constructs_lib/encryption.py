@@ -118,7 +118,7 @@ def allow_cloudwatch_logs(key: kms.Key, *, sid: str, log_group_names: list[str])
 
 
 class WorkloadKey(Construct):
-    """A rotating customer-managed key for EBS volumes, log groups and the alarm topic."""
+    """A rotating customer-managed key for EBS volumes, log groups and the notification topics."""
 
     def __init__(
         self,

@@ -178,7 +178,6 @@ class Fleet(Construct):
             "RequestScaling", target_requests_per_minute=REQUESTS_PER_TARGET_PER_MINUTE
         )
 
-        # The boot script names the ASG by the logical ID it is synthesized with, never a literal.
         stack = cdk.Stack.of(self)
         group_resource = self.group.node.default_child
         assert isinstance(group_resource, autoscaling.CfnAutoScalingGroup)
@@ -191,6 +190,7 @@ class Fleet(Construct):
             "the group lists the AZs pinned in config, the ones its subnets are in, so that "
             "template checks can see that it spans several",
         )
+        # The boot script names the ASG by the logical ID it is synthesized with, never a literal.
         self.group_logical_id = stack.get_logical_id(group_resource)
         release = props.release
         user_data.add_commands(

@@ -41,6 +41,13 @@ class WebLoadBalancerProps:
     domain: WebDomainProps | None = None
 
 
+PROTECTED_LATER = (
+    "production turns deletion protection on once everything else of its first create exists "
+    "(deletion_protection), so that a failed create rolls back; other environments are torn down "
+    "with their stacks"
+)
+
+
 class WebLoadBalancer(Construct):
     """HTTPS with a modern TLS policy and HTTP redirected to it; plain HTTP only outside prod.
 
@@ -89,18 +96,15 @@ class WebLoadBalancer(Construct):
             security_group=security_group,
             load_balancer_name=props.load_balancer_name,
             drop_invalid_header_fields=True,
-            # Not in the template at all: from the first create, the rollback of a failed create
-            # could not delete it, and as `false` every update of the attributes would switch
-            # off what production turns on once its fleet is healthy (`protect_after`).
         )
+        # Deletion protection is not in the template at all: from the first create, the rollback
+        # of a failed create could not delete the load balancer, and as `false` (which CDK writes
+        # by default) every update of the attributes would switch off what production turns on
+        # once everything else exists (`deletion_protection` below).
         self.load_balancer.remove_attribute("deletion_protection.enabled")
         self.load_balancer.log_access_logs(access_log_bucket, LOAD_BALANCER_LOGS_PREFIX)
         acknowledge_guard(
-            self.load_balancer,
-            "elbv2_deletion_protection_enabled_check",
-            "production turns deletion protection on after everything else of its first create "
-            "succeeded, so that a failed create rolls back; other environments are torn down "
-            "with their stacks",
+            self.load_balancer, "elbv2_deletion_protection_enabled_check", PROTECTED_LATER
         )
         acknowledge_guard(
             self.load_balancer,
@@ -109,11 +113,7 @@ class WebLoadBalancer(Construct):
             "an Fn::ImportValue, which the rule cannot resolve (cdk-nag ELB2 checks the same)",
         )
         acknowledge(
-            self.load_balancer,
-            "NIST.800.53.R5-ELBDeletionProtectionEnabled",
-            "production turns deletion protection on after its fleet first reports healthy, so "
-            "that a failed first create rolls back cleanly; other environments are torn down "
-            "with their stacks",
+            self.load_balancer, "NIST.800.53.R5-ELBDeletionProtectionEnabled", PROTECTED_LATER
         )
         WebAcl(
             self,

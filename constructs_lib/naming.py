@@ -138,7 +138,7 @@ class Naming:
         """Why any fixed physical name of this environment would be rejected by AWS.
 
         Buckets, roles, security groups, the target group and the Auto Scaling group get names from
-        CloudFormation on purpose: a fixed name blocks the replacement of the resource (FACTS.md).
+        CloudFormation on purpose: a fixed name blocks the replacement of the resource.
         """
         producers: list[Callable[[], str]] = [
             *(partial(self.stack_name, c) for c in COMPONENTS),

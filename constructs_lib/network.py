@@ -164,7 +164,7 @@ class Network(Construct):
                 allow_all_outbound=False,
             )
             # The literal CIDR from config, not Fn::GetAtt Vpc.CidrBlock: rules can then be
-            # evaluated at synth (FACTS.md: cdk-nag cannot evaluate the intrinsic).
+            # evaluated at synth (cdk-nag cannot evaluate the intrinsic).
             self.endpoint_security_group.add_ingress_rule(
                 ec2.Peer.ipv4(props.vpc_cidr),
                 ec2.Port.tcp(443),

@@ -91,7 +91,7 @@ class TierSecurityGroups(Construct):
             self.app.add_egress_rule(
                 ec2.Peer.ipv4(vpc_cidr),
                 ec2.Port.tcp(HTTPS),
-                "HTTPS to the interface endpoints in this VPC (SSM, CloudFormation, ELB, Logs)",
+                "HTTPS to this VPC's interface endpoints (SSM, CloudFormation, ELB, CloudWatch)",
             )
             self.app.add_egress_rule(
                 ec2.Peer.prefix_list(S3_PREFIX_LISTS[region]),

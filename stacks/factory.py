@@ -59,7 +59,7 @@ def create_app(
             cli_version=pinned_cli_version(),
         )
         tags = mandatory_tags(naming, owner=config.owner, cost_center=config.cost_center)
-        apply_name_tags(pipeline, naming=naming, component=PIPELINE, mandatory=tags)
+        apply_name_tags(pipeline, naming=naming, component=PIPELINE)
         apply_mandatory_tags(pipeline, tags)
     # Registered once, on the whole App: any unacknowledged finding fails synth.
     cdk.Validations.of(app).add_plugins(*compliance_packs(app, cfn_guard_plugin=cfn_guard_plugin))

@@ -84,7 +84,7 @@ class WebTierStage(cdk.Stage):
         tags = mandatory_tags(naming, owner=config.owner, cost_center=config.cost_center)
         apply_mandatory_tags(self, tags)
         for component, stack in self.stacks.items():
-            apply_name_tags(stack, naming=naming, component=component, mandatory=tags)
+            apply_name_tags(stack, naming=naming, component=component)
 
     @staticmethod
     def construct_id(environment: EnvironmentConfig) -> str:

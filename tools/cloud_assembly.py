@@ -33,7 +33,7 @@ class Stack:
     template_bytes: int = 0
     # Artifact IDs of the stacks this one is deployed after.
     dependencies: tuple[str, ...] = ()
-    # What the pipeline's asset stage would publish for this stack, by asset-manifest file.
+    # What cdk-assets would publish for this stack, by asset-manifest file.
     asset_manifests: Mapping[Path, Json] = field(default_factory=dict)
 
     @property

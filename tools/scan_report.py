@@ -2,8 +2,9 @@
 
 Each scanner's own exit status is the verdict (the Makefile checks it); this only makes the
 reports readable: one line per scanner, then every finding left open. The SARIF files of cfn-lint
-and checkov come from `make scan`; cdk-nag and cfn-guard run as validation plugins during synth,
-and the CDK writes their report (cdk.out/validation-report.json, copied next to the others).
+and checkov come from `make scan`; cdk-nag runs as a validation plugin during synth, and the CDK
+writes its report (cdk.out/validation-report.json, copied next to the others). cfn-guard runs in
+the test session's synth only (`make unit`).
 """
 
 from __future__ import annotations

@@ -55,15 +55,8 @@ def tagged_environment(stack: Stack) -> str | None:
 
 
 def load_stacks(assembly: CloudAssembly) -> list[Stack]:
-    """Every stack of the assembly, nested assemblies (stages) included.
-
-    A stage that appears twice (at the top level and inside a pipeline) yields the same stack name
-    in the same account and region twice; it is one deployed stack, listed once (the shallowest).
-    """
-    unique: dict[tuple[str, str], Stack] = {}
-    for stack in sorted(assembly.stacks, key=lambda stack: stack.path.count("/")):
-        unique.setdefault((stack.stack_name, stack.environment), stack)
-    return list(unique.values())
+    """Every stack of the assembly, nested assemblies (stages) included."""
+    return list(assembly.stacks)
 
 
 def stacks_of_environment(stacks: Sequence[Stack], environment: str) -> list[Stack]:

@@ -45,7 +45,7 @@ ALL_STACKS = "**"
 # CloudFormation types that are CDK bookkeeping rather than AWS resources.
 NOT_AWS_RESOURCES = frozenset({"AWS::CDK::Metadata"})
 CUSTOM_RESOURCE = re.compile(r"^(Custom::|AWS::CloudFormation::CustomResource$)")
-# The default change-set deploy loses outputs and exports in moto (FACTS.md).
+# The default change-set deploy loses outputs and exports in moto.
 DEPLOY_FLAGS = ("--method=direct", "--require-approval", "never")
 SYNTH_TIMEOUT_SECONDS = 300
 # moto never runs a Lambda function: a deploy that includes a Lambda-backed custom resource waits
