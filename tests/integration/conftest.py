@@ -4,7 +4,8 @@ The emulator starts on 127.0.0.1 on a port the OS picks, with dummy credentials,
 end of the session. The `local` environment of cdk.json is synthesized, bootstrapped and deployed
 once; tests read the result back through the AWS API (boto3 against the emulator). The app variants
 that the change scenarios deploy later are synthesized in the background meanwhile, each from a
-copy of cdk.json in a folder of its own, never in the repository's cdk.out.
+copy of cdk.json in a folder of its own, never in the repository's cdk.out. (`test_domain.py`
+deploys one small app of its own besides, into the same emulator.)
 
 Tests that change the deployment live in `test_changes.py` and run after every other integration
 test (`pytest_collection_modifyitems` below), whatever order pytest is given.
@@ -39,7 +40,9 @@ from tools.dev.emulator import (
 )
 
 CHANGING_MODULE = "test_changes.py"
+BOOTSTRAP_STACK = "CDKToolkit"
 EXPORT_REMOVAL_APP = Path(__file__).with_name("export_removal_app.py")
+DOMAIN_APP = Path(__file__).with_name("domain_app.py")
 # Fixtures whose app variants are worth synthesizing while the first deploy runs.
 VARIANT_FIXTURES = {"capacity_variant", "keep_export_variant", "remove_export_variant"}
 
@@ -140,6 +143,14 @@ def _variants(
         variant.kill()
 
 
+def ensure_bootstrapped(emulator: Emulator, workdir: Path) -> None:
+    """`cdk bootstrap` once per emulator, whichever fixture needs it first."""
+    cloudformation = emulator.client("cloudformation")
+    stacks = cloudformation.list_stacks(StackStatusFilter=["CREATE_COMPLETE", "UPDATE_COMPLETE"])
+    if not any(s["StackName"] == BOOTSTRAP_STACK for s in stacks["StackSummaries"]):
+        bootstrap(emulator, workdir)
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
     if not CDK.exists():
@@ -158,7 +169,7 @@ def deployment(
     workdir = tmp_path_factory.mktemp("deployment")
     synth = start_synth(REPO, workdir / "cdk.out")
     try:
-        bootstrap(emulator, workdir)
+        ensure_bootstrapped(emulator, workdir)
         synth.result()
     except CdkError as error:
         synth.kill()

@@ -1,4 +1,4 @@
-"""Five places where moto 5.2.5's CloudFormation does not do what CloudFormation does.
+"""Six places where moto 5.2.5's CloudFormation does not do what CloudFormation does.
 
 The emulator runs inside this Python process (`ThreadedMotoServer`), so patching moto's classes here
 changes the server. Each fix makes moto do with a template what the real service does with it; none
@@ -14,6 +14,7 @@ from typing import Any
 from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend
 from moto.ec2.models.subnets import SubnetBackend
+from moto.elbv2.models import FakeLoadBalancer
 from moto.kms.models import Key
 
 _applied: list[bool] = []
@@ -30,6 +31,7 @@ def apply() -> None:
     _keep_defaulted_parameters_on_update()
     _keep_resources_moto_cannot_update()
     _update_exports_with_their_stack()
+    _resolve_load_balancer_hosted_zone()
     _applied.append(True)
 
 
@@ -155,3 +157,21 @@ def _update_exports_with_their_stack() -> None:
         return stack
 
     CloudFormationBackend.update_stack = update_stack  # type: ignore[method-assign]
+
+
+def _resolve_load_balancer_hosted_zone() -> None:
+    """`Fn::GetAtt [<ALB>, CanonicalHostedZoneID]`, which each alias record to a load balancer uses.
+
+    moto lists the attribute as supported but raises NotImplementedError for it, logs a warning and
+    leaves the `Fn::GetAtt` object itself in the template: a Route 53 alias record then holds a
+    dict as its `HostedZoneId`. CloudFormation returns the load balancer's canonical hosted zone,
+    the value DescribeLoadBalancers reports as `CanonicalHostedZoneId`, which this returns.
+    """
+    get_attribute = FakeLoadBalancer.get_cfn_attribute
+
+    def get_cfn_attribute(self: FakeLoadBalancer, attribute_name: str) -> Any:
+        if attribute_name == "CanonicalHostedZoneID":
+            return self.canonical_hosted_zone_id
+        return get_attribute(self, attribute_name)
+
+    FakeLoadBalancer.get_cfn_attribute = get_cfn_attribute  # type: ignore[method-assign]
