@@ -76,7 +76,7 @@ def encrypted_topic(
             # Confused deputy: only alarms of this account, named by this environment's convention.
             conditions={
                 "StringEquals": {"aws:SourceAccount": stack.account},
-                "ArnLike": {"aws:SourceArn": alarm_arn_pattern(stack, alarm_name_pattern)},
+                "ArnLike": {"aws:SourceArn": alarm_arn(stack, alarm_name_pattern)},
             },
         )
     )
@@ -85,12 +85,26 @@ def encrypted_topic(
     return topic
 
 
-def alarm_arn_pattern(stack: cdk.Stack, alarm_name_pattern: str) -> str:
+def alarm_arn(stack: cdk.Stack, alarm_name: str) -> str:
+    """The ARN of the alarm named `alarm_name` (a pattern with `*` for a policy condition)."""
     return stack.format_arn(
         service="cloudwatch",
         resource="alarm",
-        resource_name=alarm_name_pattern,
+        resource_name=alarm_name,
         arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+def group_metric(
+    group: autoscaling.AutoScalingGroup, namespace: str, metric_name: str, statistic: str
+) -> cloudwatch.Metric:
+    """A metric of the whole Auto Scaling group, per minute."""
+    return cloudwatch.Metric(
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions_map={"AutoScalingGroupName": group.auto_scaling_group_name},
+        statistic=statistic,
+        period=PERIOD,
     )
 
 
@@ -225,13 +239,7 @@ class WebTierAlarms(Construct):
             # target tracking needs a few minutes to add an instance; only sustained saturation
             # is news. Missing data stays missing: a group without instances is an outage the
             # healthy-hosts alarm reports, not a CPU problem.
-            cloudwatch.Metric(
-                namespace="AWS/EC2",
-                metric_name="CPUUtilization",
-                dimensions_map={"AutoScalingGroupName": group.auto_scaling_group_name},
-                statistic="Average",
-                period=PERIOD,
-            ).create_alarm(
+            group_metric(group, "AWS/EC2", "CPUUtilization", "Average").create_alarm(
                 self,
                 "HighCpu",
                 alarm_name=alarm_name("high-cpu"),

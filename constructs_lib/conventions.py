@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
@@ -14,6 +15,8 @@ from constructs_lib.config import LOG_RETENTION_DAYS
 from constructs_lib.naming import Naming
 
 MANAGED_BY = "cdk"
+# The boot script, the bundled service and the deploy-time handlers, read as text at synth.
+ASSETS = Path(__file__).parent / "assets"
 # Above CDK's default tag priority (100), so the convention wins over the path-shaped `Name` tags
 # that some L2 constructs (ec2.Vpc, for one) set themselves.
 NAME_TAG_PRIORITY = 200

@@ -8,22 +8,16 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
-from constructs_lib.alarms import PERIOD, AlarmThresholds, target_group_metric
+from constructs_lib.alarms import (
+    PERIOD,
+    AlarmThresholds,
+    alarm_arn,
+    group_metric,
+    target_group_metric,
+)
 
 WIDTH = 8  # three graphs per row of 24 columns
 HEIGHT = 6
-
-
-def _group_metric(
-    group: autoscaling.IAutoScalingGroup, namespace: str, name: str, statistic: str
-) -> cloudwatch.Metric:
-    return cloudwatch.Metric(
-        namespace=namespace,
-        metric_name=name,
-        dimensions_map={"AutoScalingGroupName": group.auto_scaling_group_name},
-        statistic=statistic,
-        period=PERIOD,
-    )
 
 
 def _nat_gateways(metric_name: str) -> cloudwatch.MathExpression:
@@ -117,10 +111,10 @@ class WebTierDashboard(Construct):
             ),
             graph(
                 "Instances",
-                _group_metric(group, "AWS/AutoScaling", "GroupInServiceInstances", "Average"),
-                _group_metric(group, "AWS/AutoScaling", "GroupDesiredCapacity", "Average"),
+                group_metric(group, "AWS/AutoScaling", "GroupInServiceInstances", "Average"),
+                group_metric(group, "AWS/AutoScaling", "GroupDesiredCapacity", "Average"),
             ),
-            graph("CPU (%)", _group_metric(group, "AWS/EC2", "CPUUtilization", "Average")),
+            graph("CPU (%)", group_metric(group, "AWS/EC2", "CPUUtilization", "Average")),
         )
         self.dashboard.add_widgets(
             graph(
@@ -162,11 +156,6 @@ class WebTierDashboard(Construct):
             resource = alarm.node.default_child
             assert isinstance(resource, cloudwatch.CfnAlarm)
             assert resource.alarm_name
-            arn = stack.format_arn(
-                service="cloudwatch",
-                resource="alarm",
-                resource_name=resource.alarm_name,
-                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-            )
+            arn = alarm_arn(stack, resource.alarm_name)
             found.append(cloudwatch.Alarm.from_alarm_arn(self, alarm.node.id, arn))
         return found

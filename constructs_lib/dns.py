@@ -22,10 +22,10 @@ class WebDomainProps:
 
 
 class WebDomain(Construct):
-    """`domainName` in its hosted zone, and the certificate the HTTPS listener serves for it.
+    """`domainName` in its hosted zone and, unless one is brought, a certificate for it.
 
-    With `certificateArn` that certificate (it must cover the name); otherwise one that ACM issues
-    after validating the name through records CloudFormation writes into the zone.
+    `issue_certificate`: ACM issues one after validating the name through records CloudFormation
+    writes into the zone. Without it the caller serves its own certificate (it must cover the name).
     """
 
     def __init__(
@@ -34,7 +34,7 @@ class WebDomain(Construct):
         construct_id: str,
         *,
         props: WebDomainProps,
-        certificate_arn: str | None,
+        issue_certificate: bool,
         is_production: bool,
     ):
         super().__init__(scope, construct_id)
@@ -46,12 +46,8 @@ class WebDomain(Construct):
             hosted_zone_id=props.hosted_zone_id,
             zone_name=props.hosted_zone_name,
         )
-        self.certificate: acm.ICertificate
-        if certificate_arn:
-            self.certificate = acm.Certificate.from_certificate_arn(
-                self, "Certificate", certificate_arn
-            )
-        else:
+        self.certificate: acm.ICertificate | None = None
+        if issue_certificate:
             certificate = acm.Certificate(
                 self,
                 "Certificate",

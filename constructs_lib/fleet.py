@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
-from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_autoscaling as autoscaling
@@ -17,13 +16,13 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib.conventions import (
+    ASSETS,
     EXPLICIT_NAME_TAG_PRIORITY,
     acknowledge,
     acknowledge_guard,
 )
 from constructs_lib.network import APP_TIER
 
-ASSETS = Path(__file__).parent / "assets"
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
 ROOT_VOLUME_GIB = 20
 # One instance must boot, start the service and turn healthy in the target group within this.

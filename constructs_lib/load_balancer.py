@@ -131,15 +131,16 @@ class WebLoadBalancer(Construct):
                 self,
                 "Domain",
                 props=props.domain,
-                certificate_arn=props.certificate_arn,
+                issue_certificate=props.certificate_arn is None,
                 is_production=props.is_production,
             )
             if props.domain
             else None
         )
         certificate: acm.ICertificate | None = domain.certificate if domain else None
-        if certificate is None and props.certificate_arn:
-            # HTTPS on the load balancer's generated hostname, which the certificate cannot name.
+        if props.certificate_arn:
+            # Brought along: for the domain if there is one, else for HTTPS on the load
+            # balancer's generated hostname (which the certificate cannot name).
             certificate = acm.Certificate.from_certificate_arn(
                 self, "Certificate", props.certificate_arn
             )

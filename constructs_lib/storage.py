@@ -30,7 +30,6 @@ class Buckets(Construct):
         removal_policy: cdk.RemovalPolicy,
     ):
         super().__init__(scope, construct_id)
-        stateful = removal_policy
 
         # SSE-S3, not KMS: neither S3 server access logging nor ALB access logs can write to a
         # bucket encrypted with a customer-managed key.
@@ -42,7 +41,7 @@ class Buckets(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=True,
-            removal_policy=stateful,
+            removal_policy=removal_policy,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireAccessLogs",
@@ -67,7 +66,7 @@ class Buckets(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=True,
-            removal_policy=stateful,
+            removal_policy=removal_policy,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=ARTIFACT_ACCESS_LOGS_PREFIX,
             # Versioning keeps every replaced object: keep the last few, expire the rest.

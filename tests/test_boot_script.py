@@ -27,8 +27,8 @@ import pytest
 from aws_cdk.assertions import Template
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
+from constructs_lib.conventions import ASSETS
 from constructs_lib.fleet import (
-    ASSETS,
     BOOT_ALLOWANCE_SECONDS,
     CHECK_TIMEOUT_SECONDS,
     POLL_SECONDS,
