@@ -190,3 +190,7 @@ diagram: synth ## docs/architecture.svg and .png from cdk.out (DIAGRAM_ENV=prod)
 	  $(DIAGRAM_SUDO) env DEBIAN_FRONTEND=noninteractive \
 	    apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends graphviz; }
 	$(PY) -m tools.dev.diagram --env $(DIAGRAM_ENV)
+
+.PHONY: schema
+schema: setup ## docs/config.schema.json from the configuration models (a test fails while it is stale)
+	$(PY) -m tools.dev.config_schema

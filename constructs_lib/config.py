@@ -1,9 +1,8 @@
 """Typed, validated configuration parsed once from the CDK context (cdk.json and `-c key=value`).
 
-`AppConfig.from_context` is the only place that reads context: pydantic checks each value, then
-`AppConfig.problems` the rules between values; a `ConfigError` lists every problem of the failing
-stage as `path = value: what is allowed`. `python -m constructs_lib.config --schema` writes the
-models' JSON Schema to docs/config.schema.json.
+`AppConfig.from_context` is the only reader of context: pydantic checks each value against the
+models, then `AppConfig.problems` checks the rules between values. A `ConfigError` lists every
+problem of the failing stage as `path = value: what is allowed`, before anything is synthesized.
 """
 
 from __future__ import annotations
@@ -11,13 +10,10 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import itertools
-import json
 import math
 import re
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import pydantic
@@ -28,41 +24,35 @@ from pydantic_core import ErrorDetails
 
 from constructs_lib.naming import Naming, is_lower_word
 
-PRODUCTION = "prod"
-LOCAL = "local"
-SCHEMA_FILE = Path(__file__).resolve().parents[1] / "docs" / "config.schema.json"
+PRODUCTION, LOCAL = "prod", "local"
+# The retentions CloudWatch Logs accepts, ascending.
 LogRetentionDays = Literal[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 ]  # fmt: skip
-# Values CloudWatch Logs accepts for a log group's retention, ascending.
 LOG_RETENTION_DAYS: tuple[int, ...] = get_args(LogRetentionDays)
-MIN_AZS, MAX_AZS = 2, 6
-# The AWS-managed prefix list `com.amazonaws.<region>.s3` (the S3 gateway endpoint's address
-# ranges), one ID per region in every account. Known at synth, so no lookup; add a region from
-# `aws ec2 describe-managed-prefix-lists` (filter prefix-list-name com.amazonaws.<region>.s3).
+# The AWS-managed prefix list `com.amazonaws.<region>.s3`: one ID per region in every account, so
+# no lookup. Add a region from `aws ec2 describe-managed-prefix-lists` (that prefix-list-name).
 S3_PREFIX_LISTS = {"us-east-1": "pl-63a5400a"}
 SUBNET_TIERS = 3  # public, private with egress, isolated
-# An Application Load Balancer needs subnets of at least /27 (8 free addresses per subnet).
-LARGEST_SUBNET_PREFIX = 27
-SMALLEST_VPC_PREFIX, LARGEST_VPC_PREFIX = 16, 28
-# RFC 1035: a name of at most 253 characters (255 octets on the wire), labels of 1 to 63.
-MAX_DNS_NAME, MAX_DNS_LABEL = 253, 63
-# ACM puts the certificate's domain name into the Common Name, which RFC 5280 limits to 64 octets.
+LARGEST_SUBNET_PREFIX = 27  # an Application Load Balancer needs 8 free addresses per subnet
+# ACM puts the domain into the certificate's Common Name, which RFC 5280 limits to 64 characters.
 MAX_CERTIFICATE_DOMAIN = 64
-_DNS_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 _PRIVATE_RANGES = [
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 ]
-# Context keys that belong to CDK or the CLI rather than to this app (`cdk acknowledge` writes
-# `acknowledged-issue-numbers` into cdk.context.json, which the CLI passes in as context).
+# RFC 1035 names as Route 53 and ACM take them (lower case, no trailing dot, no wildcard); a letter
+# first in the last label tells a name from an IP address.
+_DNS_NAME = re.compile(
+    r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?"
+)
+# Context keys of CDK and its CLI (`cdk acknowledge` writes `acknowledged-issue-numbers`).
 _FOREIGN_KEY = re.compile(r"^@|:|^acknowledged-issue-numbers$")
 _REMOVED_KEYS = {
     "desiredCapacity": "no longer supported: the group starts at minCapacity and scales between "
     "minCapacity and maxCapacity; a desired capacity in the template would reset a scaled-out "
     "fleet on every deploy (remove the key)",
 }
-_LOWER_WORDS = "expected lower-case letters and digits, words joined by single hyphens"
 _OBJECT = "expected an object (a JSON map of keys to values)"
 _EXPECTED_TYPE = {
     "int_type": "expected an integer",
@@ -97,41 +87,28 @@ def _vpc_cidr(value: str) -> str:
         raise ValueError("expected an IPv4 CIDR block such as 10.0.0.0/16") from None
     if not any(network.subnet_of(private) for private in _PRIVATE_RANGES):
         raise ValueError("expected a private (RFC 1918) range: 10/8, 172.16/12, 192.168/16")
-    if not SMALLEST_VPC_PREFIX <= network.prefixlen <= LARGEST_VPC_PREFIX:
-        raise ValueError(f"VPC prefix must be /{SMALLEST_VPC_PREFIX} to /{LARGEST_VPC_PREFIX}")
+    if not 16 <= network.prefixlen <= 28:
+        raise ValueError("VPC prefix must be /16 to /28")
     return value
 
 
 def _distinct_azs(azs: tuple[str, ...]) -> tuple[str, ...]:
     # Counted here, not by min_length: pydantic would count only the items that validated.
-    if not MIN_AZS <= len(azs) <= MAX_AZS:
-        raise ValueError(f"expected {MIN_AZS} to {MAX_AZS} availability zones")
+    if not 2 <= len(azs) <= 6:
+        raise ValueError("expected 2 to 6 availability zones")
     if repeated := sorted({az for az in azs if azs.count(az) > 1}):
         raise ValueError(f"each availability zone may appear once; repeated: {repeated}")
     return azs
 
 
-def _dns_name(value: str) -> str:
-    """A host name as Route 53 and ACM take it: lower case, no trailing dot, no wildcard."""
-    if value != value.lower() or value.endswith("."):
-        raise ValueError("expected a lower-case DNS name without the trailing dot")
-    if len(value) > MAX_DNS_NAME:
-        raise ValueError(f"expected at most {MAX_DNS_NAME} characters, got {len(value)}")
-    labels = value.split(".")
-    if len(labels) < 2:
-        raise ValueError("expected a name with at least two labels, such as example.com")
-    for label in labels:
-        if len(label) > MAX_DNS_LABEL:
-            raise ValueError(f"label '{label}' is longer than {MAX_DNS_LABEL} characters")
-        if not _DNS_LABEL.match(label):
-            allowed = "letters, digits and inner hyphens"
-            raise ValueError(f"label '{label}' is not a DNS label ({allowed}, no wildcard)")
-    if labels[-1].isdigit():
-        raise ValueError("expected a DNS name, not an IP address")
-    return value
-
-
-DnsName = Annotated[str, AfterValidator(_dns_name)]
+DnsName = Annotated[
+    str,
+    _check(
+        lambda name: len(name) <= 253 and _DNS_NAME.fullmatch(name),
+        "expected a lower-case DNS name such as app.example.com: labels of 1 to 63 letters, "
+        "digits and inner hyphens, 253 characters in all, no trailing dot and no wildcard",
+    ),
+]
 EMAIL = r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$"
 Port = Annotated[
     int,
@@ -168,13 +145,12 @@ class EnvironmentConfig(_Model):
     account: Account
     region: Region
     availability_zones: Annotated[tuple[str, ...], AfterValidator(_distinct_azs)] = Field(
-        strict=False, description=f"{MIN_AZS} to {MAX_AZS} distinct availability zones of region"
+        strict=False, description="2 to 6 distinct availability zones of region"
     )
     vpc_cidr: Annotated[str, AfterValidator(_vpc_cidr)] = Field(
-        description=f"a private (RFC 1918) /{SMALLEST_VPC_PREFIX} to /{LARGEST_VPC_PREFIX} range"
+        description="a private (RFC 1918) /16 to /28 range"
     )
-    # 0 is the AWS-only egress mode: no route to the internet from the app tier (needs
-    # interfaceEndpoints and a region in S3_PREFIX_LISTS).
+    # 0 is the AWS-only egress mode: the app tier has no route to the internet.
     nat_gateways: int = Field(
         ge=0, description="0 (AWS-only egress) to the number of availabilityZones"
     )
@@ -232,11 +208,10 @@ class EnvironmentConfig(_Model):
     alarm_elb_errors_per_minute: int = Field(
         10, ge=1, le=1_000_000, description="responses per minute, 1 to 1000000"
     )
-    # An object key under the artifact bucket's releases/ prefix; None runs the bundled service.
+    # None runs the bundled service; instances install a release only if its digest matches.
     release_artifact: str | None = _text(
         r"^releases/[-A-Za-z0-9._/]+$", "an object key under releases/", None
     )
-    # The boot script extracts the artifact only if its digest matches (releaseArtifact needs it).
     release_sha256: str | None = _text(
         r"^[0-9a-f]{64}$", "the release archive's SHA-256: 64 lower-case hex digits", None
     )
@@ -322,7 +297,12 @@ class AppConfig(_Model):
 
     model_config = ConfigDict(json_schema_extra={"patternProperties": {_FOREIGN_KEY.pattern: {}}})
 
-    project: Annotated[str, _check(is_lower_word, _LOWER_WORDS)]
+    project: Annotated[
+        str,
+        _check(
+            is_lower_word, "expected lower-case letters and digits, words joined by single hyphens"
+        ),
+    ]
     owner: str = _text(r"\S", "a non-empty string")
     cost_center: str = _text(r"\S", "a non-empty string")
     environments: Annotated[
@@ -340,12 +320,9 @@ class AppConfig(_Model):
         return self.env is not None
 
     @property
-    def selected(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.env or (e.name for e in self.environments)))
-
-    @property
     def selected_environments(self) -> tuple[EnvironmentConfig, ...]:
-        return tuple(e for e in self.environments if e.name in self.selected)
+        selected = self.env or tuple(e.name for e in self.environments)
+        return tuple(e for e in self.environments if e.name in selected)
 
     def naming(self, environment: EnvironmentConfig) -> Naming:
         return Naming(environment=environment.name, project=self.project)
@@ -370,23 +347,21 @@ class AppConfig(_Model):
         for env in self.environments:
             yield from _environment_problems(env, self.naming(env))
         for first, second in itertools.combinations(self.environments, 2):
-            if _network(first).overlaps(_network(second)):
+            at = f"environments.{second.name}"
+            if ipaddress.IPv4Network(first.vpc_cidr).overlaps(
+                ipaddress.IPv4Network(second.vpc_cidr)
+            ):
                 taken = f"environments.{first.name}.vpcCidr ({first.vpc_cidr})"
                 allowed = f"overlaps {taken}; VPCs that may be peered need distinct ranges"
-                yield Problem(f"environments.{second.name}.vpcCidr", second.vpc_cidr, allowed)
-        for first, second in itertools.combinations(self.environments, 2):
+                yield Problem(f"{at}.vpcCidr", second.vpc_cidr, allowed)
             if first.domain_name is not None and first.domain_name == second.domain_name:
                 allowed = f"also the domainName of environments.{first.name}: one name, one tier"
-                yield Problem(f"environments.{second.name}.domainName", second.domain_name, allowed)
+                yield Problem(f"{at}.domainName", second.domain_name, allowed)
         for name in self.env or ():
             if name not in names:
                 yield Problem("env", name, f"not a configured environment; choose from {names}")
         if self.pipeline is not None:
             yield from _pipeline_problems(self.pipeline, names)
-
-
-def _network(environment: EnvironmentConfig) -> ipaddress.IPv4Network:
-    return ipaddress.IPv4Network(environment.vpc_cidr)
 
 
 def subnet_prefix(vpc_prefix: int, az_count: int) -> int:
@@ -395,87 +370,71 @@ def subnet_prefix(vpc_prefix: int, az_count: int) -> int:
 
 
 def _environment_problems(env: EnvironmentConfig, naming: Naming) -> Iterator[Problem]:
-    path, azs = f"environments.{env.name}", env.availability_zones
+    at, azs = f"environments.{env.name}", env.availability_zones
+    domain, zone = env.domain_name, env.hosted_zone_name
+
+    def problem(key: str, value: object, allowed: str) -> Problem:
+        return Problem(f"{at}.{key}", value, allowed)
+
     if not is_lower_word(env.name):
-        yield Problem(path, env.name, "environment names are lower-case words (e.g. 'prod')")
+        yield Problem(at, env.name, "environment names are lower-case words (e.g. 'prod')")
+    for reason in naming.problems():
+        yield Problem(at, env.name, f"{reason}; shorten the environment name or 'project'")
     for index, az in enumerate(azs):
         if not re.fullmatch(re.escape(env.region) + "[a-z]", az):
             allowed = f"not an availability zone of region {env.region}"
-            yield Problem(f"{path}.availabilityZones[{index}]", az, allowed)
+            yield problem(f"availabilityZones[{index}]", az, allowed)
     if env.nat_gateways > len(azs):
         allowed = f"expected 0 to {len(azs)}: one per AZ for availability, fewer to save cost"
-        yield Problem(f"{path}.natGateways", env.nat_gateways, allowed)
+        yield problem("natGateways", env.nat_gateways, allowed)
     if env.aws_only_egress and not env.interface_endpoints:
-        allowed = (
-            "natGateways 0 with interfaceEndpoints false is not allowed: without NAT the "
-            "instances reach AWS APIs (SSM, CloudFormation, ELB, CloudWatch) only through the "
-            "interface endpoints; set interfaceEndpoints true or natGateways to 1 or more"
-        )
-        yield Problem(f"{path}.natGateways", env.nat_gateways, allowed)
+        allowed = "natGateways 0 with interfaceEndpoints false is not allowed: without NAT, "
+        allowed += "instances reach AWS APIs (SSM, CloudFormation, ELB) only through endpoints"
+        yield problem("natGateways", 0, allowed)
     if env.aws_only_egress and env.region not in S3_PREFIX_LISTS:
-        allowed = (
-            f"natGateways 0 needs the S3 prefix list of {env.region} for the app tier's egress; "
-            f"known: {sorted(S3_PREFIX_LISTS)} (add it to S3_PREFIX_LISTS)"
-        )
-        yield Problem(f"{path}.natGateways", env.nat_gateways, allowed)
-    if (prefix := subnet_prefix(_network(env).prefixlen, len(azs))) > LARGEST_SUBNET_PREFIX:
-        subnets = f"{SUBNET_TIERS} tiers x {len(azs)} AZs: each subnet would be /{prefix}"
-        allowed = f"too small for {subnets}, an ALB needs at least /{LARGEST_SUBNET_PREFIX}"
-        yield Problem(f"{path}.vpcCidr", env.vpc_cidr, allowed)
+        allowed = f"natGateways 0 needs the S3 prefix list of {env.region} for the app tier's "
+        allowed += f"egress; known: {sorted(S3_PREFIX_LISTS)} (add it to S3_PREFIX_LISTS)"
+        yield problem("natGateways", 0, allowed)
+    prefix = subnet_prefix(int(env.vpc_cidr.split("/")[1]), len(azs))
+    if prefix > LARGEST_SUBNET_PREFIX:
+        allowed = f"too small for {SUBNET_TIERS} tiers x {len(azs)} AZs: each subnet would be "
+        allowed += f"/{prefix}, an ALB needs at least /{LARGEST_SUBNET_PREFIX}"
+        yield problem("vpcCidr", env.vpc_cidr, allowed)
     if env.min_capacity >= env.max_capacity:
-        room = "a rolling update keeps minCapacity in service and needs room for one more"
-        allowed = f"must be below maxCapacity ({env.max_capacity}): {room}"
-        yield Problem(f"{path}.minCapacity", env.min_capacity, allowed)
+        allowed = f"must be below maxCapacity ({env.max_capacity}): a rolling update keeps "
+        allowed += "minCapacity in service and needs room for one more"
+        yield problem("minCapacity", env.min_capacity, allowed)
+    if env.db_port == env.app_port:
+        yield problem("dbPort", env.db_port, "must differ from appPort")
     if env.is_production and not env.serves_https:
-        allowed = (
-            "production serves HTTPS only: set domainName (with its hosted zone; the app creates "
-            "the certificate) or certificateArn"
-        )
-        yield Problem(f"{path}.certificateArn", None, allowed)
-    yield from _dns_problems(env, path)
+        allowed = "production serves HTTPS only: set domainName (with its hosted zone; the app "
+        allowed += "creates the certificate) or certificateArn"
+        yield problem("certificateArn", None, allowed)
     if env.is_production and env.empty_buckets_on_delete:
         allowed = "production keeps its buckets and their objects when its stacks are deleted"
-        yield Problem(f"{path}.emptyBucketsOnDelete", True, allowed)
+        yield problem("emptyBucketsOnDelete", True, allowed)
     if env.release_artifact is not None and env.release_sha256 is None:
-        allowed = (
-            f"required with releaseArtifact ({env.release_artifact!r}): instances install the "
-            "release only if its SHA-256 matches, so an overwritten object cannot split the fleet"
-        )
-        yield Problem(f"{path}.releaseSha256", None, allowed)
+        allowed = f"required with releaseArtifact ({env.release_artifact!r}): instances install "
+        allowed += "it only if its SHA-256 matches, so an overwritten object cannot split the fleet"
+        yield problem("releaseSha256", None, allowed)
     if env.release_sha256 is not None and env.release_artifact is None:
         allowed = "releaseSha256 without releaseArtifact verifies nothing: set both or neither"
-        yield Problem(f"{path}.releaseSha256", env.release_sha256, allowed)
-    if env.db_port == env.app_port:
-        yield Problem(f"{path}.dbPort", env.db_port, "must differ from appPort")
-    for reason in naming.problems():
-        yield Problem(path, env.name, f"{reason}; shorten the environment name or 'project'")
-
-
-def _dns_problems(env: EnvironmentConfig, path: str) -> Iterator[Problem]:
-    domain, zone = env.domain_name, env.hosted_zone_name
-    zone_keys = {"hostedZoneId": env.hosted_zone_id, "hostedZoneName": zone}
-    if domain is None:
-        for key, value in zone_keys.items():
-            if value is not None:
-                allowed = "only used with domainName: set domainName or remove this key"
-                yield Problem(f"{path}.{key}", value, allowed)
-        return
-    for key, value in zone_keys.items():
-        if value is None:
-            allowed = "required with domainName: the public hosted zone the name lives in"
-            yield Problem(f"{path}.{key}", None, allowed)
-    if zone is not None and domain != zone and not domain.endswith(f".{zone}"):
+        yield problem("releaseSha256", env.release_sha256, allowed)
+    for key, value in {"hostedZoneId": env.hosted_zone_id, "hostedZoneName": zone}.items():
+        if domain is None and value is not None:
+            yield problem(key, value, "only used with domainName: set domainName or remove it")
+        if domain is not None and value is None:
+            yield problem(key, None, "required with domainName: the hosted zone it lives in")
+    if domain and zone and domain != zone and not domain.endswith(f".{zone}"):
         allowed = f"not inside hostedZoneName ({zone}): the records and the validation go there"
-        yield Problem(f"{path}.domainName", domain, allowed)
-    if env.certificate_arn is None and len(domain) > MAX_CERTIFICATE_DOMAIN:
-        allowed = (
-            f"at most {MAX_CERTIFICATE_DOMAIN} characters for the certificate the app requests "
-            "(ACM's Common Name limit); shorten it or bring a certificate (certificateArn)"
-        )
-        yield Problem(f"{path}.domainName", domain, allowed)
-    if env.name == LOCAL and env.certificate_arn is None:
+        yield problem("domainName", domain, allowed)
+    if domain and env.certificate_arn is None and len(domain) > MAX_CERTIFICATE_DOMAIN:
+        allowed = f"at most {MAX_CERTIFICATE_DOMAIN} characters for the certificate the app "
+        allowed += "requests (ACM's Common Name limit); shorten it or set certificateArn"
+        yield problem("domainName", domain, allowed)
+    if domain and env.certificate_arn is None and env.name == LOCAL:
         allowed = "the emulator has no ACM certificates: leave the local environment without one"
-        yield Problem(f"{path}.domainName", domain, allowed)
+        yield problem("domainName", domain, allowed)
 
 
 def _pipeline_problems(pipeline: PipelineConfig, names: list[str]) -> Iterator[Problem]:
@@ -532,11 +491,8 @@ def _problem(error: ErrorDetails, names: list[str]) -> Problem:
         else (AppConfig, loc[0])
     )  # fmt: skip
     fields = {str(f.alias): f for f in model.model_fields.values() if f.alias != "name"}
-    kind, value, description = (
-        error["type"],
-        error["input"],
-        getattr(fields.get(str(key)), "description", None),
-    )
+    kind, value = error["type"], error["input"]
+    description = getattr(fields.get(str(key)), "description", None)
     if kind == "extra_forbidden":
         hint = "".join(
             f" did you mean '{m}'?" for m in difflib.get_close_matches(str(key), fields, 1)
@@ -550,20 +506,3 @@ def _problem(error: ErrorDetails, names: list[str]) -> Problem:
     if kind in _EXPECTED_TYPE or not description:
         return Problem(path, value, _EXPECTED_TYPE.get(kind, error["msg"]))
     return Problem(path, value, f"expected {description}")
-
-
-def json_schema() -> str:
-    """The JSON Schema of cdk.json for editors: its `context` is what `AppConfig` reads."""
-    context = AppConfig.model_json_schema()
-    cdk_json = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "properties": {"context": context},
-        "$defs": context.pop("$defs"),
-    }
-    return json.dumps(cdk_json, indent=2) + "\n"
-
-
-if __name__ == "__main__":
-    if sys.argv[1:] != ["--schema"]:
-        sys.exit(f"usage: python -m constructs_lib.config --schema  (rewrites {SCHEMA_FILE})")
-    SCHEMA_FILE.write_text(json_schema())
