@@ -10,7 +10,6 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
-from compliance import cfn_guard
 from constructs_lib.config import AppConfig
 from constructs_lib.conventions import apply_mandatory_tags, apply_name_tags, mandatory_tags
 from constructs_lib.naming import DELIVERY_ENVIRONMENT, PIPELINE, Naming, pipeline_stack_name
@@ -70,7 +69,12 @@ def compliance_packs(
     app: cdk.App, *, cfn_guard_plugin: bool = True
 ) -> list[cdk.IPolicyValidationPlugin]:
     packs: list[cdk.IPolicyValidationPlugin] = [AwsSolutionsChecks(app), NIST80053R5Checks(app)]
-    return [*packs, cfn_guard.CfnGuardPlugin()] if cfn_guard_plugin else packs
+    if not cfn_guard_plugin:
+        return packs
+    # A development dependency (pyproject.toml): the CLI path runs on the runtime set alone.
+    from compliance import cfn_guard
+
+    return [*packs, cfn_guard.CfnGuardPlugin()]
 
 
 def pinned_cli_version() -> str:

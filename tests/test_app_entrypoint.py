@@ -6,8 +6,10 @@ assembly. The app runs once for the module; each test checks one part of that ou
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -23,8 +25,20 @@ BAD_PATH = "environments.prod.vpcCidr"
 BAD_VALUE = "8.8.0.0/16"
 
 
+def development_only_modules() -> list[str]:
+    """Top-level modules that no package of the runtime set (requirements.txt) provides."""
+    pins = re.findall(r"^([A-Za-z0-9._-]+)==", (REPO / "requirements.txt").read_text(), re.M)
+    runtime = {re.sub(r"[-_.]+", "-", pin).lower() for pin in pins}
+    return sorted(
+        module
+        for module, distributions in importlib.metadata.packages_distributions().items()
+        if not {re.sub(r"[-_.]+", "-", d).lower() for d in distributions} & runtime
+    )
+
+
 def run_app(context: dict[str, object], outdir: Path) -> subprocess.CompletedProcess[str]:
-    """app.py exactly as cdk.json's `app` command starts it (interpreter flags included)."""
+    """app.py exactly as cdk.json's `app` command starts it (interpreter flags included), able to
+    import only what requirements.txt installs: a pipeline or a deploy host has nothing else."""
     command = json.loads((REPO / "cdk.json").read_text())["app"].split()
     env = {
         key: value
@@ -33,6 +47,16 @@ def run_app(context: dict[str, object], outdir: Path) -> subprocess.CompletedPro
     }
     env["CDK_CONTEXT_JSON"] = json.dumps(context)
     env["CDK_OUTDIR"] = str(outdir)
+    # `sitecustomize` runs before app.py; a module set to None in sys.modules cannot be imported.
+    blocker = outdir.parent / f"{outdir.name}-runtime-only"
+    blocker.mkdir()
+    blocked = development_only_modules()
+    (blocker / "sitecustomize.py").write_text(
+        f"import sys\nsys.modules.update(dict.fromkeys({blocked!r}))\n"
+    )
+    env["PYTHONPATH"] = os.pathsep.join([str(blocker), env.get("PYTHONPATH", "")]).rstrip(
+        os.pathsep
+    )
     node = REPO / "node_modules" / ".bin" / "node"
     if node.exists():
         env["JSII_NODE"] = str(node)
@@ -94,6 +118,14 @@ def test_the_cli_path_writes_the_templates_the_tests_check(
     assert cli.keys() == session.keys()
     for path, template in cli.items():
         assert without_metadata(template) == without_metadata(session[path]), path
+
+
+def test_development_packages_are_the_ones_the_cli_path_is_denied() -> None:
+    # The guard above is only as good as this list: the test tools and the cfn-guard plugin are
+    # on it, aws-cdk-lib and pydantic are not.
+    blocked = development_only_modules()
+    assert {"pytest", "cdklabs", "cfnlint", "moto"} <= set(blocked)
+    assert not {"aws_cdk", "cdk_nag", "constructs", "jsii", "pydantic"} & set(blocked)
 
 
 def without_metadata(template: dict[str, Any]) -> dict[str, Any]:
