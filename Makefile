@@ -193,4 +193,4 @@ diagram: synth ## docs/architecture.svg and .png from cdk.out (DIAGRAM_ENV=prod)
 
 .PHONY: schema
 schema: setup ## docs/config.schema.json from the configuration models (a test fails while it is stale)
-	$(PY) -m tools.dev.config_schema
+	$(PY) -m tools.config_schema

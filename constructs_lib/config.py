@@ -10,11 +10,10 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import itertools
-import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, TypeVar
 
 import pydantic
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field
@@ -23,21 +22,17 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import ErrorDetails
 
 from constructs_lib.naming import Naming, is_lower_word
+from constructs_lib.service_limits import (
+    LARGEST_SUBNET_PREFIX,
+    LOG_RETENTION_DAYS,
+    MAX_CERTIFICATE_DOMAIN,
+    S3_PREFIX_LISTS,
+    SUBNET_TIERS,
+    LogRetentionDays,
+    subnet_prefix,
+)
 
 PRODUCTION, LOCAL = "prod", "local"
-# The retentions CloudWatch Logs accepts, ascending.
-LogRetentionDays = Literal[
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-    3288, 3653,
-]  # fmt: skip
-LOG_RETENTION_DAYS: tuple[int, ...] = get_args(LogRetentionDays)
-# The AWS-managed prefix list `com.amazonaws.<region>.s3`: one ID per region in every account, so
-# no lookup. Add a region from `aws ec2 describe-managed-prefix-lists` (that prefix-list-name).
-S3_PREFIX_LISTS = {"us-east-1": "pl-63a5400a"}
-SUBNET_TIERS = 3  # public, private with egress, isolated
-LARGEST_SUBNET_PREFIX = 27  # an Application Load Balancer needs 8 free addresses per subnet
-# ACM puts the domain into the certificate's Common Name, which RFC 5280 limits to 64 characters.
-MAX_CERTIFICATE_DOMAIN = 64
 _PRIVATE_RANGES = [
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 ]
@@ -138,6 +133,9 @@ class _Model(pydantic.BaseModel):
         return {k: v for k, v in data.items() if v is not None or k not in optional}
 
 
+_M = TypeVar("_M", bound=_Model)
+
+
 class EnvironmentConfig(_Model):
     """One deployment target: an account, a region and the size of its web tier."""
 
@@ -220,7 +218,8 @@ class EnvironmentConfig(_Model):
         (),
         strict=False,
         max_length=20,
-        description="up to 20 more lower-case HTTP header names that WAF logs as REDACTED",
+        description="lower-case HTTP header names such as x-api-key (20 at most) that WAF "
+        "logs as REDACTED",
     )
 
     @property
@@ -246,8 +245,9 @@ class EnvironmentConfig(_Model):
 
 def _waves(items: Any) -> Any:
     """`["dev", ["staging", "qa"], "prod"]`: a lone name is a wave of one."""
-    if not isinstance(items, list):
-        return items
+    # Counted here, not by min_length: pydantic would count only the items that validated.
+    if not isinstance(items, list) or not items:
+        raise ValueError("expected a list of environments (or of lists deployed together)")
     return tuple(
         (i,) if isinstance(i, str) else tuple(i) if isinstance(i, list) else i for i in items
     )
@@ -268,7 +268,7 @@ class PipelineConfig(_Model):
     waves: Annotated[
         tuple[tuple[str, ...], ...],
         BeforeValidator(_waves, json_schema_input_type=list[str | list[str]]),
-    ] = Field(alias="environments", min_length=1, description="at least one environment")
+    ] = Field(alias="environments")
     manual_approval: tuple[str, ...] = Field(
         strict=False,
         default_factory=lambda data: (PRODUCTION,) * any(PRODUCTION in w for w in data["waves"]),
@@ -287,7 +287,9 @@ def _named(environments: Any) -> Any:
 def _split(selection: Any) -> Any:
     """`-c env=dev,prod` (the CLI keeps only the last `-c env=`), or a list set in cdk.json."""
     items = [selection] if isinstance(selection, str) else selection
-    if isinstance(items, list) and all(isinstance(item, str) for item in items):
+    if not isinstance(items, list):
+        raise ValueError("expected environment names separated by commas, or a list of them")
+    if all(isinstance(item, str) for item in items):
         return tuple(name.strip() for item in items for name in item.split(","))
     return selection
 
@@ -330,46 +332,64 @@ class AppConfig(_Model):
     @classmethod
     def from_context(cls, context: Mapping[str, Any]) -> AppConfig:
         own = {key: value for key, value in context.items() if not _FOREIGN_KEY.search(key)}
+        names = list(own["environments"]) if isinstance(own.get("environments"), dict) else []
         try:
-            config = cls.model_validate(own)
+            config, errors = cls.model_validate(own), []
         except pydantic.ValidationError as error:
-            names = list(own["environments"]) if isinstance(own.get("environments"), dict) else []
             # A default computed from values that failed would only repeat their problems.
             errors = [e for e in error.errors() if e["type"] != "default_factory_not_called"]
-            raise ConfigError([_problem(e, names) for e in errors]) from None
-        if problems := list(config.problems()):
+        if problems := [*(_problem(e, names) for e in errors), *_rules(own)]:
             raise ConfigError(problems)
         return config
 
-    def problems(self) -> Iterator[Problem]:
-        """The rules that relate values to each other, once each value has the right form."""
-        names = [e.name for e in self.environments]
-        for env in self.environments:
-            yield from _environment_problems(env, self.naming(env))
-        for first, second in itertools.combinations(self.environments, 2):
-            at = f"environments.{second.name}"
-            if ipaddress.IPv4Network(first.vpc_cidr).overlaps(
-                ipaddress.IPv4Network(second.vpc_cidr)
-            ):
-                taken = f"environments.{first.name}.vpcCidr ({first.vpc_cidr})"
-                allowed = f"overlaps {taken}; VPCs that may be peered need distinct ranges"
-                yield Problem(f"{at}.vpcCidr", second.vpc_cidr, allowed)
-            if first.domain_name is not None and first.domain_name == second.domain_name:
-                allowed = f"also the domainName of environments.{first.name}: one name, one tier"
-                yield Problem(f"{at}.domainName", second.domain_name, allowed)
-        for name in self.env or ():
-            if name not in names:
-                yield Problem("env", name, f"not a configured environment; choose from {names}")
-        if self.pipeline is not None:
-            yield from _pipeline_problems(self.pipeline, names)
+
+def _rules(own: Mapping[str, Any]) -> Iterator[Problem]:
+    """The rules that relate values to each other. They run over the parts of the context that
+    are well-formed on their own (all of it, once it is valid), so one run lists every problem."""
+    raw, project = own.get("environments"), own.get("project")
+    project = project if isinstance(project, str) and is_lower_word(project) else None
+    environments = [
+        env
+        for name, values in (raw.items() if isinstance(raw, dict) else ())
+        if isinstance(values, dict)
+        and (env := _valid(EnvironmentConfig, {**values, "name": name})) is not None
+    ]
+    for env in environments:
+        yield from _environment_problems(env, project)
+    for first, second in itertools.combinations(environments, 2):
+        at = f"environments.{second.name}"
+        if ipaddress.IPv4Network(first.vpc_cidr).overlaps(ipaddress.IPv4Network(second.vpc_cidr)):
+            taken = f"environments.{first.name}.vpcCidr ({first.vpc_cidr})"
+            allowed = f"overlaps {taken}; VPCs that may be peered need distinct ranges"
+            yield Problem(f"{at}.vpcCidr", second.vpc_cidr, allowed)
+        if first.domain_name is not None and first.domain_name == second.domain_name:
+            allowed = f"also the domainName of environments.{first.name}: one name, one tier"
+            yield Problem(f"{at}.domainName", second.domain_name, allowed)
+    if not isinstance(raw, dict) or not raw:
+        return  # no names to check references against
+    for name in _valid_selection(own.get("env")):
+        if name not in raw:
+            yield Problem("env", name, f"not a configured environment; choose from {list(raw)}")
+    if (pipeline := _valid(PipelineConfig, own.get("pipeline"))) is not None:
+        yield from _pipeline_problems(pipeline, list(raw))
 
 
-def subnet_prefix(vpc_prefix: int, az_count: int) -> int:
-    """Each subnet's prefix when `ec2.Vpc` splits the VPC evenly among tiers x AZs (tested)."""
-    return 32 - math.floor(math.log2(2 ** (32 - vpc_prefix) / (SUBNET_TIERS * az_count)))
+def _valid(model: type[_M], data: Any) -> _M | None:
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError:
+        return None
 
 
-def _environment_problems(env: EnvironmentConfig, naming: Naming) -> Iterator[Problem]:
+def _valid_selection(selection: Any) -> tuple[str, ...]:
+    try:
+        names = _split(selection) if selection is not None else ()
+    except ValueError:
+        return ()
+    return names if isinstance(names, tuple) else ()
+
+
+def _environment_problems(env: EnvironmentConfig, project: str | None) -> Iterator[Problem]:
     at, azs = f"environments.{env.name}", env.availability_zones
     domain, zone = env.domain_name, env.hosted_zone_name
 
@@ -378,7 +398,7 @@ def _environment_problems(env: EnvironmentConfig, naming: Naming) -> Iterator[Pr
 
     if not is_lower_word(env.name):
         yield Problem(at, env.name, "environment names are lower-case words (e.g. 'prod')")
-    for reason in naming.problems():
+    for reason in Naming(environment=env.name, project=project).problems() if project else []:
         yield Problem(at, env.name, f"{reason}; shorten the environment name or 'project'")
     for index, az in enumerate(azs):
         if not re.fullmatch(re.escape(env.region) + "[a-z]", az):

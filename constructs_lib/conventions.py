@@ -11,8 +11,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import IConstruct
 
-from constructs_lib.config import LOG_RETENTION_DAYS
 from constructs_lib.naming import Naming
+from constructs_lib.service_limits import LOG_RETENTION_DAYS
 
 MANAGED_BY = "cdk"
 # The boot script, the bundled service and the deploy-time handlers, read as text at synth.
@@ -107,7 +107,7 @@ def stateful_removal_policy(*, is_production: bool) -> cdk.RemovalPolicy:
 def log_retention(days: int) -> logs.RetentionDays:
     """`logRetentionDays` as CDK's enum (config validation allows only values it has)."""
     members = [m for m in logs.RetentionDays if m is not logs.RetentionDays.INFINITE]
-    # The enum lists its members in ascending order of days, as config.LOG_RETENTION_DAYS does.
+    # The enum lists its members in ascending order of days, as LOG_RETENTION_DAYS does.
     return dict(zip(LOG_RETENTION_DAYS, members, strict=True))[days]
 
 

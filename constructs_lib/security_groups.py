@@ -9,8 +9,8 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from constructs_lib.config import S3_PREFIX_LISTS
 from constructs_lib.conventions import acknowledge
+from constructs_lib.service_limits import S3_PREFIX_LISTS
 
 HTTPS = 443
 HTTP = 80

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from constructs_lib.config import AppConfig, ConfigError, Problem
 from constructs_lib.naming import InvalidNameError, NameKind, Naming, is_lower_word
 from tests.conftest import REPO, cdk_json_context
-from tools.dev.config_schema import SCHEMA_FILE, json_schema
+from tools.config_schema import SCHEMA_FILE, json_schema
 
 Context = dict[str, Any]
 
@@ -152,6 +152,19 @@ def test_unknown_env_name_is_an_error_listing_the_configured_names() -> None:
 
     assert (problem.path, problem.value) == ("env", "qa")
     assert all(f"'{name}'" in problem.allowed for name in COMMITTED_ENVIRONMENTS)
+
+
+def test_env_that_is_neither_names_nor_a_list_is_rejected_saying_what_is() -> None:
+    context = cdk_json_context()
+    context["env"] = 5
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value, problem.allowed) == (
+        "env",
+        5,
+        "expected environment names separated by commas, or a list of them",
+    )
 
 
 def test_env_that_is_not_a_string_is_rejected() -> None:
@@ -653,7 +666,7 @@ def test_waf_redacted_header_that_is_not_a_lower_case_header_name_is_rejected(he
     problem = only_problem(with_values("dev", wafRedactedHeaders=[header]))
 
     assert (problem.path, problem.value) == ("environments.dev.wafRedactedHeaders[0]", header)
-    assert problem.allowed.startswith("expected up to 20 more lower-case HTTP header names")
+    assert problem.allowed.startswith("expected lower-case HTTP header names such as x-api-key")
 
 
 def test_waf_redacted_headers_that_are_not_a_list_are_rejected() -> None:
@@ -990,6 +1003,30 @@ def test_every_broken_rule_between_values_is_reported_at_once() -> None:
         "environments.dev.minCapacity",
         "env",
     }
+
+
+def test_rules_between_values_are_reported_in_the_same_run_as_malformed_values() -> None:
+    context = with_values("dev", natGateways="1")
+    context["environments"]["staging"].update(minCapacity=3, maxCapacity=3)
+    context["env"] = "dev,qa"
+    context["pipeline"]["manualApproval"] = ["qa"]
+
+    found = problems(context)
+
+    assert {p.path for p in found} == {
+        "environments.dev.natGateways",
+        "environments.staging.minCapacity",
+        "env",
+        "pipeline.manualApproval[0]",
+    }
+
+
+def test_an_environment_with_a_malformed_value_raises_no_rule_problems_of_its_own() -> None:
+    # natGateways 5 exceeds dev's two AZs, but only once its values are well-formed is that
+    # worth saying: a rule over a half-read environment would only echo the first problem.
+    context = with_values("dev", natGateways=5, appPort="8080")
+
+    assert [p.path for p in problems(context)] == ["environments.dev.appPort"]
 
 
 def test_parsed_configuration_is_immutable_and_hashable() -> None:

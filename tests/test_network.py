@@ -15,7 +15,8 @@ from typing import Any, cast
 import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
-from constructs_lib.config import AppConfig, EnvironmentConfig, subnet_prefix
+from constructs_lib.config import AppConfig, EnvironmentConfig
+from constructs_lib.service_limits import subnet_prefix
 from tests.conftest import Synthesized, cdk_json_context
 
 Resources = dict[str, dict[str, Any]]

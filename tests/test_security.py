@@ -7,13 +7,14 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.config import S3_PREFIX_LISTS, AppConfig
+from constructs_lib.config import AppConfig
 from constructs_lib.encryption import AUTOSCALING_ROLE_NAME
 from constructs_lib.instance_role import (
     AGENT_METRIC_ACTIONS,
     SESSION_MANAGER_CHANNEL_ACTIONS,
     TARGET_HEALTH_ACTIONS,
 )
+from constructs_lib.service_limits import S3_PREFIX_LISTS
 from stacks.web_tier_stage import WebTierStage
 from tests.conftest import Synthesized, cdk_json_context
 from tests.template_utils import as_list, document, only, resources, statements

@@ -1,6 +1,6 @@
 """The JSON Schema of cdk.json for editors, generated from the configuration models.
 
-`python -m tools.dev.config_schema` (or `make schema`) rewrites docs/config.schema.json; a test
+`python -m tools.config_schema` (or `make schema`) rewrites docs/config.schema.json; a test
 fails while the committed file differs from what the models generate.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 from constructs_lib.config import AppConfig
 
-SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "config.schema.json"
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "docs" / "config.schema.json"
 
 
 def json_schema() -> str:

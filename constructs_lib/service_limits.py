@@ -1,0 +1,26 @@
+"""What AWS services accept, as this app relies on it: the config validates against these values
+and the constructs build with them, so neither depends on the other for an AWS fact."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, get_args
+
+# The retentions CloudWatch Logs accepts, ascending.
+LogRetentionDays = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+]  # fmt: skip
+LOG_RETENTION_DAYS: tuple[int, ...] = get_args(LogRetentionDays)
+# The AWS-managed prefix list `com.amazonaws.<region>.s3`: one ID per region in every account, so
+# no lookup. Add a region from `aws ec2 describe-managed-prefix-lists` (that prefix-list-name).
+S3_PREFIX_LISTS = {"us-east-1": "pl-63a5400a"}
+SUBNET_TIERS = 3  # public, private with egress, isolated (constructs_lib/network.py)
+LARGEST_SUBNET_PREFIX = 27  # an Application Load Balancer needs 8 free addresses per subnet
+# ACM puts the domain into the certificate's Common Name, which RFC 5280 limits to 64 characters.
+MAX_CERTIFICATE_DOMAIN = 64
+
+
+def subnet_prefix(vpc_prefix: int, az_count: int) -> int:
+    """Each subnet's prefix when `ec2.Vpc` splits the VPC evenly among tiers x AZs (tested)."""
+    return 32 - math.floor(math.log2(2 ** (32 - vpc_prefix) / (SUBNET_TIERS * az_count)))
