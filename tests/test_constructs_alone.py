@@ -12,18 +12,22 @@ from dataclasses import dataclass, replace
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Annotations, Match, Template
+from constructs import IConstruct
 
-from constructs_lib.dns import WebDomainProps
+from constructs_lib.conventions import CFN_GUARD
+from constructs_lib.dns import WebDomain, WebDomainProps
 from constructs_lib.encryption import WorkloadKey
 from constructs_lib.fleet import Fleet, FleetProps, Release
 from constructs_lib.load_balancer import WebLoadBalancer, WebLoadBalancerProps
 from constructs_lib.network import INTERFACE_ENDPOINTS, Network, NetworkProps
 from constructs_lib.security_groups import TierSecurityGroups
+from constructs_lib.web_acl import WebAcl
 from tests.template_utils import Resource, only, resources
 
 AZS = ("us-east-1a", "us-east-1b")
@@ -66,6 +70,8 @@ FLEET = FleetProps(
     log_group_name="/test/webapp/compute/instances",
     agent_metric_namespace="webapp/test/instances",
 )
+# AWS Control Tower's rule that a log group keeps its logs for at least a year.
+RETENTION_RULE = f"{CFN_GUARD}::cloudwatch_log_group_retention_period_check"
 RELEASE = Release(artifact="releases/webapp-1.2.3.tar.gz", sha256="0123456789abcdef" * 4)
 
 
@@ -160,6 +166,59 @@ def workload_key(*, is_production: bool, ensure_service_linked_role: bool) -> Te
     return Template.from_stack(stack)
 
 
+def web_domain(*, issue_certificate: bool, is_production: bool) -> Template:
+    stack = bare_stack()
+    WebDomain(
+        stack,
+        "Domain",
+        props=DOMAIN,
+        issue_certificate=issue_certificate,
+        is_production=is_production,
+    )
+    return Template.from_stack(stack)
+
+
+@dataclass(frozen=True)
+class BuiltAcl:
+    template: Template
+    web_acl: WebAcl
+
+
+def web_acl(*, is_production: bool) -> BuiltAcl:
+    stack = bare_stack()
+    acl = WebAcl(
+        stack,
+        "WebAcl",
+        load_balancer=elbv2.ApplicationLoadBalancer.from_application_load_balancer_attributes(
+            stack,
+            "LoadBalancer",
+            load_balancer_arn=(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+                "loadbalancer/app/test-webapp-compute-alb/0123456789abcdef"
+            ),
+            security_group_id="sg-0123456789abcdef0",
+        ),
+        key=kms.Key(stack, "Key"),
+        log_group_name=LOAD_BALANCER.waf_log_group_name,
+        redacted_headers=(),
+        # Under a year, where production and the other environments are checked differently.
+        log_retention_days=LOAD_BALANCER.log_retention_days,
+        is_production=is_production,
+    )
+    return BuiltAcl(Template.from_stack(stack), acl)
+
+
+def acknowledged_rules(scope: IConstruct) -> set[str]:
+    """The rules acknowledged on `scope` or anything in it; a plugin does not report those."""
+    return {
+        rule
+        for construct in scope.node.find_all()
+        for entry in construct.node.metadata
+        if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+        for rule in entry.data
+    }
+
+
 def listeners(template: Template) -> dict[int, Resource]:
     return {
         listener["Properties"]["Port"]: listener["Properties"]
@@ -216,8 +275,25 @@ def with_domain() -> Built:
 
 
 @pytest.fixture(scope="module")
+def with_domain_and_certificate() -> Built:
+    return load_balancer_alone(
+        replace(LOAD_BALANCER, domain=DOMAIN, certificate_arn=CERTIFICATE_ARN)
+    )
+
+
+@pytest.fixture(scope="module")
 def plain_http() -> Built:
     return load_balancer_alone(LOAD_BALANCER)
+
+
+@pytest.fixture(scope="module")
+def production_web_acl() -> BuiltAcl:
+    return web_acl(is_production=True)
+
+
+@pytest.fixture(scope="module")
+def non_production_web_acl() -> BuiltAcl:
+    return web_acl(is_production=False)
 
 
 def test_network_with_interface_endpoints_serves_each_service_the_instances_need(
@@ -332,6 +408,68 @@ def test_load_balancer_with_a_domain_gives_it_an_alias_record(with_domain: Built
     )
 
 
+def test_load_balancer_with_a_domain_and_a_brought_certificate_requests_no_certificate(
+    with_domain_and_certificate: Built,
+) -> None:
+    with_domain_and_certificate.template.resource_count_is(
+        "AWS::CertificateManager::Certificate", 0
+    )
+
+
+def test_load_balancer_with_a_domain_and_a_brought_certificate_serves_https_with_that_one(
+    with_domain_and_certificate: Built,
+) -> None:
+    with_domain_and_certificate.template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        {
+            "Port": 443,
+            "Protocol": "HTTPS",
+            "Certificates": [{"CertificateArn": CERTIFICATE_ARN}],
+        },
+    )
+
+
+def test_load_balancer_with_a_domain_and_a_brought_certificate_gives_the_domain_an_alias_record(
+    with_domain_and_certificate: Built,
+) -> None:
+    template = with_domain_and_certificate.template
+    load_balancer_id, _ = only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+
+    template.has_resource_properties(
+        "AWS::Route53::RecordSet",
+        {
+            "Name": f"{DOMAIN.domain_name}.",
+            "Type": "A",
+            "HostedZoneId": DOMAIN.hosted_zone_id,
+            "AliasTarget": {
+                "HostedZoneId": {"Fn::GetAtt": [load_balancer_id, "CanonicalHostedZoneID"]}
+            },
+        },
+    )
+
+
+def test_load_balancer_with_a_domain_and_a_brought_certificate_redirects_http_to_the_domain(
+    with_domain_and_certificate: Built,
+) -> None:
+    with_domain_and_certificate.template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        {
+            "Port": 80,
+            "DefaultActions": [
+                {
+                    "Type": "redirect",
+                    "RedirectConfig": {
+                        "Protocol": "HTTPS",
+                        "Host": DOMAIN.domain_name,
+                        "Port": "443",
+                        "StatusCode": "HTTP_301",
+                    },
+                }
+            ],
+        },
+    )
+
+
 def test_load_balancer_without_a_certificate_forwards_plain_http_to_the_fleet(
     plain_http: Built,
 ) -> None:
@@ -408,6 +546,25 @@ def test_app_tier_without_nat_may_reach_only_the_vpc_and_s3_over_https() -> None
     ]
 
 
+def test_web_tier_serving_https_admits_only_https_and_its_http_redirect_from_the_internet() -> None:
+    template = security_groups(aws_only_egress=False, serves_https=True)
+
+    template.has_resource_properties(
+        "AWS::EC2::SecurityGroup",
+        {
+            "GroupDescription": Match.string_like_regexp("^Web tier"),
+            "SecurityGroupIngress": [
+                Match.object_like(
+                    {"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+                ),
+                Match.object_like(
+                    {"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80}
+                ),
+            ],
+        },
+    )
+
+
 def test_web_tier_without_https_admits_only_http_from_the_internet() -> None:
     template = security_groups(aws_only_egress=False, serves_https=False)
 
@@ -415,7 +572,11 @@ def test_web_tier_without_https_admits_only_http_from_the_internet() -> None:
         "AWS::EC2::SecurityGroup",
         {
             "GroupDescription": Match.string_like_regexp("^Web tier"),
-            "SecurityGroupIngress": [Match.object_like({"CidrIp": "0.0.0.0/0", "FromPort": 80})],
+            "SecurityGroupIngress": [
+                Match.object_like(
+                    {"CidrIp": "0.0.0.0/0", "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80}
+                )
+            ],
         },
     )
 
@@ -440,3 +601,65 @@ def test_production_key_is_retained_and_waits_thirty_days_before_deletion() -> N
 
     assert key["DeletionPolicy"] == "RetainExceptOnCreate"
     assert key["Properties"]["PendingWindowInDays"] == 30
+
+
+def test_production_certificate_is_kept_on_delete_and_replacement_but_not_a_failed_create() -> None:
+    template = web_domain(issue_certificate=True, is_production=True)
+
+    template.has_resource(
+        "AWS::CertificateManager::Certificate",
+        {"DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain"},
+    )
+
+
+def test_non_production_domain_certificate_is_deleted_with_its_stack() -> None:
+    template = web_domain(issue_certificate=True, is_production=False)
+
+    template.has_resource(
+        "AWS::CertificateManager::Certificate",
+        {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"},
+    )
+
+
+def test_production_domain_with_a_brought_certificate_issues_none() -> None:
+    template = web_domain(issue_certificate=False, is_production=True)
+
+    template.resource_count_is("AWS::CertificateManager::Certificate", 0)
+
+
+def test_production_waf_log_group_is_retained_on_delete_and_replacement_not_a_failed_create(
+    production_web_acl: BuiltAcl,
+) -> None:
+    production_web_acl.template.has_resource(
+        "AWS::Logs::LogGroup",
+        {
+            "Properties": {"LogGroupName": LOAD_BALANCER.waf_log_group_name},
+            "DeletionPolicy": "RetainExceptOnCreate",
+            "UpdateReplacePolicy": "Retain",
+        },
+    )
+
+
+def test_non_production_waf_log_group_is_deleted_with_its_stack(
+    non_production_web_acl: BuiltAcl,
+) -> None:
+    non_production_web_acl.template.has_resource(
+        "AWS::Logs::LogGroup",
+        {
+            "Properties": {"LogGroupName": LOAD_BALANCER.waf_log_group_name},
+            "DeletionPolicy": "Delete",
+            "UpdateReplacePolicy": "Delete",
+        },
+    )
+
+
+def test_production_waf_logs_kept_under_a_year_stay_checked_by_the_one_year_retention_rule(
+    production_web_acl: BuiltAcl,
+) -> None:
+    assert RETENTION_RULE not in acknowledged_rules(production_web_acl.web_acl)
+
+
+def test_non_production_waf_logs_kept_under_a_year_are_excused_from_the_one_year_retention_rule(
+    non_production_web_acl: BuiltAcl,
+) -> None:
+    assert RETENTION_RULE in acknowledged_rules(non_production_web_acl.web_acl)
