@@ -29,13 +29,22 @@ class Stack:
     path: str
     stack_name: str
     template: Json
-    # "aws://account/region"; empty for an environment-agnostic stack.
+    # The manifest's "aws://account/region" ("aws://unknown-account/unknown-region" for an
+    # environment-agnostic stack).
     environment: str = ""
     template_bytes: int = 0
     # Artifact IDs of the stacks this one is deployed after.
     dependencies: tuple[str, ...] = ()
     # What cdk-assets would publish for this stack, by asset-manifest file.
     asset_manifests: Mapping[Path, Json] = field(default_factory=dict)
+
+    @property
+    def account(self) -> str:
+        return self.environment.removeprefix("aws://").partition("/")[0]
+
+    @property
+    def region(self) -> str:
+        return self.environment.removeprefix("aws://").partition("/")[2]
 
     @property
     def resource_types(self) -> dict[str, str]:
