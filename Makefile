@@ -135,10 +135,11 @@ clean: ## Remove build output (keeps .venv and node_modules)
 
 # Template scanners. cdk-nag runs inside every synth, cfn-guard inside the test session's
 # (validation plugins, stacks/factory.py): either fails on its findings and writes
-# validation-report.json. cfn-lint and checkov run here; each writes SARIF into reports/ and its
-# own exit status is the verdict. checkov gets its own virtualenv (its own group in uv.lock): it
-# pins older boto3, botocore and packaging than CDK and moto need. Same stamp pattern as .venv,
-# keyed on the lock.
+# validation-report.json; the test session copies its own to reports/pytest-validation-report.json,
+# which this target leaves in place (pipeline-synth runs `unit` first). cfn-lint and checkov run
+# here; each writes SARIF into reports/ and its own exit status is the verdict. checkov gets its
+# own virtualenv (its own group in uv.lock): it pins older boto3, botocore and packaging than CDK
+# and moto need. Same stamp pattern as .venv, keyed on the lock.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 REPORTS := reports
@@ -153,7 +154,7 @@ $(CHECKOV_STAMP): uv.lock $(TOOLS_STAMP)
 # even when one of them fails; the summary is read back from those reports.
 .PHONY: scan dev-checks
 scan: synth $(CHECKOV_STAMP) ## cfn-lint + checkov over cdk.out into reports/*.sarif (cdk-nag ran in synth)
-	rm -rf $(REPORTS) && mkdir -p $(REPORTS)
+	mkdir -p $(REPORTS) && rm -f $(REPORTS)/*.sarif $(REPORTS)/cdk-validation-report.json
 	cp cdk.out/validation-report.json $(REPORTS)/cdk-validation-report.json
 	set +e; \
 	$(VENV)/bin/cfn-lint --format sarif --output-file $(REPORTS)/cfn-lint.sarif -- $$($(TEMPLATES)) & \

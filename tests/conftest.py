@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ from stacks.factory import create_app  # noqa: E402
 from stacks.web_tier_stage import WebTierStage  # noqa: E402
 from tests.template_utils import template_of  # noqa: E402
 from tools.cloud_assembly import CloudAssembly, read  # noqa: E402
+from tools.scan_report import SESSION_REPORT  # noqa: E402
+
+# Git-ignored; `make scan` summarizes what it finds there (tools/scan_report.py).
+REPORTS = REPO / "reports"
 
 
 def cdk_json_context() -> dict[str, Any]:
@@ -67,8 +72,15 @@ def context() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def synthesized(context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """The app of `cdk synth`, built and synthesized once for the whole session."""
-    return synthesize(context, tmp_path_factory.mktemp("cdk.out"))
+    """The app of `cdk synth`, built and synthesized once for the whole session.
+
+    cfn-guard runs in this synth only (app.py leaves it out of `cdk synth`), so its report, with
+    every other validation plugin's, is kept in reports/ next to the scanners' own.
+    """
+    synthesized = synthesize(context, tmp_path_factory.mktemp("cdk.out"))
+    REPORTS.mkdir(exist_ok=True)
+    shutil.copyfile(synthesized.outdir / "validation-report.json", REPORTS / SESSION_REPORT)
+    return synthesized
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,8 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
+from tools.cloud_assembly import walk
+
 Resource = dict[str, Any]
 
 
@@ -39,17 +41,6 @@ def only(template: Template, resource_type: str) -> tuple[str, Resource]:
     found = resources(template, resource_type)
     assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
     return next(iter(found.items()))
-
-
-def walk(value: Any) -> Iterator[Any]:
-    """Every nested value of a JSON document, the document included."""
-    yield value
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from walk(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from walk(item)
 
 
 def statements(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -12,7 +12,8 @@ from constructs_lib.config import AppConfig, EnvironmentConfig
 from constructs_lib.fleet import SIGNAL_TIMEOUT
 from constructs_lib.web_acl import ALWAYS_REDACTED_HEADERS
 from tests.conftest import cdk_json_context, synthesize
-from tests.template_utils import document, only, resources, waits_for, walk
+from tests.template_utils import document, only, resources, waits_for
+from tools.cloud_assembly import walk
 
 Templates = dict[str, dict[str, Template]]
 

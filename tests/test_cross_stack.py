@@ -16,7 +16,8 @@ from aws_cdk.assertions import Template
 
 from constructs_lib.naming import COMPONENTS
 from tests.conftest import REPO
-from tests.template_utils import document, only, resources, statements, walk
+from tests.template_utils import document, only, resources, statements
+from tools.cloud_assembly import walk
 
 Templates = dict[str, dict[str, Template]]
 PSEUDO_PARAMETERS = {

@@ -8,16 +8,15 @@ documentation shows in a role's trust policy, with the page; a new principal fai
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import cx_api
 
 from tests.conftest import Synthesized
 from tests.template_utils import as_list
+from tools.cloud_assembly import Stack
 
 CONFUSED_DEPUTY_KEYS = frozenset({"aws:SourceAccount", "aws:SourceArn"})
 
@@ -88,18 +87,18 @@ class Trust:
         return f"{self.stack}/{self.role} ({self.principal})"
 
 
-def service_trusts(outdir: Path) -> Iterator[Trust]:
-    """Each service principal of each role of every stack, nested stages (the pipeline's) too."""
-    for stack in cx_api.CloudAssembly(str(outdir)).stacks_recursively:
+def service_trusts(stacks: Iterable[Stack]) -> Iterator[Trust]:
+    """Each service principal of each role of every stack: every stage's and the pipeline's."""
+    for stack in stacks:
         for role, resource in stack.template["Resources"].items():
             if resource["Type"] != "AWS::IAM::Role":
                 continue
             for statement in resource["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
                 for principal in as_list(statement["Principal"].get("Service", [])):
                     yield Trust(
-                        stack=stack.hierarchical_id,
-                        account=stack.environment.account,
-                        region=stack.environment.region,
+                        stack=stack.path,
+                        account=stack.account,
+                        region=stack.region,
                         role=role,
                         principal=principal,
                         condition=statement.get("Condition", {}),
@@ -108,7 +107,7 @@ def service_trusts(outdir: Path) -> Iterator[Trust]:
 
 @pytest.fixture(scope="module")
 def trusts(synthesized: Synthesized) -> list[Trust]:
-    found = list(service_trusts(synthesized.outdir))
+    found = list(service_trusts(synthesized.assembly.stacks))
     stacks = {t.stack for t in found}
     # The pipeline deploys the very stages the app builds (add_stage), so there are no copies.
     assert {"webapp-pipeline", "Prod/Security", "Local/Security"} <= stacks

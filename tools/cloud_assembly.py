@@ -3,7 +3,8 @@
 `aws_cdk.cx_api` walks the manifests, nested assemblies (one per stage) included, exactly as the
 CLI does; this module only turns its stack artifacts into plain, immutable Python values. Each
 template is parsed once, here: a jsii round trip per template (`artifact.template`) costs more than
-reading the file, and the callers share the result instead of parsing it again.
+reading the file, and the callers share the result instead of parsing it again. `walk` visits
+every value inside one of those templates.
 """
 
 from __future__ import annotations
@@ -28,13 +29,22 @@ class Stack:
     path: str
     stack_name: str
     template: Json
-    # "aws://account/region"; empty for an environment-agnostic stack.
+    # The manifest's "aws://account/region" ("aws://unknown-account/unknown-region" for an
+    # environment-agnostic stack).
     environment: str = ""
     template_bytes: int = 0
     # Artifact IDs of the stacks this one is deployed after.
     dependencies: tuple[str, ...] = ()
     # What cdk-assets would publish for this stack, by asset-manifest file.
     asset_manifests: Mapping[Path, Json] = field(default_factory=dict)
+
+    @property
+    def account(self) -> str:
+        return self.environment.removeprefix("aws://").partition("/")[0]
+
+    @property
+    def region(self) -> str:
+        return self.environment.removeprefix("aws://").partition("/")[2]
 
     @property
     def resource_types(self) -> dict[str, str]:
@@ -67,6 +77,17 @@ class CloudAssembly:
     @property
     def by_path(self) -> dict[str, Stack]:
         return {stack.path: stack for stack in self.stacks}
+
+
+def walk(value: Any) -> Iterator[Any]:
+    """Every nested value of a JSON document (a template, a part of one), the document included."""
+    yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item)
 
 
 def read(directory: Path) -> CloudAssembly:

@@ -2,9 +2,10 @@
 
 Each scanner's own exit status is the verdict (the Makefile checks it); this only makes the
 reports readable: one line per scanner, then every finding left open. The SARIF files of cfn-lint
-and checkov come from `make scan`; cdk-nag runs as a validation plugin during synth, and the CDK
-writes its report (cdk.out/validation-report.json, copied next to the others). cfn-guard runs in
-the test session's synth only (`make unit`).
+and checkov come from `make scan`. The CDK's validation plugins (stacks/factory.py) run inside a
+synth and the CDK writes their report: `make synth` runs the cdk-nag packs (its report is copied
+from cdk.out), the test session runs them with cfn-guard and aws-cdk-lib's template validation
+(tests/conftest.py copies its report here). A finding either synth leaves open fails it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-VALIDATION_REPORT = "cdk-validation-report.json"
+SYNTH_REPORT = "cdk-validation-report.json"
+SESSION_REPORT = "pytest-validation-report.json"
+# Validation report -> the synth that wrote it.
+VALIDATION_REPORTS = {SYNTH_REPORT: "make synth", SESSION_REPORT: "test session"}
+# What each validation plugin is, by the name it reports under.
+PLUGINS = {
+    "AwsSolutions": "cdk-nag AwsSolutions",
+    "NIST.800.53.R5": "cdk-nag NIST 800-53 R5",
+    "cdk-validator-cfnguard": "cfn-guard (Control Tower rules)",
+    "CloudFormation Validate": "aws-cdk-lib template validation",
+    "Construct Annotations": "CDK construct annotations",
+}
+# Every synth runs both packs. cdk-nag 3 drops acknowledged findings before it reports, so a pack
+# enters a report only with an open finding (which fails that synth), and its acknowledgments are
+# counted nowhere but in the code (`conventions.acknowledge`).
+CDK_NAG = ("AwsSolutions", "NIST.800.53.R5")
+NOT_REPORTED = "n/a"
 
 
 def sarif_rows(path: Path) -> tuple[list[str], list[str]]:
@@ -43,18 +60,24 @@ def location(result: dict[str, Any]) -> str:
 
 
 def validation_rows(path: Path) -> tuple[list[str], list[str]]:
-    """Plugins that ran in synth; cdk-nag lists itself only when something is left open."""
+    """One row per plugin that ran in the synth that wrote `path`, cdk-nag's packs always."""
+    reported = {
+        plugin["pluginName"]: plugin
+        for plugin in json.loads(path.read_text()).get("pluginReports", [])
+    }
+    passed = [{"pluginName": name, "violations": []} for name in CDK_NAG if name not in reported]
     rows: list[str] = []
     findings: list[str] = []
-    for plugin in json.loads(path.read_text()).get("pluginReports", []):
-        tool = " ".join(
-            filter(None, (plugin["pluginName"], plugin.get("pluginVersion"), "(synth)"))
-        )
+    for plugin in [*passed, *reported.values()]:
+        name = plugin["pluginName"]
+        what = PLUGINS.get(name, name)
+        tool = " ".join(filter(None, (what, plugin.get("pluginVersion"))))
+        tool += f" ({VALIDATION_REPORTS.get(path.name, 'synth')})"
         errors = [v for v in plugin["violations"] if v.get("severity") != "warning"]
-        acknowledged = sum(
-            len(v["violatingConstructs"]) for v in plugin.get("suppressedViolations", [])
-        )
-        rows.append(f"| {tool} | {path.name} | {len(errors)} | {acknowledged} |")
+        suppressed = plugin.get("suppressedViolations") or []
+        acknowledged = sum(len(v["violatingConstructs"]) for v in suppressed)
+        counted = NOT_REPORTED if name in CDK_NAG else acknowledged
+        rows.append(f"| {tool} | {path.name} | {len(errors)} | {counted} |")
         findings += [
             f"{tool}: {v['ruleName']} {c['constructPath']}"
             for v in errors
@@ -70,11 +93,16 @@ def main(reports: Path) -> int:
         more_rows, more_findings = sarif_rows(path)
         rows += more_rows
         findings += more_findings
-    if (reports / VALIDATION_REPORT).exists():
-        more_rows, more_findings = validation_rows(reports / VALIDATION_REPORT)
-        rows += more_rows
-        findings += more_findings
+    for name in VALIDATION_REPORTS:
+        if (reports / name).exists():
+            more_rows, more_findings = validation_rows(reports / name)
+            rows += more_rows
+            findings += more_findings
     print("\n".join(rows))
+    if any(row.endswith(f"| {NOT_REPORTED} |") for row in rows):
+        print(f"{NOT_REPORTED}: cdk-nag drops acknowledged findings before it reports them.")
+    if not (reports / SESSION_REPORT).exists():
+        print(f"No {SESSION_REPORT}: cfn-guard runs in the test session (make unit).")
     for finding in findings:
         print(finding, file=sys.stderr)
     return 0

@@ -55,7 +55,6 @@ SCALE_POINTS = (1, 4, 16, 32)
 SCALE_SAMPLES = 2
 # Scale configs: one /16 per environment from here on, none overlapping the committed ones.
 SCALE_CIDR_BASE = 100
-TIMEOUT = 600
 PAGE = os.sysconf("SC_PAGE_SIZE")
 MIB = 1024 * 1024
 

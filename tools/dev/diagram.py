@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.cloud_assembly import CloudAssembly, Stack, read
+from tools.cloud_assembly import CloudAssembly, Stack, read, walk
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_ASSEMBLY = ROOT / "cdk.out"
@@ -76,19 +76,9 @@ def stacks_of_environment(stacks: Sequence[Stack], environment: str) -> list[Sta
 def _deployed_stacks(stack: Stack, names: set[str]) -> list[str]:
     """Which of `names` the template mentions as literal strings (a pipeline's deploy actions)."""
     mentioned = {
-        node for node in _walk(stack.template.get("Resources", {})) if isinstance(node, str)
+        node for node in walk(stack.template.get("Resources", {})) if isinstance(node, str)
     }
     return sorted(names & mentioned)
-
-
-def _walk(value: Any) -> Iterator[Any]:
-    yield value
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _walk(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _walk(item)
 
 
 def _tag(resource: Json, key: str) -> str | None:
@@ -133,8 +123,8 @@ def _import_name(node: Any) -> str | None:
 def imports_of(template: Mapping[str, Any]) -> set[str]:
     """Every export name the template imports."""
     return {
-        name for node in _walk(template.get("Resources", {})) if (name := _import_name(node))
-    } | {name for node in _walk(template.get("Outputs", {})) if (name := _import_name(node))}
+        name for node in walk(template.get("Resources", {})) if (name := _import_name(node))
+    } | {name for node in walk(template.get("Outputs", {})) if (name := _import_name(node))}
 
 
 def exports_of(template: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
@@ -144,7 +134,7 @@ def exports_of(template: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
         export = output.get("Export", {}).get("Name")
         if not isinstance(export, str):
             continue
-        target = next((t for n in _walk(output.get("Value")) if (t := _target(n))), None)
+        target = next((t for n in walk(output.get("Value")) if (t := _target(n))), None)
         found[export] = target or ("", "value")
     return found
 
@@ -305,13 +295,13 @@ def _is_lambda_plumbing(resource: Json) -> bool:
         return True
     if resource["Type"] == "AWS::IAM::Role":
         document = resource.get("Properties", {}).get("AssumeRolePolicyDocument", {})
-        services = {n for n in _walk(document) if isinstance(n, str)}
+        services = {n for n in walk(document) if isinstance(n, str)}
         return "lambda.amazonaws.com" in services
     return False
 
 
 def _references(value: Any) -> Iterator[tuple[str, str]]:
-    for node in _walk(value):
+    for node in walk(value):
         if target := _target(node):
             yield target
 
@@ -511,7 +501,7 @@ def _attachments(
         node_id = launched_by.get(key) or diagram.owner.get(key)
         if node_id is None:
             continue
-        for node in _walk(resource.get("Properties", {})):
+        for node in walk(resource.get("Properties", {})):
             ref = _global_ref(node, key[0], exports)
             if ref is not None and ref in groups:
                 attached[ref].add(node_id)
@@ -546,7 +536,7 @@ def _cross_stack_edges(diagram: Diagram) -> None:
         sections.append(("Outputs", stack.template.get("Outputs", {})))
         for _, section in sections:
             for logical_id, element in section.items():
-                for node in _walk(element):
+                for node in walk(element):
                     name = _import_name(node)
                     if name is None:
                         continue
