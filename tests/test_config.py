@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # no stubs; cfn-lint pins it
+import jsonschema  # type: ignore[import-untyped]  # no stubs
 import pytest
 from pydantic import ValidationError
 
