@@ -48,9 +48,9 @@ class Synthesized:
     templates: dict[str, dict[str, Template]]
 
 
-def synthesize(context: dict[str, Any], outdir: Path) -> Synthesized:
+def synthesize(context: dict[str, Any], outdir: Path, **options: Any) -> Synthesized:
     """The whole app, synthesized into `outdir` as `cdk synth` writes cdk.out."""
-    app = create_app(context, outdir=str(outdir))
+    app = create_app(context, outdir=str(outdir), **options)
     app.synth()
     assembly = read(outdir)
     by_path = assembly.by_path

@@ -9,12 +9,13 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
 
 from stacks.web_tier_stage import WebTierStage
-from tests.conftest import REPO, Synthesized, cdk_json_context
+from tests.conftest import REPO, Synthesized, cdk_json_context, synthesize
 from tools.cloud_assembly import Stack
 from tools.dev.diagram import (
     DEFAULT_ENVIRONMENT,
@@ -58,6 +59,18 @@ def edges(dot: str) -> list[Edge]:
         for line in dot.splitlines()
         if (m := EDGE.match(line)) and "style=invis" not in line
     ]
+
+
+@pytest.fixture(scope="module")
+def synthesized(context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The app as `cdk synth` builds it: the picture needs its topology, not the validation
+    plugins of the unit session, which would add about 10 s to `make dev-checks`."""
+    return synthesize(
+        context,
+        tmp_path_factory.mktemp("cdk.out"),
+        cfn_guard_plugin=False,
+        builtin_cloud_formation_validation=False,
+    )
 
 
 @pytest.fixture(scope="module")
