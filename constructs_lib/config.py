@@ -1,8 +1,9 @@
 """Typed, validated configuration parsed once from the CDK context (cdk.json and `-c key=value`).
 
 `AppConfig.from_context` is the only reader of context: pydantic checks each value against the
-models, then `AppConfig.problems` checks the rules between values. A `ConfigError` lists every
-problem of the failing stage as `path = value: what is allowed`, before anything is synthesized.
+models, and `_rules` checks the rules between values over every part that is well-formed on its
+own. A `ConfigError` lists them all as `path = value: what is allowed`, before anything is
+synthesized.
 """
 
 from __future__ import annotations
@@ -248,22 +249,17 @@ def _waves(items: Any) -> Any:
     # Counted here, not by min_length: pydantic would count only the items that validated.
     if not isinstance(items, list) or not items:
         raise ValueError("expected a list of environments (or of lists deployed together)")
-    return tuple(
-        (i,) if isinstance(i, str) else tuple(i) if isinstance(i, list) else i for i in items
-    )
+    if not all(isinstance(i, str | list) for i in items):
+        raise ValueError("expected environment names, or lists of them deployed together")
+    return tuple((i,) if isinstance(i, str) else tuple(i) for i in items)
 
 
-class PipelineConfig(_Model):
-    """The delivery pipeline: where it lives, what it watches, where it deploys, in what order."""
+class _Rollout(_Model):
+    """Where the pipeline deploys and in what order: what the rules between values read of it,
+    so that they run even while another pipeline key is malformed."""
 
-    account: Account
-    region: Region
-    repository: str = _text(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "owner/name of the repository")
-    branch: str = _text(r"\S", "a non-empty string")
-    connection_arn: str = _text(
-        r"^arn:aws[a-z-]*:(?:codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$",
-        "a CodeConnections (or CodeStar connections) connection ARN",
-    )
+    model_config = ConfigDict(extra="ignore")
+
     # Waves in order; the environments of one wave deploy in parallel.
     waves: Annotated[
         tuple[tuple[str, ...], ...],
@@ -272,6 +268,21 @@ class PipelineConfig(_Model):
     manual_approval: tuple[str, ...] = Field(
         strict=False,
         default_factory=lambda data: (PRODUCTION,) * any(PRODUCTION in w for w in data["waves"]),
+    )
+
+
+class PipelineConfig(_Rollout):
+    """The delivery pipeline: where it lives, what it watches, where it deploys, in what order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account: Account
+    region: Region
+    repository: str = _text(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "owner/name of the repository")
+    branch: str = _text(r"\S", "a non-empty string")
+    connection_arn: str = _text(
+        r"^arn:aws[a-z-]*:(?:codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$",
+        "a CodeConnections (or CodeStar connections) connection ARN",
     )
 
 
@@ -338,24 +349,32 @@ class AppConfig(_Model):
         except pydantic.ValidationError as error:
             # A default computed from values that failed would only repeat their problems.
             errors = [e for e in error.errors() if e["type"] != "default_factory_not_called"]
-        if problems := [*(_problem(e, names) for e in errors), *_rules(own)]:
+        if problems := [*(_problem(e, names) for e in errors), *_rules(own, names)]:
             raise ConfigError(problems)
         return config
 
 
-def _rules(own: Mapping[str, Any]) -> Iterator[Problem]:
+def _rules(own: Mapping[str, Any], names: list[str]) -> Iterator[Problem]:
     """The rules that relate values to each other. They run over the parts of the context that
-    are well-formed on their own (all of it, once it is valid), so one run lists every problem."""
-    raw, project = own.get("environments"), own.get("project")
+    are well-formed on their own (all of it, once it is valid), so one run lists every problem;
+    only an environment's own rules wait for its values. `names`: the configured environments."""
+    project = own.get("project")
     project = project if isinstance(project, str) and is_lower_word(project) else None
-    environments = [
-        env
-        for name, values in (raw.items() if isinstance(raw, dict) else ())
-        if isinstance(values, dict)
-        and (env := _valid(EnvironmentConfig, {**values, "name": name})) is not None
-    ]
+    for name in names:
+        if not is_lower_word(name):
+            allowed = "environment names are lower-case words (e.g. 'prod')"
+            yield Problem(f"environments.{name}", name, allowed)
+        elif project is not None:
+            for reason in Naming(environment=name, project=project).problems():
+                allowed = f"{reason}; shorten the environment name or 'project'"
+                yield Problem(f"environments.{name}", name, allowed)
+    try:
+        named = _named(own.get("environments"))
+    except ValueError:
+        named = ()
+    environments = [e for e in (_valid(EnvironmentConfig, v) for v in named) if e is not None]
     for env in environments:
-        yield from _environment_problems(env, project)
+        yield from _environment_problems(env)
     for first, second in itertools.combinations(environments, 2):
         at = f"environments.{second.name}"
         if ipaddress.IPv4Network(first.vpc_cidr).overlaps(ipaddress.IPv4Network(second.vpc_cidr)):
@@ -365,13 +384,13 @@ def _rules(own: Mapping[str, Any]) -> Iterator[Problem]:
         if first.domain_name is not None and first.domain_name == second.domain_name:
             allowed = f"also the domainName of environments.{first.name}: one name, one tier"
             yield Problem(f"{at}.domainName", second.domain_name, allowed)
-    if not isinstance(raw, dict) or not raw:
-        return  # no names to check references against
+    if not names:
+        return  # nothing to check references against
     for name in _valid_selection(own.get("env")):
-        if name not in raw:
-            yield Problem("env", name, f"not a configured environment; choose from {list(raw)}")
-    if (pipeline := _valid(PipelineConfig, own.get("pipeline"))) is not None:
-        yield from _pipeline_problems(pipeline, list(raw))
+        if name not in names:
+            yield Problem("env", name, f"not a configured environment; choose from {names}")
+    if (rollout := _valid(_Rollout, own.get("pipeline"))) is not None:
+        yield from _pipeline_problems(rollout, names)
 
 
 def _valid(model: type[_M], data: Any) -> _M | None:
@@ -389,17 +408,13 @@ def _valid_selection(selection: Any) -> tuple[str, ...]:
     return names if isinstance(names, tuple) else ()
 
 
-def _environment_problems(env: EnvironmentConfig, project: str | None) -> Iterator[Problem]:
+def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
     at, azs = f"environments.{env.name}", env.availability_zones
     domain, zone = env.domain_name, env.hosted_zone_name
 
     def problem(key: str, value: object, allowed: str) -> Problem:
         return Problem(f"{at}.{key}", value, allowed)
 
-    if not is_lower_word(env.name):
-        yield Problem(at, env.name, "environment names are lower-case words (e.g. 'prod')")
-    for reason in Naming(environment=env.name, project=project).problems() if project else []:
-        yield Problem(at, env.name, f"{reason}; shorten the environment name or 'project'")
     for index, az in enumerate(azs):
         if not re.fullmatch(re.escape(env.region) + "[a-z]", az):
             allowed = f"not an availability zone of region {env.region}"
@@ -415,7 +430,7 @@ def _environment_problems(env: EnvironmentConfig, project: str | None) -> Iterat
         allowed = f"natGateways 0 needs the S3 prefix list of {env.region} for the app tier's "
         allowed += f"egress; known: {sorted(S3_PREFIX_LISTS)} (add it to S3_PREFIX_LISTS)"
         yield problem("natGateways", 0, allowed)
-    prefix = subnet_prefix(int(env.vpc_cidr.split("/")[1]), len(azs))
+    prefix = subnet_prefix(ipaddress.IPv4Network(env.vpc_cidr).prefixlen, len(azs))
     if prefix > LARGEST_SUBNET_PREFIX:
         allowed = f"too small for {SUBNET_TIERS} tiers x {len(azs)} AZs: each subnet would be "
         allowed += f"/{prefix}, an ALB needs at least /{LARGEST_SUBNET_PREFIX}"
@@ -457,7 +472,7 @@ def _environment_problems(env: EnvironmentConfig, project: str | None) -> Iterat
         yield problem("domainName", domain, allowed)
 
 
-def _pipeline_problems(pipeline: PipelineConfig, names: list[str]) -> Iterator[Problem]:
+def _pipeline_problems(pipeline: _Rollout, names: list[str]) -> Iterator[Problem]:
     deployed: list[str] = []
     for index, wave in enumerate(pipeline.waves):
         for name in wave:
@@ -469,7 +484,8 @@ def _pipeline_problems(pipeline: PipelineConfig, names: list[str]) -> Iterator[P
                 yield Problem(path, name, "the local environment is for the emulator only")
             elif name in deployed:
                 yield Problem(path, name, "each environment may appear once")
-            deployed.append(name)
+            else:
+                deployed.append(name)
     for index, name in enumerate(pipeline.manual_approval):
         if name not in deployed:
             allowed = f"expected an environment the pipeline deploys ({deployed})"

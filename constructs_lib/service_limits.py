@@ -1,5 +1,6 @@
-"""What AWS services accept, as this app relies on it: the config validates against these values
-and the constructs build with them, so neither depends on the other for an AWS fact."""
+"""What AWS accepts, as this app relies on it: the limits the config validates against, and the
+values the constructs build with (log retentions, S3 prefix lists), so that no construct imports
+the config module for an AWS fact."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ LOG_RETENTION_DAYS: tuple[int, ...] = get_args(LogRetentionDays)
 # The AWS-managed prefix list `com.amazonaws.<region>.s3`: one ID per region in every account, so
 # no lookup. Add a region from `aws ec2 describe-managed-prefix-lists` (that prefix-list-name).
 S3_PREFIX_LISTS = {"us-east-1": "pl-63a5400a"}
-SUBNET_TIERS = 3  # public, private with egress, isolated (constructs_lib/network.py)
+SUBNET_TIERS = 3  # this app's layout (constructs_lib/network.py): public, private, isolated
 LARGEST_SUBNET_PREFIX = 27  # an Application Load Balancer needs 8 free addresses per subnet
 # ACM puts the domain into the certificate's Common Name, which RFC 5280 limits to 64 characters.
 MAX_CERTIFICATE_DOMAIN = 64

@@ -975,58 +975,102 @@ def test_environment_named_internal_is_rejected_as_load_balancer_names_cannot_st
     assert "'internal-'" in problem.allowed
 
 
-def test_every_problem_in_the_context_is_reported_at_once() -> None:
+def broken(*changes: Callable[[Context], object]) -> Context:
+    """cdk.json's context after `changes`, each a mutation of it."""
     context = cdk_json_context()
-    context["projct"] = "shop"
-    context["environments"]["dev"]["appPort"] = 22
-    context["environments"]["staging"]["minCapacity"] = 0
-    context["environments"]["prod"]["vpcCidr"] = "8.8.0.0/16"
-
-    found = problems(context)
-
-    assert {p.path for p in found} == {
-        "projct",
-        "environments.dev.appPort",
-        "environments.staging.minCapacity",
-        "environments.prod.vpcCidr",
-    }
+    for change in changes:
+        change(context)
+    return context
 
 
-def test_every_broken_rule_between_values_is_reported_at_once() -> None:
-    context = with_values("dev", appPort=8080, dbPort=8080, minCapacity=3, maxCapacity=3)
-    context["env"] = "dev,qa"
+def set_at(path: str, value: object) -> Callable[[Context], object]:
+    """A change that sets the key at a dotted path of the context."""
+    *parents, key = path.split(".")
 
-    found = problems(context)
+    def change(context: Context) -> None:
+        target = context
+        for parent in parents:
+            target = target[parent]
+        target[key] = value
 
-    assert {p.path for p in found} == {
-        "environments.dev.dbPort",
-        "environments.dev.minCapacity",
-        "env",
-    }
-
-
-def test_rules_between_values_are_reported_in_the_same_run_as_malformed_values() -> None:
-    context = with_values("dev", natGateways="1")
-    context["environments"]["staging"].update(minCapacity=3, maxCapacity=3)
-    context["env"] = "dev,qa"
-    context["pipeline"]["manualApproval"] = ["qa"]
-
-    found = problems(context)
-
-    assert {p.path for p in found} == {
-        "environments.dev.natGateways",
-        "environments.staging.minCapacity",
-        "env",
-        "pipeline.manualApproval[0]",
-    }
+    return change
 
 
-def test_an_environment_with_a_malformed_value_raises_no_rule_problems_of_its_own() -> None:
-    # natGateways 5 exceeds dev's two AZs, but only once its values are well-formed is that
-    # worth saying: a rule over a half-read environment would only echo the first problem.
-    context = with_values("dev", natGateways=5, appPort="8080")
-
-    assert [p.path for p in problems(context)] == ["environments.dev.appPort"]
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        pytest.param(
+            broken(
+                set_at("projct", "shop"),
+                set_at("environments.dev.appPort", 22),
+                set_at("environments.staging.minCapacity", 0),
+                set_at("environments.prod.vpcCidr", "8.8.0.0/16"),
+            ),
+            [
+                "environments.dev.appPort",
+                "environments.staging.minCapacity",
+                "environments.prod.vpcCidr",
+                "projct",
+            ],
+            id="malformed values of several environments and the top level",
+        ),
+        pytest.param(
+            broken(
+                set_at("environments.dev.dbPort", 8080),
+                set_at("environments.dev.minCapacity", 3),
+                set_at("environments.dev.maxCapacity", 3),
+                set_at("env", "dev,qa"),
+            ),
+            ["environments.dev.minCapacity", "environments.dev.dbPort", "env"],
+            id="broken rules between values",
+        ),
+        pytest.param(
+            broken(
+                set_at("environments.dev.natGateways", "1"),
+                set_at("environments.staging.minCapacity", 3),
+                set_at("environments.staging.maxCapacity", 3),
+                set_at("env", "dev,qa"),
+                set_at("pipeline.manualApproval", ["qa"]),
+            ),
+            [
+                "environments.dev.natGateways",
+                "environments.staging.minCapacity",
+                "env",
+                "pipeline.manualApproval[0]",
+            ],
+            id="a malformed value and rules between other values",
+        ),
+        pytest.param(
+            broken(
+                set_at("pipeline.branch", ""),
+                set_at("pipeline.environments", ["local", "qa", "prod"]),
+            ),
+            ["pipeline.branch", "pipeline.environments[0]", "pipeline.environments[1]"],
+            id="a malformed pipeline key and the pipeline's references",
+        ),
+        pytest.param(
+            broken(
+                lambda c: c["environments"].update(Dev=c["environments"].pop("dev")),
+                set_at("environments.Dev.account", "x"),
+                lambda c: c.pop("pipeline"),
+            ),
+            ["environments.Dev.account", "environments.Dev"],
+            id="a malformed environment and its name",
+        ),
+        pytest.param(
+            broken(
+                set_at("environments.dev.natGateways", 5),
+                set_at("environments.dev.appPort", "8080"),
+            ),
+            ["environments.dev.appPort"],
+            # natGateways 5 exceeds dev's two AZs, but a rule over a half-read environment would
+            # only echo its first problem: its own rules wait for its values.
+            id="an environment's own rules wait for its values",
+        ),
+    ],
+)
+def test_one_run_reports_every_problem_once(context: Context, expected: list[str]) -> None:
+    assert [p.path for p in problems(context)] == expected
 
 
 def test_parsed_configuration_is_immutable_and_hashable() -> None:

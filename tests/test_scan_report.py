@@ -21,7 +21,7 @@ def test_the_test_sessions_validation_report_is_kept_in_reports(
     assert kept.read_bytes() == (synthesized.outdir / "validation-report.json").read_bytes()
 
 
-def test_summary_names_cfn_guard_and_both_cdk_nag_packs_of_the_test_session(
+def test_summary_counts_the_acknowledged_cfn_guard_findings_of_the_test_session(
     synthesized: Synthesized,
 ) -> None:
     rows, findings = validation_rows(synthesized.outdir / "validation-report.json")
@@ -31,8 +31,6 @@ def test_summary_names_cfn_guard_and_both_cdk_nag_packs_of_the_test_session(
     assert findings == []
     assert guard[2] == "0"
     assert int(guard[3]) > 0, "its acknowledgments are counted"
-    for pack in CDK_NAG:
-        assert any(row[0].startswith(PLUGINS[pack]) for row in cells), pack
 
 
 def test_summary_knows_every_plugin_the_app_registers() -> None:

@@ -30,21 +30,15 @@ class Stack:
     stack_name: str
     template: Json
     # The manifest's "aws://account/region" ("aws://unknown-account/unknown-region" for an
-    # environment-agnostic stack).
+    # environment-agnostic stack), and its two parts.
     environment: str = ""
+    account: str = ""
+    region: str = ""
     template_bytes: int = 0
     # Artifact IDs of the stacks this one is deployed after.
     dependencies: tuple[str, ...] = ()
     # What cdk-assets would publish for this stack, by asset-manifest file.
     asset_manifests: Mapping[Path, Json] = field(default_factory=dict)
-
-    @property
-    def account(self) -> str:
-        return self.environment.removeprefix("aws://").partition("/")[0]
-
-    @property
-    def region(self) -> str:
-        return self.environment.removeprefix("aws://").partition("/")[2]
 
     @property
     def resource_types(self) -> dict[str, str]:
@@ -118,6 +112,8 @@ def _stack(artifact: cx_api.CloudFormationStackArtifact, stack_ids: set[str]) ->
         stack_name=artifact.stack_name,
         template=json.loads(template_file.read_text()),
         environment=artifact.environment.name,
+        account=artifact.environment.account,
+        region=artifact.environment.region,
         template_bytes=template_file.stat().st_size,
         dependencies=tuple(d for d in dependencies if d in stack_ids),
         asset_manifests={path: json.loads(path.read_text()) for path in asset_files},

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -89,19 +90,21 @@ def validation_rows(path: Path) -> tuple[list[str], list[str]]:
 def main(reports: Path) -> int:
     rows = ["| scanner | report | open findings | acknowledged |", "|---|---|--:|--:|"]
     findings: list[str] = []
-    for path in sorted(reports.glob("*.sarif")):
-        more_rows, more_findings = sarif_rows(path)
-        rows += more_rows
-        findings += more_findings
-    for name in VALIDATION_REPORTS:
-        if (reports / name).exists():
-            more_rows, more_findings = validation_rows(reports / name)
+    readers = [(path, sarif_rows) for path in sorted(reports.glob("*.sarif"))]
+    readers += [(reports / name, validation_rows) for name in VALIDATION_REPORTS]
+    for path, reader in readers:
+        if path.exists():
+            more_rows, more_findings = reader(path)
             rows += more_rows
             findings += more_findings
     print("\n".join(rows))
     if any(row.endswith(f"| {NOT_REPORTED} |") for row in rows):
         print(f"{NOT_REPORTED}: cdk-nag drops acknowledged findings before it reports them.")
-    if not (reports / SESSION_REPORT).exists():
+    session = reports / SESSION_REPORT
+    if session.exists():
+        written = datetime.fromtimestamp(session.stat().st_mtime).isoformat(timespec="seconds")
+        print(f"(test session): the last `make unit` run, at {written}.")
+    else:
         print(f"No {SESSION_REPORT}: cfn-guard runs in the test session (make unit).")
     for finding in findings:
         print(finding, file=sys.stderr)
