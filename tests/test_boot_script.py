@@ -654,6 +654,13 @@ def with_release(user_data: str, key: str, sha256: str) -> str:
     return user_data
 
 
+def boot_with_release(user_data: str, tmp_path: Path, sha256: str | None = None) -> BootRun:
+    """Boot with a release in the bucket, expecting `sha256` (default: the archive's own)."""
+    archive = release_archive(tmp_path / "release.tgz")
+    script = with_release(user_data, RELEASE_KEY, sha256 or sha256_of(archive))
+    return run_boot_script(script, Scenario(release_archive=archive), tmp_path / "sandbox")
+
+
 def release_archive(path: Path) -> Path:
     """A release as a build would upload it: owned by a build user, private modes."""
     members = {
@@ -675,10 +682,7 @@ def sha256_of(path: Path) -> str:
 def test_a_release_whose_sha256_matches_is_extracted_and_its_service_started(
     user_data: str, tmp_path: Path
 ) -> None:
-    archive = release_archive(tmp_path / "release.tgz")
-    script = with_release(user_data, RELEASE_KEY, sha256_of(archive))
-
-    run = run_boot_script(script, Scenario(release_archive=archive), tmp_path / "sandbox")
+    run = boot_with_release(user_data, tmp_path)
 
     (download,) = [args for args in run.calls_of("aws") if args[:2] == ("s3", "cp")]
     assert download[-2].endswith(f"/{RELEASE_KEY}")
@@ -701,10 +705,7 @@ def test_uses_the_agent_the_image_already_has_without_dnf(
 def test_a_release_is_extracted_without_the_archives_owners_or_modes(
     user_data: str, tmp_path: Path
 ) -> None:
-    archive = release_archive(tmp_path / "release.tgz")
-    script = with_release(user_data, RELEASE_KEY, sha256_of(archive))
-
-    run = run_boot_script(script, Scenario(release_archive=archive), tmp_path / "sandbox")
+    run = boot_with_release(user_data, tmp_path)
 
     (extraction,) = run.calls_of("tar")
     assert "--no-same-owner" in extraction
@@ -723,15 +724,14 @@ def test_a_release_is_extracted_without_the_archives_owners_or_modes(
 def test_a_release_whose_sha256_does_not_match_signals_failure_and_is_never_extracted(
     user_data: str, tmp_path: Path
 ) -> None:
-    archive = release_archive(tmp_path / "release.tgz")
     expected = hashlib.sha256(b"the build config names").hexdigest()
-    script = with_release(user_data, RELEASE_KEY, expected)
 
-    run = run_boot_script(script, Scenario(release_archive=archive), tmp_path / "sandbox")
+    run = boot_with_release(user_data, tmp_path, sha256=expected)
 
     signal = only_signal(run)
     assert signal["-e"] == "1"
-    assert f"SHA-256 {sha256_of(archive)}, expected {expected}" in signal["--reason"]
+    actual = sha256_of(tmp_path / "release.tgz")
+    assert f"SHA-256 {actual}, expected {expected}" in signal["--reason"]
     assert RELEASE_KEY in signal["--reason"]
     assert run.calls_of("tar") == []
     assert list((run.root / "opt" / "webapp").iterdir()) == []

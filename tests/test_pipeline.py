@@ -8,6 +8,8 @@ import re
 import ssl
 import subprocess
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -157,6 +159,19 @@ def run_smoke_test(url: str, attempts: int) -> subprocess.CompletedProcess[str]:
     )
 
 
+@contextmanager
+def serving_health(tls: ssl.SSLContext | None = None) -> Iterator[int]:
+    """A local server whose /health answers 200 (anything else 503); yields its port."""
+    server = HTTPServer(("127.0.0.1", 0), _Health)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_port
+    finally:
+        server.shutdown()
+
+
 class _Health(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.send_response(200 if self.path == "/health" else 503)
@@ -167,24 +182,16 @@ class _Health(BaseHTTPRequestHandler):
 
 
 def test_smoke_test_passes_when_the_health_path_answers_200() -> None:
-    server = HTTPServer(("127.0.0.1", 0), _Health)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        result = run_smoke_test(f"http://127.0.0.1:{server.server_port}/health", attempts=3)
-    finally:
-        server.shutdown()
+    with serving_health() as port:
+        result = run_smoke_test(f"http://127.0.0.1:{port}/health", attempts=3)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "answered 200 (attempt 1)" in result.stdout
 
 
 def test_smoke_test_fails_after_its_bounded_attempts_when_nothing_answers_200() -> None:
-    server = HTTPServer(("127.0.0.1", 0), _Health)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        result = run_smoke_test(f"http://127.0.0.1:{server.server_port}/broken", attempts=3)
-    finally:
-        server.shutdown()
+    with serving_health() as port:
+        result = run_smoke_test(f"http://127.0.0.1:{port}/broken", attempts=3)
 
     assert result.returncode == 1
     assert result.stdout.count("answered 503") == 3
@@ -347,15 +354,10 @@ def test_smoke_test_fails_on_a_certificate_it_cannot_verify(tmp_path: Path) -> N
         capture_output=True,
         timeout=60,
     )
-    server = HTTPServer(("127.0.0.1", 0), _Health)
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(cert, key)
-    server.socket = tls.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        result = run_smoke_test(f"https://localhost:{server.server_port}/health", attempts=1)
-    finally:
-        server.shutdown()
+    with serving_health(tls) as port:
+        result = run_smoke_test(f"https://localhost:{port}/health", attempts=1)
 
     assert result.returncode == 1
     assert "certificate" in result.stdout.lower()
