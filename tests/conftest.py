@@ -1,4 +1,11 @@
-"""Shared fixtures: the app is built once per session from cdk.json's context, as `cdk synth` is."""
+"""Shared fixtures: the app is built once per session from the test fixture's context.
+
+The fixture (tests/fixture_context.json) holds the operator's values (accounts, names, capacities,
+domains) the tests assert on; cdk.json's feature flags are added as they are, so the templates
+under test are what `cdk synth` makes of the same values. A team that replaces cdk.json's example
+values breaks no test: one test (test_app_entrypoint.py) proves that the committed cdk.json
+synthesizes and passes cdk-nag, and `make scan` runs every scanner over it.
+"""
 
 from __future__ import annotations
 
@@ -31,11 +38,21 @@ from tools.scan_report import SESSION_REPORT  # noqa: E402
 REPORTS = REPO / "reports"
 
 
+FIXTURE_CONTEXT = REPO / "tests" / "fixture_context.json"
+
+
 def cdk_json_context() -> dict[str, Any]:
     """A fresh copy of cdk.json's context, the same dict the CDK CLI hands the app."""
     with (REPO / "cdk.json").open() as handle:
         context: dict[str, Any] = json.load(handle)["context"]
     return copy.deepcopy(context)
+
+
+def fixture_context() -> dict[str, Any]:
+    """A fresh copy of the tests' context: cdk.json's feature flags, the fixture's values."""
+    flags = {key: value for key, value in cdk_json_context().items() if key.startswith("@")}
+    values: dict[str, Any] = json.loads(FIXTURE_CONTEXT.read_text())
+    return {**flags, **values}
 
 
 @dataclass(frozen=True)
@@ -67,7 +84,7 @@ def synthesize(context: dict[str, Any], outdir: Path, **options: Any) -> Synthes
 
 @pytest.fixture(scope="session")
 def context() -> dict[str, Any]:
-    return cdk_json_context()
+    return fixture_context()
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, Synthesized, cdk_json_context
+from tests.conftest import REPO, Synthesized, cdk_json_context, fixture_context
 from tools.cloud_assembly import read
 
 BAD_PATH = "environments.prod.vpcCidr"
@@ -80,7 +80,7 @@ class Run:
 
 @pytest.fixture(scope="module")
 def run_with_bad_value(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    context = cdk_json_context()
+    context = fixture_context()
     context["environments"]["prod"]["vpcCidr"] = BAD_VALUE
     outdir = tmp_path_factory.mktemp("cdk.out")
     completed = run_app(context, outdir)
@@ -110,7 +110,7 @@ def test_the_cli_path_writes_the_templates_the_tests_check(
     # checks only the test session runs; asserts in the code must carry no behaviour, and the
     # templates must be the ones the suite asserts on. CDK's analytics metadata names the
     # validation plugins, so it differs by design.
-    completed = run_app(cdk_json_context(), tmp_path)
+    completed = run_app(fixture_context(), tmp_path)
     assert completed.returncode == 0, completed.stderr
 
     cli = {s.path: s.template for s in read(tmp_path).stacks}
@@ -118,6 +118,15 @@ def test_the_cli_path_writes_the_templates_the_tests_check(
     assert cli.keys() == session.keys()
     for path, template in cli.items():
         assert without_metadata(template) == without_metadata(session[path]), path
+
+
+def test_the_committed_cdk_json_synthesizes_and_passes_cdk_nag(tmp_path: Path) -> None:
+    # The tests assert on the fixture's values; this is the one check of the operator's own
+    # (cdk-nag runs in this synth; `make scan` runs cfn-lint and checkov over the same values).
+    completed = run_app(cdk_json_context(), tmp_path)
+
+    assert completed.returncode == 0, completed.stderr
+    assert list(tmp_path.rglob("*.template.json"))
 
 
 def test_development_packages_are_the_ones_the_cli_path_is_denied() -> None:

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match, Template
 from constructs_lib.config import AppConfig, EnvironmentConfig
 from constructs_lib.fleet import SIGNAL_TIMEOUT
 from constructs_lib.web_acl import ALWAYS_REDACTED_HEADERS
-from tests.conftest import cdk_json_context, synthesize
+from tests.conftest import fixture_context, synthesize
 from tests.template_utils import document, only, resources, waits_for
 from tools.cloud_assembly import walk
 
@@ -521,7 +521,7 @@ PROD_ALARMS: dict[str, dict[str, Any]] = {
     },
 }
 SERVER_ERROR_RATE = "prod-webapp-compute-server-error-rate"
-ENVIRONMENTS = AppConfig.from_context(cdk_json_context()).environments
+ENVIRONMENTS = AppConfig.from_context(fixture_context()).environments
 
 
 def test_a_committed_environment_redacts_a_header_named_in_config() -> None:
@@ -687,7 +687,7 @@ def test_outputs_give_the_load_balancer_url_without_a_domain(dev: dict[str, Temp
 @pytest.fixture(scope="module")
 def certificate_only(tmp_path_factory: pytest.TempPathFactory) -> Template:
     """Staging with its certificateArn but no domainName: HTTPS on the generated hostname."""
-    context = cdk_json_context()
+    context = fixture_context()
     for key in ("domainName", "hostedZoneId", "hostedZoneName"):
         del context["environments"]["staging"][key]
     # Only the listeners are in question; the session synth runs the validation plugins.

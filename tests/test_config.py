@@ -1,7 +1,8 @@
 """Every rule of the cdk.json context, and the AWS name limits that config validation enforces.
 
-Each test breaks one value in a fresh copy of cdk.json's context and checks that the error names the
-key path, the bad value and what is allowed. No App is built, so these run in milliseconds.
+Each test breaks one value in a fresh copy of the test fixture's context (tests/fixture_context.json,
+cdk.json's shape with example values) and checks that the error names the key path, the bad value
+and what is allowed. No App is built, so these run in milliseconds.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from pydantic import ValidationError
 
 from constructs_lib.config import AppConfig, ConfigError, Problem
 from constructs_lib.naming import InvalidNameError, NameKind, Naming, is_lower_word
-from tests.conftest import REPO, cdk_json_context
+from tests.conftest import REPO, cdk_json_context, fixture_context
 from tools.config_schema import SCHEMA_FILE, json_schema
 
 Context = dict[str, Any]
 
+# The fixture's environments; cdk.json may name its own.
 COMMITTED_ENVIRONMENTS = ("dev", "staging", "prod", "local")
 CERTIFICATE_ARN = (
     "arn:aws:acm:us-east-1:333333333333:certificate/00000000-0000-4000-8000-000000000003"
@@ -28,14 +30,14 @@ CERTIFICATE_ARN = (
 
 
 def with_values(environment: str, **values: object) -> Context:
-    """cdk.json's context with `values` set on one environment."""
-    context = cdk_json_context()
+    """The fixture's context with `values` set on one environment."""
+    context = fixture_context()
     context["environments"][environment].update(values)
     return context
 
 
 def without_key(environment: str, key: str) -> Context:
-    context = cdk_json_context()
+    context = fixture_context()
     del context["environments"][environment][key]
     return context
 
@@ -74,20 +76,32 @@ def test_committed_cdk_json_is_valid_under_its_json_schema() -> None:
     jsonschema.validate(cdk_json, json.loads(SCHEMA_FILE.read_text()))
 
 
-def test_committed_cdk_json_parses_into_every_environment() -> None:
-    config = AppConfig.from_context(cdk_json_context())
+def test_committed_cdk_json_parses_whatever_environments_it_names() -> None:
+    # Whatever values a team puts there: the fixture, not cdk.json, holds what tests assert on.
+    context = cdk_json_context()
+    config = AppConfig.from_context(context)
+
+    assert tuple(e.name for e in config.environments) == tuple(context["environments"])
+
+
+def test_fixture_parses_into_every_environment() -> None:
+    config = AppConfig.from_context(fixture_context())
 
     assert tuple(e.name for e in config.environments) == COMMITTED_ENVIRONMENTS
 
 
+def test_fixture_is_valid_under_the_json_schema() -> None:
+    jsonschema.validate({"context": fixture_context()}, json.loads(SCHEMA_FILE.read_text()))
+
+
 def test_every_environment_is_selected_when_no_env_is_given() -> None:
-    config = AppConfig.from_context(cdk_json_context())
+    config = AppConfig.from_context(fixture_context())
 
     assert tuple(e.name for e in config.selected_environments) == COMMITTED_ENVIRONMENTS
 
 
 def test_optional_keys_take_their_defaults_when_left_out() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     dev = context["environments"]["dev"]
     for key in (
         "appPort",
@@ -136,7 +150,7 @@ def test_null_for_an_optional_key_means_its_default() -> None:
 
 @pytest.mark.parametrize("selection", ["dev,prod", " dev , prod ", "prod,dev,dev", ["dev", "prod"]])
 def test_env_context_narrows_the_selection_to_the_named_environments(selection: object) -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["env"] = selection
 
     config = AppConfig.from_context(context)
@@ -145,7 +159,7 @@ def test_env_context_narrows_the_selection_to_the_named_environments(selection: 
 
 
 def test_unknown_env_name_is_an_error_listing_the_configured_names() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["env"] = "dev,qa"
 
     problem = only_problem(context)
@@ -155,7 +169,7 @@ def test_unknown_env_name_is_an_error_listing_the_configured_names() -> None:
 
 
 def test_env_that_is_neither_names_nor_a_list_is_rejected_saying_what_is() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["env"] = 5
 
     problem = only_problem(context)
@@ -168,7 +182,7 @@ def test_env_that_is_neither_names_nor_a_list_is_rejected_saying_what_is() -> No
 
 
 def test_env_that_is_not_a_string_is_rejected() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["env"] = ["dev", 2]
 
     problem = only_problem(context)
@@ -452,7 +466,7 @@ def test_environments_other_than_prod_may_serve_plain_http() -> None:
 
 
 def test_a_domain_without_certificate_arn_is_accepted_the_app_requests_the_certificate() -> None:
-    config = AppConfig.from_context(cdk_json_context())
+    config = AppConfig.from_context(fixture_context())
     (prod,) = (e for e in config.environments if e.name == "prod")
 
     assert (prod.domain_name, prod.certificate_arn, prod.serves_https) == (
@@ -558,7 +572,7 @@ def test_domain_without_its_hosted_zone_is_rejected_naming_the_missing_key(key: 
 
 @pytest.mark.parametrize("key", ["hostedZoneId", "hostedZoneName"])
 def test_hosted_zone_without_a_domain_is_rejected_as_unused(key: str) -> None:
-    value = cdk_json_context()["environments"]["staging"][key]
+    value = fixture_context()["environments"]["staging"][key]
     problem = only_problem(with_values("dev", **{key: value}))
 
     assert (problem.path, problem.value) == (f"environments.dev.{key}", value)
@@ -752,7 +766,7 @@ def test_misspelt_environment_key_is_rejected_with_a_did_you_mean_hint() -> None
 
 
 def test_misspelt_top_level_key_is_rejected_with_a_did_you_mean_hint() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["projct"] = "shop"
 
     problem = only_problem(context)
@@ -762,7 +776,7 @@ def test_misspelt_top_level_key_is_rejected_with_a_did_you_mean_hint() -> None:
 
 
 def test_misspelt_pipeline_key_is_rejected_with_a_did_you_mean_hint() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["pipeline"]["manualAproval"] = ["prod"]
 
     problem = only_problem(context)
@@ -772,7 +786,7 @@ def test_misspelt_pipeline_key_is_rejected_with_a_did_you_mean_hint() -> None:
 
 
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["zzz"] = 1
 
     problem = only_problem(context)
@@ -790,14 +804,14 @@ def test_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
     ],
 )
 def test_context_keys_that_belong_to_cdk_are_not_reported_as_unknown(key: str) -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context[key] = True
 
     AppConfig.from_context(context)
 
 
 def test_acknowledged_notices_from_cdk_context_json_are_not_reported_as_unknown() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["acknowledged-issue-numbers"] = [34892]
 
     AppConfig.from_context(context)
@@ -850,7 +864,7 @@ def test_availability_zone_that_is_not_a_string_is_rejected() -> None:
 def test_top_level_value_of_the_wrong_shape_is_rejected(
     key: str, value: object, expected: str
 ) -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context[key] = value
 
     problem = only_problem(context)
@@ -860,7 +874,7 @@ def test_top_level_value_of_the_wrong_shape_is_rejected(
 
 
 def test_environment_that_is_not_an_object_is_rejected() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["environments"]["dev"] = "t3.small"
 
     problem = only_problem(context)
@@ -900,7 +914,7 @@ def test_missing_required_environment_key_is_named(key: str) -> None:
     ],
 )
 def test_missing_required_top_level_key_is_named(key: str) -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     del context[key]
 
     problem = only_problem(context)
@@ -911,7 +925,7 @@ def test_missing_required_top_level_key_is_named(key: str) -> None:
 
 @pytest.mark.parametrize("project", ["WebApp", "web_app", "web--app", "-webapp", "2web"])
 def test_project_that_is_not_a_lower_case_word_is_rejected(project: str) -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["project"] = project
 
     problem = only_problem(context)
@@ -921,7 +935,7 @@ def test_project_that_is_not_a_lower_case_word_is_rejected(project: str) -> None
 
 
 def test_blank_owner_is_rejected() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["owner"] = "  "
 
     problem = only_problem(context)
@@ -931,7 +945,7 @@ def test_blank_owner_is_rejected() -> None:
 
 
 def test_environment_name_that_is_not_a_lower_case_word_is_rejected() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["environments"]["Prod"] = context["environments"].pop("prod")
     del context["pipeline"]  # it deploys `prod`, which this rename removes
 
@@ -942,7 +956,7 @@ def test_environment_name_that_is_not_a_lower_case_word_is_rejected() -> None:
 
 
 def test_environment_name_too_long_for_the_load_balancer_name_is_rejected() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["environments"]["development-eu"] = context["environments"].pop("dev")
     del context["pipeline"]  # it deploys `dev`, which this rename removes
 
@@ -954,7 +968,7 @@ def test_environment_name_too_long_for_the_load_balancer_name_is_rejected() -> N
 
 
 def test_project_too_long_for_the_load_balancer_name_is_reported_for_every_environment() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["project"] = "customer-portal-web"
 
     found = problems(context)
@@ -965,7 +979,7 @@ def test_project_too_long_for_the_load_balancer_name_is_reported_for_every_envir
 
 
 def test_environment_named_internal_is_rejected_as_load_balancer_names_cannot_start_so() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["environments"]["internal"] = context["environments"].pop("local")
 
     problem = only_problem(context)
@@ -977,7 +991,7 @@ def test_environment_named_internal_is_rejected_as_load_balancer_names_cannot_st
 
 def broken(*changes: Callable[[Context], object]) -> Context:
     """cdk.json's context after `changes`, each a mutation of it."""
-    context = cdk_json_context()
+    context = fixture_context()
     for change in changes:
         change(context)
     return context
@@ -1074,7 +1088,7 @@ def test_one_run_reports_every_problem_once(context: Context, expected: list[str
 
 
 def test_parsed_configuration_is_immutable_and_hashable() -> None:
-    config = AppConfig.from_context(cdk_json_context())
+    config = AppConfig.from_context(fixture_context())
 
     with pytest.raises(ValidationError, match="frozen"):
         config.environments[0].min_capacity = 5
@@ -1176,7 +1190,7 @@ def test_name_with_characters_the_service_rejects_is_rejected(kind: NameKind, na
 
 
 def test_committed_environments_have_no_naming_problems() -> None:
-    config = AppConfig.from_context(cdk_json_context())
+    config = AppConfig.from_context(fixture_context())
 
     assert {e.name: config.naming(e).problems() for e in config.environments} == {
         name: [] for name in COMMITTED_ENVIRONMENTS

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from stacks.factory import create_app
-from tests.conftest import Synthesized, cdk_json_context
+from tests.conftest import Synthesized, fixture_context
 from tests.template_utils import as_list, waits_for
 from tools.cloud_assembly import CloudAssembly, read
 
@@ -117,7 +117,7 @@ def test_every_use_connection_grant_is_under_the_prefix_of_its_connection(
 
 @pytest.mark.parametrize("service", ["codeconnections", "codestar-connections"])
 def test_source_action_may_use_a_connection_of_either_prefix(service: str, tmp_path: Path) -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     arn = context["pipeline"]["connectionArn"].replace("codeconnections", service)
     context["pipeline"].update(connectionArn=arn, environments=["dev"], manualApproval=[])
     context["environments"] = {"dev": context["environments"]["dev"]}

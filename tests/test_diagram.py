@@ -15,7 +15,7 @@ import aws_cdk as cdk
 import pytest
 
 from stacks.web_tier_stage import WebTierStage
-from tests.conftest import REPO, Synthesized, cdk_json_context, synthesize
+from tests.conftest import REPO, Synthesized, fixture_context, synthesize
 from tools.cloud_assembly import Stack
 from tools.dev.diagram import (
     DEFAULT_ENVIRONMENT,
@@ -31,7 +31,7 @@ from tools.dev.diagram import (
 # The picture helps a reader; a production deploy need not wait for it (`make dev-checks`).
 pytestmark = pytest.mark.development
 
-ENVIRONMENTS = sorted(cdk_json_context()["environments"])
+ENVIRONMENTS = sorted(fixture_context()["environments"])
 EDGE = re.compile(r'^\s*"(?P<tail>[^"]+)" -> "(?P<head>[^"]+)" \[(?P<attributes>.*)\];$')
 NETWORK_PATH_COLOUR = 'color="#1d4ed8"'
 COMMITTED_PICTURE = REPO / "docs" / "architecture.svg"
@@ -188,7 +188,7 @@ def test_the_entry_point_names_the_domain_users_reach_and_draws_its_record_and_c
     assembly: list[Stack],
 ) -> None:
     _, dot = diagram_of(assembly, "prod")
-    domain = cdk_json_context()["environments"]["prod"]["domainName"]
+    domain = fixture_context()["environments"]["prod"]["domainName"]
     internet = next(line for line in dot.splitlines() if line.strip().startswith('"internet" ['))
 
     assert domain in internet

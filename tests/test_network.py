@@ -17,11 +17,11 @@ from aws_cdk.assertions import Capture, Match, Template
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
 from constructs_lib.service_limits import subnet_prefix
-from tests.conftest import Synthesized, cdk_json_context
+from tests.conftest import Synthesized, fixture_context
 
 Resources = dict[str, dict[str, Any]]
 
-CONFIG = AppConfig.from_context(cdk_json_context())
+CONFIG = AppConfig.from_context(fixture_context())
 ENVIRONMENTS = CONFIG.environments
 PER_AZ_NAT = tuple(e for e in ENVIRONMENTS if e.nat_gateways == len(e.availability_zones))
 SHARED_NAT = tuple(e for e in ENVIRONMENTS if e.nat_gateways == 1)

@@ -20,7 +20,7 @@ from aws_cdk.assertions import Template
 from constructs_lib.config import AppConfig, ConfigError
 from stacks.factory import create_app
 from stacks.pipeline_stack import PipelineStack
-from tests.conftest import REPO, Synthesized, cdk_json_context
+from tests.conftest import REPO, Synthesized, fixture_context
 from tests.template_utils import only, template_of
 from tools.cloud_assembly import read
 
@@ -238,7 +238,7 @@ def test_pipeline_stack_is_named_after_the_project(pipeline_stack: PipelineStack
 
 
 def test_without_pipeline_context_the_environments_synthesize_alone(tmp_path: Path) -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     del context["pipeline"]
 
     app = create_app(context, outdir=str(tmp_path))
@@ -248,7 +248,7 @@ def test_without_pipeline_context_the_environments_synthesize_alone(tmp_path: Pa
 
 
 def test_narrowing_to_one_environment_leaves_the_pipeline_out(tmp_path: Path) -> None:
-    app = create_app({**cdk_json_context(), "env": "dev"}, outdir=str(tmp_path))
+    app = create_app({**fixture_context(), "env": "dev"}, outdir=str(tmp_path))
 
     assert [type(c).__name__ for c in app.node.children] == ["WebTierStage"]
     assert not any(isinstance(c, PipelineStack) for c in app.node.find_all())
@@ -270,7 +270,7 @@ def test_narrowing_to_one_environment_leaves_the_pipeline_out(tmp_path: Path) ->
     ],
 )
 def test_bad_pipeline_config_names_the_key(key: str, value: Any, message: str) -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["pipeline"][key] = value
 
     with pytest.raises(ConfigError) as raised:
@@ -282,7 +282,7 @@ def test_bad_pipeline_config_names_the_key(key: str, value: Any, message: str) -
 
 
 def test_environments_of_one_wave_deploy_in_parallel(tmp_path: Path) -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["pipeline"]["environments"] = [["dev", "staging"], "prod"]
     context["environments"].pop("local")
 

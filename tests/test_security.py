@@ -16,11 +16,11 @@ from constructs_lib.instance_role import (
 )
 from constructs_lib.service_limits import S3_PREFIX_LISTS
 from stacks.web_tier_stage import WebTierStage
-from tests.conftest import Synthesized, cdk_json_context
+from tests.conftest import Synthesized, fixture_context
 from tests.template_utils import as_list, document, only, resources, statements
 
 Templates = dict[str, dict[str, Template]]
-CONFIG = AppConfig.from_context(cdk_json_context())
+CONFIG = AppConfig.from_context(fixture_context())
 SLR_ARN = (
     "arn:aws:iam::333333333333:role/aws-service-role/autoscaling.amazonaws.com/"
     + AUTOSCALING_ROLE_NAME

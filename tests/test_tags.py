@@ -2,7 +2,8 @@
 
 Which resource types are taggable is not a hand-written list: it comes from the CloudFormation
 resource schemas that cfn-lint bundles, so a new resource type in a template is checked the day it
-appears. The expected values come from cdk.json, not from the parsed config the app uses.
+appears. The expected values come from the test fixture's context, not from the parsed config the
+app uses.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from aws_cdk.assertions import Template
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from constructs_lib.naming import COMPONENTS
-from tests.conftest import cdk_json_context
+from tests.conftest import fixture_context
 from tests.template_utils import document
 
-CONTEXT = cdk_json_context()
+CONTEXT = fixture_context()
 ENVIRONMENTS = tuple(CONTEXT["environments"])
 MANDATORY_KEYS = ("Environment", "Project", "Owner", "CostCenter", "ManagedBy")
 # AWS's limit for a tag value.

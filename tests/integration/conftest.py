@@ -1,10 +1,11 @@
 """One deploy per test session into a fresh, embedded AWS emulator (moto), with the real CDK CLI.
 
 The emulator starts on 127.0.0.1 on a port the OS picks, with dummy credentials, and stops at the
-end of the session. The `local` environment of cdk.json is synthesized, bootstrapped and deployed
-once; tests read the result back through the AWS API (boto3 against the emulator). The app variants
-that the change scenarios deploy later are synthesized in the background meanwhile, each from a
-copy of cdk.json in a folder of its own, never in the repository's cdk.out. (`test_domain.py`
+end of the session. The `local` environment of the test fixture (tests/fixture_context.json) is
+synthesized by the real CLI with cdk.json's app command and flags, bootstrapped and deployed once;
+tests read the result back through the AWS API (boto3 against the emulator). The app variants that
+the change scenarios deploy later are synthesized in the background meanwhile, each from a copy of
+cdk.json in a folder of its own, never in the repository's cdk.out. (`test_domain.py`
 deploys one small app of its own besides, into the same emulator.)
 
 Tests that change the deployment live in `test_changes.py` and run after every other integration
@@ -24,7 +25,7 @@ from typing import Any
 import pytest
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
-from tests.conftest import REPO, cdk_json_context
+from tests.conftest import REPO, fixture_context
 from tests.integration.export_removal_app import KEEP_EXPORT, REMOVE_EXPORT, STEP
 from tools.cloud_assembly import CloudAssembly, read
 from tools.dev.emulator import (
@@ -105,8 +106,8 @@ def cdk_json_with(context: dict[str, Any], app: list[str]) -> dict[str, Any]:
 
 
 def capacity_context() -> dict[str, Any]:
-    """cdk.json's context with one more instance allowed in the local environment."""
-    context = cdk_json_context()
+    """The fixture's context with one more instance allowed in the local environment."""
+    context = fixture_context()
     context["environments"][ENVIRONMENT]["maxCapacity"] += 1
     return context
 
@@ -165,9 +166,16 @@ def deployment(
     _variants: dict[str, Variant],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Deployment:
-    """The `local` environment of cdk.json, deployed into the session's emulator."""
+    """The fixture's `local` environment, deployed into the session's emulator."""
     workdir = tmp_path_factory.mktemp("deployment")
-    synth = start_synth(REPO, workdir / "cdk.out")
+    # As cdk.json runs it (`-O`), with the fixture's context, from a folder of its own: bootstrap
+    # runs in `workdir`, where no cdk.json may be.
+    app_dir = workdir / "app"
+    app_dir.mkdir()
+    (app_dir / "cdk.json").write_text(
+        json.dumps(cdk_json_with(fixture_context(), ["-O", str(REPO / "app.py")]), indent=2)
+    )
+    synth = start_synth(app_dir, workdir / "cdk.out")
     try:
         ensure_bootstrapped(emulator, workdir)
         synth.result()
@@ -179,7 +187,7 @@ def deployment(
         deploy(emulator, assembly)
     except CdkError as error:
         pytest.fail(f"cdk deploy failed:\n{explain_deploy_failure(emulator, assembly, error)}")
-    config = AppConfig.from_context(cdk_json_context())
+    config = AppConfig.from_context(fixture_context())
     environment = next(e for e in config.environments if e.name == ENVIRONMENT)
     return Deployment(emulator=emulator, assembly=assembly, config=config, environment=environment)
 

@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.conftest import cdk_json_context
+from tests.conftest import fixture_context
 from tests.integration.conftest import DOMAIN_APP, Variant, cdk_json_with, ensure_bootstrapped
 from tests.integration.domain_app import DOMAIN, LOAD_BALANCER_NAME, STACK_NAME
 from tests.integration.test_deployment import SKIPPED_BY_THE_EMULATOR
@@ -103,7 +103,7 @@ def domain(
     certificate_arn = emulator.client("acm").import_certificate(
         Certificate=certificate, PrivateKey=private_key
     )["CertificateArn"]
-    context = cdk_json_context()
+    context = fixture_context()
     context[DOMAIN] = {
         "domainName": DOMAIN_NAME,
         "hostedZoneId": hosted_zone_id,
