@@ -178,18 +178,14 @@ local: setup ## Deploy the local environment into an embedded AWS emulator (KEEP
 bench: setup ## Benchmarks into docs/benchmarks.md (QUICK=1: one sample each, no integration)
 	$(PY) -m tools.dev.bench $(if $(filter 1,$(QUICK)),--quick)
 
-# The architecture picture of one environment, drawn by Graphviz from what `make synth` wrote to
-# cdk.out (tools/dev/diagram.py). Debian's graphviz is installed when `dot` is missing.
+# The README's architecture picture: one environment of the app built from the test fixture's example
+# values (tools/dev/diagram.py), drawn by Graphviz compiled to WebAssembly (@viz-js/viz in
+# package-lock.json): no system package, no sudo. A test fails while the committed picture is stale.
+# Your own environments: make synth && .venv/bin/python -m tools.dev.diagram --assembly cdk.out
 DIAGRAM_ENV ?= prod
-DIAGRAM_SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: diagram
-diagram: synth ## docs/architecture.svg and .png from cdk.out (DIAGRAM_ENV=prod)
-	@command -v dot >/dev/null || { \
-	  echo "==> graphviz (Debian) for the diagram"; \
-	  $(DIAGRAM_SUDO) apt-get update -qq; \
-	  $(DIAGRAM_SUDO) env DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends graphviz; }
+diagram: setup ## docs/architecture.svg from the code (DIAGRAM_ENV=prod)
 	$(PY) -m tools.dev.diagram --env $(DIAGRAM_ENV)
 
 .PHONY: schema

@@ -9,8 +9,6 @@ synthesizes and passes cdk-nag, and `make scan` runs every scanner over it.
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -32,27 +30,11 @@ from stacks.factory import create_app  # noqa: E402
 from stacks.web_tier_stage import WebTierStage  # noqa: E402
 from tests.template_utils import template_of  # noqa: E402
 from tools.cloud_assembly import CloudAssembly, read  # noqa: E402
+from tools.context import fixture_context  # noqa: E402
 from tools.scan_report import SESSION_REPORT  # noqa: E402
 
 # Git-ignored; `make scan` summarizes what it finds there (tools/scan_report.py).
 REPORTS = REPO / "reports"
-
-
-FIXTURE_CONTEXT = REPO / "tests" / "fixture_context.json"
-
-
-def cdk_json_context() -> dict[str, Any]:
-    """A fresh copy of cdk.json's context, the same dict the CDK CLI hands the app."""
-    with (REPO / "cdk.json").open() as handle:
-        context: dict[str, Any] = json.load(handle)["context"]
-    return copy.deepcopy(context)
-
-
-def fixture_context() -> dict[str, Any]:
-    """A fresh copy of the tests' context: cdk.json's feature flags, the fixture's values."""
-    flags = {key: value for key, value in cdk_json_context().items() if key.startswith("@")}
-    values: dict[str, Any] = json.loads(FIXTURE_CONTEXT.read_text())
-    return {**flags, **values}
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from aws_cdk.assertions import Match, Template
 from constructs_lib.config import AppConfig, EnvironmentConfig
 from constructs_lib.fleet import SIGNAL_TIMEOUT
 from constructs_lib.web_acl import ALWAYS_REDACTED_HEADERS
-from tests.conftest import fixture_context, synthesize
+from tests.conftest import synthesize
 from tests.template_utils import document, only, resources, waits_for
 from tools.cloud_assembly import walk
+from tools.context import fixture_context
 
 Templates = dict[str, dict[str, Template]]
 

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 
 from stacks.factory import create_app
-from tests.conftest import Synthesized, fixture_context
+from tests.conftest import Synthesized
 from tests.template_utils import as_list, waits_for
 from tools.cloud_assembly import CloudAssembly, read
+from tools.context import fixture_context
 
 Template = Mapping[str, Any]
 CUSTOM_RESOURCE = "AWS::CloudFormation::CustomResource"

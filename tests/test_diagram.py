@@ -15,8 +15,9 @@ import aws_cdk as cdk
 import pytest
 
 from stacks.web_tier_stage import WebTierStage
-from tests.conftest import REPO, Synthesized, fixture_context, synthesize
+from tests.conftest import REPO, Synthesized, synthesize
 from tools.cloud_assembly import Stack
+from tools.context import fixture_context
 from tools.dev.diagram import (
     DEFAULT_ENVIRONMENT,
     build_dot,
@@ -25,7 +26,9 @@ from tools.dev.diagram import (
     imports_of,
     load_stacks,
     quote,
+    render_svg,
     stacks_of_environment,
+    title_of,
 )
 
 # The picture helps a reader; a production deploy need not wait for it (`make dev-checks`).
@@ -170,18 +173,29 @@ def test_the_network_path_runs_from_the_internet_through_the_load_balancer_and_i
     assert len(path) == 3, path
 
 
-def test_the_committed_picture_names_every_stack_and_cross_stack_reference_it_should(
+def test_the_committed_picture_is_what_make_diagram_draws_from_the_code_now(
     assembly: list[Stack],
 ) -> None:
-    # The README shows the rendered picture: a change to what crosses a stack boundary must come
-    # with a fresh `make diagram` (edge tooltips carry the export names).
+    # The README shows this picture: any change to what the environment holds or to what crosses
+    # a stack boundary must come with a fresh `make diagram`, or the README lies.
+    stacks = stacks_of_environment(assembly, DEFAULT_ENVIRONMENT)
+    drawn = render_svg(build_dot(stacks, title=title_of(DEFAULT_ENVIRONMENT, "example values")))
+
+    assert drawn == COMMITTED_PICTURE.read_text(), (
+        f"{COMMITTED_PICTURE.name} is stale: run `make diagram`"
+    )
+
+
+def test_the_committed_picture_names_every_stack_and_cross_stack_reference(
+    assembly: list[Stack],
+) -> None:
+    # What a reader looks for first; edge tooltips carry the export names.
     picture = html.unescape(COMMITTED_PICTURE.read_text())
     stacks = stacks_of_environment(assembly, DEFAULT_ENVIRONMENT)
     expected = [s.stack_name for s in stacks]
     expected += sorted(name for s in stacks for name in imports_of(s.template))
 
-    missing = [name for name in expected if name not in picture]
-    assert missing == [], f"{COMMITTED_PICTURE.name} is stale: run `make diagram`"
+    assert [name for name in expected if name not in picture] == []
 
 
 def test_the_entry_point_names_the_domain_users_reach_and_draws_its_record_and_certificate(

@@ -17,7 +17,8 @@ from aws_cdk.assertions import Capture, Match, Template
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
 from constructs_lib.service_limits import subnet_prefix
-from tests.conftest import Synthesized, fixture_context
+from tests.conftest import Synthesized
+from tools.context import fixture_context
 
 Resources = dict[str, dict[str, Any]]
 

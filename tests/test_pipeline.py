@@ -20,9 +20,10 @@ from aws_cdk.assertions import Template
 from constructs_lib.config import AppConfig, ConfigError
 from stacks.factory import create_app
 from stacks.pipeline_stack import PipelineStack
-from tests.conftest import REPO, Synthesized, fixture_context
+from tests.conftest import REPO, Synthesized
 from tests.template_utils import only, template_of
 from tools.cloud_assembly import read
+from tools.context import fixture_context
 
 
 @pytest.fixture(scope="module")

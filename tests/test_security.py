@@ -16,8 +16,9 @@ from constructs_lib.instance_role import (
 )
 from constructs_lib.service_limits import S3_PREFIX_LISTS
 from stacks.web_tier_stage import WebTierStage
-from tests.conftest import Synthesized, fixture_context
+from tests.conftest import Synthesized
 from tests.template_utils import as_list, document, only, resources, statements
+from tools.context import fixture_context
 
 Templates = dict[str, dict[str, Template]]
 CONFIG = AppConfig.from_context(fixture_context())

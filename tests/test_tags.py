@@ -18,8 +18,8 @@ from aws_cdk.assertions import Template
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
 from constructs_lib.naming import COMPONENTS
-from tests.conftest import fixture_context
 from tests.template_utils import document
+from tools.context import fixture_context
 
 CONTEXT = fixture_context()
 ENVIRONMENTS = tuple(CONTEXT["environments"])

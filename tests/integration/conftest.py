@@ -25,9 +25,10 @@ from typing import Any
 import pytest
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
-from tests.conftest import REPO, fixture_context
+from tests.conftest import REPO
 from tests.integration.export_removal_app import KEEP_EXPORT, REMOVE_EXPORT, STEP
 from tools.cloud_assembly import CloudAssembly, read
+from tools.context import fixture_context
 from tools.dev.emulator import (
     CDK,
     ENVIRONMENT,

@@ -7,8 +7,11 @@ tier read from the security-group rules, and every cross-stack reference (`Fn::I
 edge labelled with what crosses. A stack outside any environment that deploys this one (the
 pipeline) gets its own cluster.
 
-DOT generation (`build_dot`) is pure Python, so the tests check it without Graphviz; `render` calls
-Graphviz's `dot`, which `make diagram` installs when it is missing.
+DOT generation (`build_dot`) is pure Python, so the tests check it without Graphviz; `render` runs
+Graphviz compiled to WebAssembly (@viz-js/viz from package-lock.json, tools/dev/render_svg.mjs) on
+the pinned Node.js: no system package, no root. The README's picture is drawn from the test
+fixture's context (tools/context.py), so it shows the example values and a team's own cdk.json
+never makes it stale; `--assembly cdk.out` draws a team's own environments instead.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ import argparse
 import itertools
 import json
 import re
-import shutil
 import subprocess
 import sys
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,8 +32,9 @@ from typing import Any
 from tools.cloud_assembly import CloudAssembly, Stack, read, walk
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_ASSEMBLY = ROOT / "cdk.out"
-DEFAULT_OUTPUT = ROOT / "docs" / "architecture"
+DEFAULT_OUTPUT = ROOT / "docs" / "architecture.svg"
+RENDERER = ROOT / "tools" / "dev" / "render_svg.mjs"
+NODE = ROOT / "node_modules" / ".bin" / "node"
 DEFAULT_ENVIRONMENT = "prod"
 
 # The mandatory tag every resource of an environment carries (constructs_lib/conventions.py).
@@ -613,7 +617,8 @@ def render_dot(diagram: Diagram) -> str:
         "digraph architecture {",
         f"  graph [label={quote(diagram.title + chr(10) + legend)}, labelloc=t, fontsize=16,"
         " rankdir=LR,"
-        ' compound=true, newrank=true, nodesep=0.25, ranksep=0.9, fontname="DejaVu Sans",'
+        # No newrank: with it, Graphviz 16 cannot rank the tiers across clusters and drops edges.
+        ' compound=true, nodesep=0.25, ranksep=0.9, fontname="DejaVu Sans",'
         " splines=spline];",
         '  node [shape=box, style="rounded,filled", fillcolor=white, fontsize=10,'
         ' fontname="DejaVu Sans"];',
@@ -695,49 +700,72 @@ def build_dot(stacks: Sequence[Stack], *, title: str) -> str:
     return render_dot(build_model(stacks, title=title))
 
 
-def render(dot_source: str, output: Path) -> list[Path]:
-    """`output`.svg and `output`.png, drawn by Graphviz's `dot`."""
-    dot = shutil.which("dot")
-    if dot is None:
-        raise RuntimeError("Graphviz's `dot` is not installed: `make diagram` installs it")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for fmt, extra in (("svg", []), ("png", ["-Gdpi=110"])):
-        path = output.with_suffix(f".{fmt}")
-        subprocess.run(
-            [dot, f"-T{fmt}", *extra, "-o", str(path)],
-            input=dot_source,
-            text=True,
-            check=True,
-        )
-        written.append(path)
-    return written
+def render_svg(dot_source: str) -> str:
+    """The picture as SVG, drawn by the WebAssembly Graphviz that package-lock.json pins."""
+    if not NODE.exists():
+        raise RuntimeError(f"{NODE} is missing: run `make setup`")
+    completed = subprocess.run(
+        [str(NODE), str(RENDERER)],
+        input=dot_source,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"Graphviz (WebAssembly) failed:\n{completed.stderr}")
+    return completed.stdout
+
+
+def example_assembly(outdir: Path) -> CloudAssembly:
+    """The app of the test fixture's context, synthesized into `outdir` (no validation plugins:
+    the picture needs the topology only)."""
+    from stacks.factory import create_app
+    from tools.context import fixture_context
+
+    create_app(
+        fixture_context(),
+        outdir=str(outdir),
+        cfn_guard_plugin=False,
+        builtin_cloud_formation_validation=False,
+    ).synth()
+    return read(outdir)
+
+
+def title_of(environment: str, source: str) -> str:
+    return f"Environment {environment}: drawn from the synthesized cloud assembly ({source})"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--assembly", type=Path, default=DEFAULT_ASSEMBLY, help="cdk.out folder")
-    parser.add_argument("--env", default=DEFAULT_ENVIRONMENT, help="environment to draw")
     parser.add_argument(
-        "--output", type=Path, default=DEFAULT_OUTPUT, help="path without suffix (.svg, .png)"
+        "--assembly",
+        type=Path,
+        help="a cdk.out folder to draw (default: the app of the test fixture's example values)",
     )
+    parser.add_argument("--env", default=DEFAULT_ENVIRONMENT, help="environment to draw")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="SVG file to write")
     parser.add_argument("--dot", action="store_true", help="print the DOT source, render nothing")
     args = parser.parse_args(argv)
 
-    try:
-        stacks = stacks_of_environment(load_stacks(read(args.assembly)), args.env)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"diagram: {error}", file=sys.stderr)
-        return 2
-    title = (
-        f"Environment {args.env}: drawn from the synthesized cloud assembly ({args.assembly.name})"
-    )
-    source = build_dot(stacks, title=title)
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            if args.assembly is None:
+                assembly, source = example_assembly(Path(scratch)), "example values"
+            else:
+                assembly, source = read(args.assembly), args.assembly.name
+            stacks = stacks_of_environment(load_stacks(assembly), args.env)
+        except (FileNotFoundError, ValueError) as error:
+            print(f"diagram: {error}", file=sys.stderr)
+            return 2
+        dot_source = build_dot(stacks, title=title_of(args.env, source))
     if args.dot:
-        sys.stdout.write(source)
+        sys.stdout.write(dot_source)
         return 0
-    for path in render(source, args.output):
-        print(f"==> {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(render_svg(dot_source))
+    shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
+    print(f"==> {shown}")
     return 0
 
 
