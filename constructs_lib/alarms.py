@@ -28,22 +28,17 @@ CPU_ALARM_PERCENT = 85
 
 def target_group_metric(
     load_balancer: elbv2.ApplicationLoadBalancer,
-    target_group: elbv2.IApplicationTargetGroup,
+    target_group: elbv2.ApplicationTargetGroup,
     metric_name: str,
     statistic: str,
 ) -> cloudwatch.Metric:
-    """A per-target-group metric of the load balancer (HealthyHostCount, UnHealthyHostCount).
-
-    The TargetGroup dimension is `targetgroup/<name>/<id>`, the last field of the ARN: the same
-    value as GetAtt TargetGroupFullName, from a Ref, which the emulator can resolve (moto 5.2.5
-    has no attributes for target groups and fails the whole stack on such a GetAtt).
-    """
+    """A per-target-group metric of the load balancer (HealthyHostCount, UnHealthyHostCount)."""
     return cloudwatch.Metric(
         namespace="AWS/ApplicationELB",
         metric_name=metric_name,
         dimensions_map={
             "LoadBalancer": load_balancer.load_balancer_full_name,
-            "TargetGroup": cdk.Fn.select(5, cdk.Fn.split(":", target_group.target_group_arn)),
+            "TargetGroup": target_group.target_group_full_name,
         },
         statistic=statistic,
         period=PERIOD,

@@ -1,4 +1,4 @@
-"""Six places where moto 5.2.5's CloudFormation does not do what CloudFormation does.
+"""Seven places where moto 5.2.5's CloudFormation does not do what CloudFormation does.
 
 The emulator runs inside this Python process (`ThreadedMotoServer`), so patching moto's classes here
 changes the server. Each fix makes moto do with a template what the real service does with it; none
@@ -14,7 +14,7 @@ from typing import Any
 from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend
 from moto.ec2.models.subnets import SubnetBackend
-from moto.elbv2.models import FakeLoadBalancer
+from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup
 from moto.kms.models import Key
 
 _applied: list[bool] = []
@@ -32,6 +32,7 @@ def apply() -> None:
     _keep_resources_moto_cannot_update()
     _update_exports_with_their_stack()
     _resolve_load_balancer_hosted_zone()
+    _resolve_target_group_full_name()
     _applied.append(True)
 
 
@@ -175,3 +176,24 @@ def _resolve_load_balancer_hosted_zone() -> None:
         return get_attribute(self, attribute_name)
 
     FakeLoadBalancer.get_cfn_attribute = get_cfn_attribute  # type: ignore[method-assign]
+
+
+def _resolve_target_group_full_name() -> None:
+    """`Fn::GetAtt [<target group>, TargetGroupFullName]`, the TargetGroup dimension of its metrics.
+
+    moto 5.2.5 gives target groups no CloudFormation attributes at all, and the base class answers
+    with an error that fails the whole stack. CloudFormation returns `targetgroup/<name>/<id>`,
+    the resource part of the ARN, which this returns.
+    """
+    has_attribute = FakeTargetGroup.has_cfn_attr.__func__  # type: ignore[attr-defined]
+
+    def has_cfn_attr(cls: type[FakeTargetGroup], attribute: str) -> bool:
+        return attribute == "TargetGroupFullName" or bool(has_attribute(cls, attribute))
+
+    def get_cfn_attribute(self: FakeTargetGroup, attribute_name: str) -> Any:
+        if attribute_name == "TargetGroupFullName":
+            return self.arn.split(":", 5)[5]
+        raise NotImplementedError(f"{attribute_name} of a target group")
+
+    FakeTargetGroup.has_cfn_attr = classmethod(has_cfn_attr)  # type: ignore[assignment]
+    FakeTargetGroup.get_cfn_attribute = get_cfn_attribute  # type: ignore[attr-defined]
