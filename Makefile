@@ -27,10 +27,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := cdk --no-notices
 TEMPLATES := find cdk.out -name '*.template.json'
 
-.PHONY: help setup synth test lint typecheck unit cfn-lint diff deploy deploy-pipeline pipeline-synth clean local
+.PHONY: help setup synth test lint typecheck unit cfn-lint diff deploy destroy deploy-pipeline pipeline-synth clean local
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' \
+	  '{ name[NR] = $$1; text[NR] = $$2; if (length($$1) > width) width = length($$1) } \
+	  END { for (i = 1; i <= NR; i++) printf "  %-*s  %s\n", width, name[i], text[i] }'
 
 # uv, pinned with hashes, in a venv of its own: it needs only python3 and pip (CodeBuild's image
 # and a fresh clone alike), never touches the user's site-packages or a uv installed elsewhere, and
@@ -83,7 +85,12 @@ lock-check: $(TOOLS_STAMP) ## Fail when uv.lock or requirements.txt lag behind p
 
 # `'**'` selects the stacks inside the stages too: the CLI fails on validation errors (cdk-nag)
 # only in the stacks it selects, and a bare `cdk synth` selects none of them.
+# `ENV=` is checked before any CDK process starts (tools/environments.py): a space, an unknown name or
+# production for destroy is a clear error that lists the configured environments.
+CHECK_ENV = $(PY) -m tools.environments
+
 synth: setup ## Synthesize every configured environment into cdk.out/ (ENV=dev,prod narrows it)
+	@$(CHECK_ENV) synth '$(ENV)'
 	rm -rf cdk.out
 	$(CDK) synth --quiet $(if $(ENV),-c env=$(ENV)) '**'
 	@echo "==> $$($(TEMPLATES) | wc -l) templates in cdk.out/"
@@ -119,13 +126,19 @@ test: pipeline-synth dev-checks ## Everything CI runs: the deploy gate, then the
 
 # Stacks live in one stage per environment: `--all` selects only top-level stacks, so the
 # environment's stacks are selected with the `**` pattern after `-c env=` narrowed the app.
-diff: setup ## cdk diff one environment against its account: make diff ENV=dev
-	@test -n "$(ENV)" || { echo "make diff needs ENV=<environment>"; exit 2; }
+diff: setup ## cdk diff environments against their accounts: make diff ENV=dev
+	@$(CHECK_ENV) diff '$(ENV)'
 	$(CDK) diff -c env=$(ENV) '**'
 
 deploy: setup ## cdk deploy one environment's stacks: make deploy ENV=dev
-	@test -n "$(ENV)" || { echo "make deploy needs ENV=<environment>"; exit 2; }
+	@$(CHECK_ENV) deploy '$(ENV)'
 	$(CDK) deploy -c env=$(ENV) '**' --require-approval broadening
+
+# Compute, then security, then network; the CLI asks before it deletes (FORCE=1 does not ask).
+# Production is refused: its teardown is deliberately several steps (README: Clean up).
+destroy: setup ## Delete one non-production environment's stacks: make destroy ENV=dev
+	@$(CHECK_ENV) destroy '$(ENV)'
+	$(CDK) destroy -c env=$(ENV) '**' $(if $(filter 1,$(FORCE)),--force)
 
 deploy-pipeline: setup ## Deploy the delivery pipeline once; it updates itself afterwards
 	$(CDK) deploy $$($(PY) -c 'import json; print(json.load(open("cdk.json"))["context"]["project"])')-pipeline --require-approval broadening
