@@ -211,6 +211,14 @@ class EnvironmentConfig(_Model):
     release_artifact: str | None = _text(
         r"^releases/[-A-Za-z0-9._/]+$", "an object key under releases/", None
     )
+    # S3 version IDs are opaque (up to 1024 characters): checked for shape only, never parsed.
+    release_version_id: str | None = Field(
+        None,
+        pattern=r"^[!-~]+$",
+        max_length=1024,
+        description="the S3 version ID of releaseArtifact, as `aws s3api put-object` prints it: "
+        "up to 1024 printable characters without spaces",
+    )
     release_sha256: str | None = _text(
         r"^[0-9a-f]{64}$", "the release archive's SHA-256: 64 lower-case hex digits", None
     )
@@ -455,6 +463,15 @@ def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
     if env.release_sha256 is not None and env.release_artifact is None:
         allowed = "releaseSha256 without releaseArtifact verifies nothing: set both or neither"
         yield problem("releaseSha256", env.release_sha256, allowed)
+    if env.release_artifact is not None and env.release_version_id is None:
+        allowed = f"required with releaseArtifact ({env.release_artifact!r}): instances download "
+        allowed += "that version of the object, so a later upload to the same key cannot stop "
+        allowed += "scale-out (the artifact bucket is versioned)"
+        yield problem("releaseVersionId", None, allowed)
+    if env.release_version_id is not None and env.release_artifact is None:
+        allowed = "releaseVersionId without releaseArtifact names a version of nothing: set both "
+        allowed += "or neither"
+        yield problem("releaseVersionId", env.release_version_id, allowed)
     for key, value in {"hostedZoneId": env.hosted_zone_id, "hostedZoneName": zone}.items():
         if domain is None and value is not None:
             yield problem(key, value, "only used with domainName: set domainName or remove it")

@@ -25,23 +25,55 @@ from constructs_lib.network import APP_TIER
 
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
 ROOT_VOLUME_GIB = 20
-# One instance must boot, start the service and turn healthy in the target group within this.
+# CloudFormation waits this long for each instance's success signal (the CreationPolicy, and each
+# batch of a rolling update). Everything the boot script may spend is derived from it below, so a
+# failure signal and its reason arrive while CloudFormation still waits; a test holds the relation.
 SIGNAL_TIMEOUT = cdk.Duration.minutes(15)
-# The boot script's own budgets. Their sum plus BOOT_ALLOWANCE_SECONDS (OS boot, package install,
-# release download) stays below SIGNAL_TIMEOUT, so a failure signal and its reason arrive while
-# CloudFormation still waits; a test holds that inequality.
+# From CloudFormation asking for an instance to that instance's kernel starting (capacity,
+# placement, pending). The boot script's clock is the kernel's uptime: OS boot, cloud-init and
+# every package install count against its deadline, measured rather than estimated.
+LAUNCH_ALLOWANCE_SECONDS = 120
+# `timeout` sends SIGTERM at a call's limit and SIGKILL this much later: a bounded call can end
+# this late, and every budget below counts it.
+KILL_AFTER_SECONDS = 5
+# cfn-signal retries inside itself (for ever on throttling), so each attempt runs under a limit;
+# a failed attempt is retried after a pause that doubles from SIGNAL_BACKOFF_SECONDS.
+SIGNAL_ATTEMPTS = 4
+SIGNAL_ATTEMPT_SECONDS = 30
+SIGNAL_BACKOFF_SECONDS = 5
+SIGNAL_BUDGET_SECONDS = SIGNAL_ATTEMPTS * (SIGNAL_ATTEMPT_SECONDS + KILL_AFTER_SECONDS) + sum(
+    SIGNAL_BACKOFF_SECONDS * 2**retry for retry in range(SIGNAL_ATTEMPTS - 1)
+)
+# The one deadline of the boot script, in seconds of uptime: by then the instance is healthy in
+# the target group or the script gives up; only signalling is left after it.
+BOOT_DEADLINE_SECONDS = (
+    int(SIGNAL_TIMEOUT.to_seconds())
+    - LAUNCH_ALLOWANCE_SECONDS
+    - KILL_AFTER_SECONDS
+    - SIGNAL_BUDGET_SECONDS
+)
+# The uptime by which the script has ended, whatever hung: its last bounded call, then every
+# signal attempt.
+BOOT_SCRIPT_END_SECONDS = BOOT_DEADLINE_SECONDS + KILL_AFTER_SECONDS + SIGNAL_BUDGET_SECONDS
+# Limits of single steps inside the deadline: a broken release fails in minutes, not at the
+# deadline, and one hung call cannot use up the time of the calls after it.
 SERVICE_WAIT_SECONDS = 180
-TARGET_WAIT_SECONDS = 480
-BOOT_ALLOWANCE_SECONDS = 180
+PACKAGE_INSTALL_SECONDS = 180
+COMMAND_SECONDS = 60
 POLL_SECONDS = 10
 CHECK_TIMEOUT_SECONDS = 5
-BOOT_BUDGET_SECONDS = BOOT_ALLOWANCE_SECONDS + SERVICE_WAIT_SECONDS + TARGET_WAIT_SECONDS
+# The AWS CLI's own retries (standard mode) stop after this many attempts of one call, each
+# attempt bounded by CHECK_TIMEOUT_SECONDS to connect and to read; AWS_CALL_SECONDS is the hard
+# limit around a whole call that is not a download.
+AWS_CLI_ATTEMPTS = 3
+AWS_CALL_SECONDS = 30
 # Auto Scaling replaces an instance that the load balancer reports unhealthy once the grace period
 # is over, even while its boot script still waits for it to turn healthy (nothing is suspended
-# during a create or a scale-out). The grace covers the script's whole budget. A launch lifecycle
-# hook would not do: an instance in Pending:Wait is not yet registered with the target group, so
-# the script could never see it healthy there.
-HEALTH_CHECK_GRACE = cdk.Duration.seconds(BOOT_BUDGET_SECONDS)
+# during a create or a scale-out). The grace starts when the instance is InService, at about the
+# uptime clock's zero, and covers the script's whole life. A launch lifecycle hook would not do:
+# an instance in Pending:Wait is not yet registered with the target group, so the script could
+# never see it healthy there.
+HEALTH_CHECK_GRACE = cdk.Duration.seconds(BOOT_SCRIPT_END_SECONDS)
 CPU_TARGET_PERCENT = 60
 REQUESTS_PER_TARGET_PER_MINUTE = 1000
 # Processes that would fight a rolling update: they could replace or move instances mid-update.
@@ -57,9 +89,12 @@ SUSPENDED_DURING_UPDATE = [
 
 @dataclass(frozen=True)
 class Release:
-    """An archive under the artifact bucket's releases/, installed only if its digest matches."""
+    """One version of an archive under the artifact bucket's releases/, installed only if its
+    digest matches. The version ID keeps the bytes the fleet was deployed with within reach after
+    the key is overwritten: every later scale-out downloads that version, not the latest."""
 
     artifact: str
+    version_id: str
     sha256: str
 
 
@@ -203,11 +238,20 @@ class Fleet(Construct):
                     "HEALTH_CHECK_PATH": props.health_check_path,
                     "ARTIFACT_BUCKET": artifact_bucket.bucket_name,
                     "RELEASE_ARTIFACT": release.artifact if release else "",
+                    "RELEASE_VERSION_ID": release.version_id if release else "",
                     "RELEASE_SHA256": release.sha256 if release else "",
+                    "BOOT_DEADLINE_SECONDS": str(BOOT_DEADLINE_SECONDS),
                     "SERVICE_WAIT_SECONDS": str(SERVICE_WAIT_SECONDS),
-                    "TARGET_WAIT_SECONDS": str(TARGET_WAIT_SECONDS),
+                    "PACKAGE_INSTALL_SECONDS": str(PACKAGE_INSTALL_SECONDS),
+                    "COMMAND_SECONDS": str(COMMAND_SECONDS),
                     "POLL_SECONDS": str(POLL_SECONDS),
                     "CHECK_TIMEOUT_SECONDS": str(CHECK_TIMEOUT_SECONDS),
+                    "AWS_CLI_ATTEMPTS": str(AWS_CLI_ATTEMPTS),
+                    "AWS_CALL_SECONDS": str(AWS_CALL_SECONDS),
+                    "KILL_AFTER_SECONDS": str(KILL_AFTER_SECONDS),
+                    "SIGNAL_ATTEMPTS": str(SIGNAL_ATTEMPTS),
+                    "SIGNAL_ATTEMPT_SECONDS": str(SIGNAL_ATTEMPT_SECONDS),
+                    "SIGNAL_BACKOFF_SECONDS": str(SIGNAL_BACKOFF_SECONDS),
                     # Literal names from the convention: no export from the security stack.
                     "LOG_GROUP_NAME": props.log_group_name,
                     "AGENT_NAMESPACE": props.agent_metric_namespace,

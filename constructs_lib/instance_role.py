@@ -76,9 +76,11 @@ class InstanceRole(Construct):
                 resources=["*"],
                 conditions={"StringEquals": {"cloudwatch:namespace": agent_metric_namespace}},
             ),
+            # The boot script names the version it installs; with a version ID S3 asks for
+            # s3:GetObjectVersion only, so an instance cannot fetch whatever the key holds now.
             iam.PolicyStatement(
                 sid="ReadReleaseArtifacts",
-                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                actions=["s3:GetObjectVersion"],
                 resources=[artifacts.arn_for_objects(f"{RELEASES_PREFIX}*")],
             ),
             iam.PolicyStatement(

@@ -195,10 +195,16 @@ def load_balancer_props(environment: EnvironmentConfig, naming: Naming) -> WebLo
 
 
 def fleet_props(environment: EnvironmentConfig, naming: Naming) -> FleetProps:
-    # Config validation sets a release with its digest or neither.
+    # Config validation sets a release with its version and digest, or none of them.
     release = (
-        Release(artifact=environment.release_artifact, sha256=environment.release_sha256)
-        if environment.release_artifact and environment.release_sha256
+        Release(
+            artifact=environment.release_artifact,
+            version_id=environment.release_version_id,
+            sha256=environment.release_sha256,
+        )
+        if environment.release_artifact
+        and environment.release_version_id
+        and environment.release_sha256
         else None
     )
     return FleetProps(

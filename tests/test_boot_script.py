@@ -2,8 +2,10 @@
 
 Each test renders prod's user data from the synthesized compute template (intrinsics replaced by
 fake values, as CloudFormation would substitute real ones), runs it in a sandbox whose PATH starts
-with fake `cfn-signal`, `aws`, `curl`, `dnf`, `systemctl` and `sleep`, and checks what the script
-told CloudFormation. No AWS account, no root and no real waiting.
+with fake `cfn-signal`, `aws`, `curl`, `dnf`, `systemctl`, `sleep` and `timeout`, and checks what
+the script told CloudFormation. No AWS account, no root and no real waiting: the script's clock
+(the kernel's uptime) is a file in the sandbox that the fake `sleep` moves on, and a fake that
+hangs moves it by the limit its fake `timeout` set (by a day when nothing set one).
 """
 
 from __future__ import annotations
@@ -29,12 +31,21 @@ from aws_cdk.assertions import Template
 from constructs_lib.config import AppConfig, EnvironmentConfig
 from constructs_lib.conventions import ASSETS
 from constructs_lib.fleet import (
-    BOOT_ALLOWANCE_SECONDS,
+    AWS_CALL_SECONDS,
+    AWS_CLI_ATTEMPTS,
+    BOOT_DEADLINE_SECONDS,
+    BOOT_SCRIPT_END_SECONDS,
     CHECK_TIMEOUT_SECONDS,
+    KILL_AFTER_SECONDS,
+    LAUNCH_ALLOWANCE_SECONDS,
+    PACKAGE_INSTALL_SECONDS,
     POLL_SECONDS,
     SERVICE_WAIT_SECONDS,
+    SIGNAL_ATTEMPT_SECONDS,
+    SIGNAL_ATTEMPTS,
+    SIGNAL_BACKOFF_SECONDS,
+    SIGNAL_BUDGET_SECONDS,
     SIGNAL_TIMEOUT,
-    TARGET_WAIT_SECONDS,
 )
 from constructs_lib.naming import COMPUTE
 from tests.template_utils import document, statements
@@ -55,6 +66,8 @@ SANDBOXED_DIRECTORIES = {
     "LOG_DIR": "/var/log",
     "AGENT_DIR": "/opt/aws/amazon-cloudwatch-agent",
 }
+# The script's clock, moved into the sandbox like the directories.
+UPTIME_FILE = "/proc/uptime"
 AGENT_CTL = "amazon-cloudwatch-agent-ctl"
 AGENT_CONFIG = "/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json"
 # Coreutils (cat, mkdir, chmod) for the script and the fakes; the fakes come first.
@@ -63,8 +76,20 @@ BASH = shutil.which("bash", path=SYSTEM_PATH)
 # The fake `tar` records its call, then extracts with the real one.
 REAL_TAR = shutil.which("tar", path=SYSTEM_PATH)
 RELEASE_KEY = "releases/webapp-1.2.3.tgz"
+# The S3 version of RELEASE_KEY that config names; a later upload of the key is its latest version.
+RELEASE_VERSION = "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY_MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo"
 # With `sleep` faked, even an unbounded wait ends here instead of hanging the suite.
 RUN_TIMEOUT_SECONDS = 60
+# What cfn-signal prints when SignalResource answers that the resource waits for no signal
+# (aws-cfn-bootstrap prints the AWS error as "<Code>: <Message>"), and when it is throttled.
+NOT_WAITING = (
+    "ValidationError: Stack arn:aws:cloudformation:us-east-1:123456789012:stack/"
+    "webapp-prod-compute/0123abcd-4567-89ef-0123-456789abcdef is in CREATE_COMPLETE state and "
+    "cannot be signaled"
+)
+THROTTLED = "Throttling: Rate exceeded"
+# The uptime at which cloud-init starts the script.
+SCRIPT_STARTS_AT = 40
 
 Intrinsic = Mapping[str, Any]
 
@@ -93,11 +118,13 @@ def fake_value(intrinsic: Intrinsic, resources: Mapping[str, Any]) -> str:
 
 
 def sandboxed(script: str, root: Path) -> dict[str, str]:
-    """The variables that move every directory of SANDBOXED_DIRECTORIES under `root`."""
-    for variable, directory in SANDBOXED_DIRECTORIES.items():
-        # A script that stopped reading one of them would write somewhere this test does not know.
-        assert f"{variable}=${{{variable}:-{directory}}}" in script, f"boot.sh ignores {variable}"
-    return {variable: f"{root}{directory}" for variable, directory in SANDBOXED_DIRECTORIES.items()}
+    """The variables that move the clock and every directory of SANDBOXED_DIRECTORIES under
+    `root`."""
+    paths = {**SANDBOXED_DIRECTORIES, "UPTIME_FILE": UPTIME_FILE}
+    for variable, path in paths.items():
+        # A script that stopped reading one of them would use something this test does not know.
+        assert f"{variable}=${{{variable}:-{path}}}" in script, f"boot.sh ignores {variable}"
+    return {variable: f"{root}{path}" for variable, path in paths.items()}
 
 
 @dataclass(frozen=True)
@@ -109,14 +136,19 @@ class Scenario:
     service_answers: bool = True
     # One state per describe-target-health call; the last one repeats.
     target_states: tuple[str, ...] = ("initial", "healthy")
-    # False: CloudFormation rejects the signal, as it does when no stack operation waits for one
-    # (an instance of a scale-out or a replacement).
-    signal_accepted: bool = True
+    # What cfn-signal prints, one answer per call, the last one repeating: "" is success, any
+    # other text an error (NOT_WAITING: no stack operation waits for a signal, as for an instance
+    # of a scale-out or a replacement).
+    signal_answers: tuple[str, ...] = ("",)
+    # Commands that never return, as under a degraded dependency.
+    hanging: frozenset[str] = frozenset()
     # Amazon Linux 2023 images do not ship the CloudWatch agent; dnf installs it from the repos.
     agent_preinstalled: bool = False
     agent_installable: bool = True
-    # The archive `aws s3 cp` downloads; None: the download writes nothing.
+    # The archive of RELEASE_VERSION; None: the download writes nothing.
     release_archive: Path | None = None
+    # The key's latest version, uploaded after RELEASE_VERSION; None: that one is the latest.
+    overwritten_by: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -124,11 +156,28 @@ class BootRun:
     returncode: int
     stderr: str
     calls: tuple[tuple[str, ...], ...]
+    # Per call: the uptime it started at, and the limit `timeout` put on it ("" for none).
+    clock: tuple[tuple[int, str], ...]
     root: Path
 
     def calls_of(self, command: str) -> list[tuple[str, ...]]:
         """The argument lists `command` was called with, in order."""
         return [call[1:] for call in self.calls if call[0] == command]
+
+    def started_at(self, command: str) -> list[int]:
+        """The uptime at each call of `command`."""
+        timed = zip(self.calls, self.clock, strict=True)
+        return [at for call, (at, _) in timed if call[0] == command]
+
+    def limits_of(self, command: str) -> list[str]:
+        """The time limit of each call of `command`, "" where it ran unbounded."""
+        timed = zip(self.calls, self.clock, strict=True)
+        return [limit for call, (_, limit) in timed if call[0] == command]
+
+    @property
+    def ended_at(self) -> int:
+        """The uptime when the script ended."""
+        return int(float(self.path(UPTIME_FILE).read_text().split()[0]))
 
     @property
     def signals(self) -> list[dict[str, str]]:
@@ -151,6 +200,10 @@ class BootRun:
     def slept_seconds(self) -> list[int]:
         return [int(args[0]) for args in self.calls_of("sleep")]
 
+    @property
+    def downloads(self) -> list[tuple[str, ...]]:
+        return [args for args in self.calls_of("aws") if args[:2] == ("s3api", "get-object")]
+
     def path(self, real_path: str) -> Path:
         """Where the sandboxed run put what the instance keeps at `real_path`."""
         return self.root / real_path.lstrip("/")
@@ -165,32 +218,59 @@ class BootRun:
         return "/" + str(Path(sandboxed_path).relative_to(self.root))
 
 
+def recorder(scenario: Scenario, sandbox: Path) -> str:
+    """The start of every fake: records the call, and hangs if `scenario` says the tool does."""
+    calls = shlex.quote(str(sandbox / "calls"))
+    uptime = shlex.quote(f"{sandbox / 'root'}{UPTIME_FILE}")
+    hanging = " ".join(sorted(scenario.hanging))
+    return (
+        "#!/bin/bash\n"
+        f'advance() {{ read -r up _ <{uptime}; echo "$((${{up%.*}} + $1)) 0" >{uptime}; }}\n'
+        # One record per call: the uptime, the time limit, the command name and its arguments,
+        # split by ASCII separators.
+        f"{{ read -r up _ <{uptime}; printf '%s\\037%s\\037%s' \"${{up%.*}}\" "
+        f'"${{FAKE_TIME_LIMIT:-}}" "${{0##*/}}"; printf \'\\037%s\' "$@"; printf \'\\036\'; }}'
+        f" >>{calls}\n"
+        # A hung command ends only when `timeout` kills it; without one, a day later.
+        f'if [[ " {hanging} " == *" ${{0##*/}} "* ]]; then '
+        'advance "${FAKE_TIME_LIMIT:-86400}"; exit 124; fi\n'
+    )
+
+
 def fake_commands(scenario: Scenario, sandbox: Path) -> dict[str, str]:
     """Bash sources of the fake tools; each records its call, then answers as `scenario` says."""
-    calls = shlex.quote(str(sandbox / "calls"))
     polls = shlex.quote(str(sandbox / "target-health-polls"))
+    signals = shlex.quote(str(sandbox / "signal-attempts"))
     opt_aws_bin = shlex.quote(f"{sandbox / 'root'}/opt/aws/bin")
     agent_bin = shlex.quote(f"{sandbox / 'root'}/opt/aws/amazon-cloudwatch-agent/bin")
     states = " ".join(shlex.quote(s) for s in scenario.target_states)
-    copy_release = (
-        f'cp {shlex.quote(str(scenario.release_archive))} "${{@: -1}}"'
-        if scenario.release_archive
-        else "exit 0"
-    )
-    record = (
-        "#!/bin/bash\n"
-        # One record per call: the command name and its arguments, split by ASCII separators.
-        f"{{ printf '%s' \"${{0##*/}}\"; printf '\\037%s' \"$@\"; printf '\\036'; }} >>{calls}\n"
-    )
-    cfn_signal = record + (
-        "exit 0\n"
-        if scenario.signal_accepted
-        else 'echo "ValidationError: Signal is not expected in state CREATE_COMPLETE" >&2\nexit 1\n'
+    answers = " ".join(shlex.quote(a) for a in scenario.signal_answers)
+    deployed, latest = scenario.release_archive, scenario.overwritten_by or scenario.release_archive
+    record = recorder(scenario, sandbox)
+    cfn_signal = (
+        record
+        + f"""answers=({answers})
+n=$(cat {signals} 2>/dev/null || echo 0)
+echo $((n + 1)) >{signals}
+last=$((${{#answers[@]}} - 1))
+answer=${{answers[$((n < last ? n : last))]}}
+[ -z "$answer" ] && exit 0
+echo "$answer" >&2
+exit 1
+"""
     )
     return {
         "cfn-signal": cfn_signal,
-        "sleep": record + "exit 0\n",
+        "sleep": record + 'advance "$1"\n',
         "tar": record + f'exec {REAL_TAR} "$@"\n',
+        # Records nothing itself: the command it runs records its call and its limit.
+        "timeout": """#!/bin/bash
+while [[ $1 == -* ]]; do shift; done
+FAKE_TIME_LIMIT=$1
+shift
+export FAKE_TIME_LIMIT
+exec "$@"
+""",
         "aws": record
         + f"""case "$1 $2" in
   "elbv2 describe-target-health")
@@ -199,7 +279,19 @@ def fake_commands(scenario: Scenario, sandbox: Path) -> dict[str, str]:
     echo $((n + 1)) >{polls}
     last=$((${{#states[@]}} - 1))
     echo "${{states[$((n < last ? n : last))]}}" ;;
-  "s3 cp") {copy_release} ;;
+  "s3api get-object")
+    # A versioned bucket: the named version, or the key's latest without one.
+    version=latest
+    for ((i = 1; i < $#; i++)); do
+      [ "${{!i}}" = --version-id ] && {{ j=$((i + 1)); version=${{!j}}; }}
+    done
+    case $version in
+      {RELEASE_VERSION}) {f'cp {shlex.quote(str(deployed))} "${{@: -1}}"' if deployed else ":"} ;;
+      latest) {f'cp {shlex.quote(str(latest))} "${{@: -1}}"' if latest else ":"} ;;
+      *) echo "An error occurred (NoSuchVersion) when calling the GetObject operation" >&2
+         exit 254 ;;
+    esac
+    echo '{{"VersionId": "'"$version"'"}}' ;;
   *) echo "fake aws: unexpected $*" >&2; exit 2 ;;
 esac
 """,
@@ -259,12 +351,12 @@ def run_boot_script(user_data: str, scenario: Scenario, sandbox: Path) -> BootRu
     for directory in SANDBOXED_DIRECTORIES.values():
         (root / directory.lstrip("/")).mkdir(parents=True, exist_ok=True)
     (root / "opt" / "webapp").rmdir()  # the script creates it
+    (root / UPTIME_FILE.lstrip("/")).parent.mkdir(parents=True)
+    (root / UPTIME_FILE.lstrip("/")).write_text(f"{SCRIPT_STARTS_AT}.37 61.02\n")
     if scenario.agent_preinstalled:
         agent_bin = root / "opt/aws/amazon-cloudwatch-agent/bin"
         agent_bin.mkdir(parents=True)
-        (agent_bin / AGENT_CTL).write_text(
-            fake_commands(scenario, sandbox)["sleep"]  # records its call, then succeeds
-        )
+        (agent_bin / AGENT_CTL).write_text(recorder(scenario, sandbox) + "exit 0\n")
         (agent_bin / AGENT_CTL).chmod(0o755)
     fake_bin = sandbox / "bin"
     fake_bin.mkdir()
@@ -292,11 +384,12 @@ def run_boot_script(user_data: str, scenario: Scenario, sandbox: Path) -> BootRu
         timeout=RUN_TIMEOUT_SECONDS,
         check=False,
     )
-    records = (sandbox / "calls").read_text().split("\x1e")
+    records = [r.split("\x1f") for r in (sandbox / "calls").read_text().split("\x1e") if r]
     return BootRun(
         returncode=completed.returncode,
         stderr=completed.stderr,
-        calls=tuple(tuple(record.split("\x1f")) for record in records if record),
+        calls=tuple(tuple(record[2:]) for record in records),
+        clock=tuple((int(record[0]), record[1]) for record in records),
         root=root,
     )
 
@@ -390,20 +483,20 @@ def test_signals_failure_once_with_a_reason_when_the_service_does_not_start(
     assert "webapp.service" in signal["--reason"]
 
 
-def test_signals_failure_after_a_bounded_wait_when_the_service_never_answers_locally(
+def test_signals_failure_once_the_service_wait_has_passed_on_the_clock_when_it_never_answers(
     boot: Callable[[Scenario], BootRun],
 ) -> None:
     run = boot(Scenario(service_answers=False))
 
-    # Each attempt counts its worst case: the curl timeout plus the pause after it.
-    attempts = -(-SERVICE_WAIT_SECONDS // (CHECK_TIMEOUT_SECONDS + POLL_SECONDS))
+    (first_check, *_, last_check) = run.started_at("curl")
     assert only_signal(run)["-e"] == "1"
-    assert len(run.local_health_checks) == attempts
-    assert run.slept_seconds == [POLL_SECONDS] * (attempts - 1)
+    assert last_check - first_check >= SERVICE_WAIT_SECONDS
+    assert last_check - first_check < SERVICE_WAIT_SECONDS + POLL_SECONDS
+    assert set(run.slept_seconds) == {POLL_SECONDS}
     assert run.target_health_polls == []
 
 
-def test_signals_failure_within_a_bounded_number_of_polls_when_the_target_never_turns_healthy(
+def test_polls_the_target_until_the_boot_deadline_then_signals_failure_before_it_is_over(
     boot: Callable[[Scenario], BootRun],
 ) -> None:
     run = boot(Scenario(target_states=("initial", "unhealthy")))
@@ -411,10 +504,12 @@ def test_signals_failure_within_a_bounded_number_of_polls_when_the_target_never_
     signal = only_signal(run)
     assert signal["-e"] == "1"
     assert FAKE_INSTANCE_ID in signal["--reason"]
-    # Each poll counts its worst case: connect and read timeouts plus the pause after it.
-    polls = -(-TARGET_WAIT_SECONDS // (2 * CHECK_TIMEOUT_SECONDS + POLL_SECONDS))
-    assert len(run.target_health_polls) == polls
-    assert run.slept_seconds == [POLL_SECONDS] * (polls - 1)
+    polls = run.started_at("aws")
+    assert polls[-1] >= BOOT_DEADLINE_SECONDS - POLL_SECONDS
+    assert run.started_at("cfn-signal") == [BOOT_DEADLINE_SECONDS]
+    # Every poll is bounded, and the last pause ends at the deadline instead of after it.
+    assert set(run.limits_of("aws")) <= {str(s) for s in range(1, AWS_CALL_SECONDS + 1)}
+    assert max(run.slept_seconds) == POLL_SECONDS
 
 
 def test_installs_aws_cfn_bootstrap_with_dnf_when_cfn_signal_is_missing(
@@ -457,23 +552,66 @@ def test_exits_non_zero_when_it_signals_failure(
     assert run.returncode != 0
 
 
-def test_a_healthy_instance_whose_signal_is_rejected_still_boots_successfully(
+def test_a_healthy_instance_whose_signal_no_stack_operation_waits_for_boots_successfully(
     boot: Callable[[Scenario], BootRun],
 ) -> None:
-    run = boot(Scenario(signal_accepted=False))
+    run = boot(Scenario(signal_answers=(NOT_WAITING,)))
 
+    # CloudFormation's answer is final: asked once, never again.
     assert only_signal(run)["-e"] == "0"
     assert run.returncode == 0, run.stderr
     assert "cfn-signal rejected" in run.stderr
 
 
-def test_a_failed_boot_whose_signal_is_rejected_still_fails(
+def test_a_failed_boot_whose_signal_no_stack_operation_waits_for_still_fails(
     boot: Callable[[Scenario], BootRun],
 ) -> None:
-    run = boot(Scenario(target_states=("unhealthy",), signal_accepted=False))
+    run = boot(Scenario(target_states=("unhealthy",), signal_answers=(NOT_WAITING,)))
 
     assert only_signal(run)["-e"] == "1"
     assert run.returncode != 0
+
+
+def test_a_success_signal_throttled_twice_reaches_cloudformation_on_the_third_attempt(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    run = boot(Scenario(signal_answers=(THROTTLED, THROTTLED, "")))
+
+    assert [s["-e"] for s in run.signals] == ["0", "0", "0"]
+    assert run.slept_seconds[-2:] == [SIGNAL_BACKOFF_SECONDS, 2 * SIGNAL_BACKOFF_SECONDS]
+    assert run.returncode == 0, run.stderr
+
+
+def test_a_failure_signal_is_retried_until_cloudformation_has_it(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    run = boot(Scenario(target_states=("unhealthy",), signal_answers=(THROTTLED, "")))
+
+    assert [s["-e"] for s in run.signals] == ["1", "1"]
+    assert run.signals[0]["--reason"] == run.signals[1]["--reason"]
+    assert run.returncode != 0
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        Scenario(signal_answers=(THROTTLED,)),
+        Scenario(signal_answers=(THROTTLED,), target_states=("unhealthy",)),
+        Scenario(hanging=frozenset({"cfn-signal"})),
+    ],
+    ids=["success-throttled", "failure-throttled", "cfn-signal-hangs"],
+)
+def test_a_signal_that_never_gets_through_is_given_up_within_the_signal_budget(
+    boot: Callable[[Scenario], BootRun], scenario: Scenario
+) -> None:
+    run = boot(scenario)
+
+    assert len(run.signals) == SIGNAL_ATTEMPTS
+    assert run.limits_of("cfn-signal") == [str(SIGNAL_ATTEMPT_SECONDS)] * SIGNAL_ATTEMPTS
+    assert run.ended_at - run.started_at("cfn-signal")[0] <= SIGNAL_BUDGET_SECONDS
+    # Not reported is not booted: cloud-init shows it, whatever the service does.
+    assert run.returncode != 0
+    assert "cfn-signal attempt" in run.stderr
 
 
 def test_installs_the_bundled_service_unchanged_when_no_release_is_configured(
@@ -510,22 +648,109 @@ def test_rendered_boot_script_has_no_shellcheck_findings(user_data: str) -> None
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_boot_script_gives_up_before_cloudformation_stops_waiting_for_its_signal() -> None:
-    budget = SERVICE_WAIT_SECONDS + TARGET_WAIT_SECONDS + BOOT_ALLOWANCE_SECONDS
-    assert budget < SIGNAL_TIMEOUT.to_seconds()
-
-
-def test_auto_scaling_waits_out_the_whole_boot_budget_before_replacing_an_unhealthy_instance(
-    compute_template: Mapping[str, Any],
-) -> None:
-    budget = SERVICE_WAIT_SECONDS + TARGET_WAIT_SECONDS + BOOT_ALLOWANCE_SECONDS
-    groups = [
+def only_group(compute_template: Mapping[str, Any]) -> Mapping[str, Any]:
+    groups: list[Mapping[str, Any]] = [
         r
         for r in compute_template["Resources"].values()
         if r["Type"] == "AWS::AutoScaling::AutoScalingGroup"
     ]
+    assert len(groups) == 1, groups
+    return groups[0]
 
-    assert groups[0]["Properties"]["HealthCheckGracePeriod"] >= budget
+
+def iso_minutes(duration: str) -> int:
+    match = re.fullmatch(r"PT(\d+)M", duration)
+    assert match, duration
+    return int(match.group(1)) * 60
+
+
+def boot_variable(user_data: str, name: str) -> int:
+    match = re.search(rf"^{name}=(\d+)$", user_data, re.MULTILINE)
+    assert match, f"boot variables lack {name}"
+    return int(match.group(1))
+
+
+def test_the_failure_signal_and_all_its_retries_end_before_cloudformation_stops_waiting(
+    compute_template: Mapping[str, Any], user_data: str
+) -> None:
+    group = only_group(compute_template)
+    creation = iso_minutes(group["CreationPolicy"]["ResourceSignal"]["Timeout"])
+    update = iso_minutes(group["UpdatePolicy"]["AutoScalingRollingUpdate"]["PauseTime"])
+    deadline = boot_variable(user_data, "BOOT_DEADLINE_SECONDS")
+    # The last bounded call may outlive the deadline by the kill grace; then every attempt runs
+    # out its limit, with the backoff pauses between them.
+    signalling = boot_variable(user_data, "SIGNAL_ATTEMPTS") * (
+        boot_variable(user_data, "SIGNAL_ATTEMPT_SECONDS")
+        + boot_variable(user_data, "KILL_AFTER_SECONDS")
+    ) + sum(
+        boot_variable(user_data, "SIGNAL_BACKOFF_SECONDS") * 2**retry
+        for retry in range(boot_variable(user_data, "SIGNAL_ATTEMPTS") - 1)
+    )
+    script_end = deadline + boot_variable(user_data, "KILL_AFTER_SECONDS") + signalling
+
+    assert script_end == BOOT_SCRIPT_END_SECONDS
+    # The script's clock starts when the kernel does, after CloudFormation's has run a while.
+    assert LAUNCH_ALLOWANCE_SECONDS + script_end <= min(creation, update)
+    assert creation == update == SIGNAL_TIMEOUT.to_seconds()
+
+
+def test_auto_scaling_waits_out_the_whole_boot_script_before_replacing_an_unhealthy_instance(
+    compute_template: Mapping[str, Any], user_data: str
+) -> None:
+    grace = only_group(compute_template)["Properties"]["HealthCheckGracePeriod"]
+
+    # The grace starts when the instance is InService, no earlier than the script's clock.
+    assert grace >= BOOT_SCRIPT_END_SECONDS > boot_variable(user_data, "BOOT_DEADLINE_SECONDS")
+
+
+def test_the_aws_cli_retries_a_bounded_number_of_times_with_connect_and_read_timeouts(
+    boot: Callable[[Scenario], BootRun], user_data: str
+) -> None:
+    run = boot(Scenario())
+
+    assert 'export AWS_MAX_ATTEMPTS="$AWS_CLI_ATTEMPTS" AWS_RETRY_MODE=standard' in user_data
+    assert boot_variable(user_data, "AWS_CLI_ATTEMPTS") == AWS_CLI_ATTEMPTS
+    for poll in run.target_health_polls:
+        assert option(poll, "--cli-connect-timeout") == str(CHECK_TIMEOUT_SECONDS)
+        assert option(poll, "--cli-read-timeout") == str(CHECK_TIMEOUT_SECONDS)
+
+
+def test_a_hanging_package_install_costs_its_time_limit_and_the_boot_goes_on(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    run = boot(Scenario(hanging=frozenset({"dnf"})))
+
+    assert run.limits_of("dnf") == [str(PACKAGE_INSTALL_SECONDS)]
+    assert "CloudWatch agent not started" in run.stderr
+    assert only_signal(run)["-e"] == "0"
+    assert run.started_at("cfn-signal")[0] < BOOT_DEADLINE_SECONDS
+
+
+@pytest.mark.parametrize(
+    "hanging",
+    [frozenset({"aws"}), frozenset({"aws", "dnf"}), frozenset({"systemctl"})],
+    ids=["aws", "aws-and-dnf", "systemctl"],
+)
+def test_hanging_dependencies_still_let_the_failure_signal_out_by_the_boot_deadline(
+    boot: Callable[[Scenario], BootRun], hanging: frozenset[str]
+) -> None:
+    run = boot(Scenario(hanging=hanging))
+
+    assert only_signal(run)["-e"] == "1"
+    assert run.started_at("cfn-signal")[0] <= BOOT_DEADLINE_SECONDS + KILL_AFTER_SECONDS
+    assert "" not in run.limits_of("aws") + run.limits_of("dnf") + run.limits_of("systemctl")
+    assert run.returncode != 0
+
+
+def test_a_hanging_release_download_signals_failure_by_the_boot_deadline(
+    user_data: str, tmp_path: Path
+) -> None:
+    run = boot_with_release(user_data, tmp_path, hanging=frozenset({"aws"}))
+
+    signal = only_signal(run)
+    assert signal["-e"] == "1"
+    assert "could not install the release" in signal["--reason"]
+    assert run.started_at("cfn-signal") == [BOOT_DEADLINE_SECONDS]
 
 
 def instance_log_group_name(templates: dict[str, dict[str, Template]]) -> str:
@@ -645,27 +870,41 @@ def test_boot_goes_on_without_logs_when_the_agent_cannot_be_installed(
     assert "CloudWatch agent not started" in run.stderr
 
 
-def with_release(user_data: str, key: str, sha256: str) -> str:
-    """`user_data` as the fleet renders it for an environment with releaseArtifact/releaseSha256."""
-    for variable, value in (("RELEASE_ARTIFACT", key), ("RELEASE_SHA256", sha256)):
+def with_release(user_data: str, key: str, version_id: str, sha256: str) -> str:
+    """`user_data` as the fleet renders it for an environment with releaseArtifact,
+    releaseVersionId and releaseSha256."""
+    for variable, value in (
+        ("RELEASE_ARTIFACT", key),
+        ("RELEASE_VERSION_ID", version_id),
+        ("RELEASE_SHA256", sha256),
+    ):
         unset = f"\n{variable}=''\n"
         assert user_data.count(unset) == 1, f"boot variables lack {variable}"
         user_data = user_data.replace(unset, f"\n{variable}={shlex.quote(value)}\n")
     return user_data
 
 
-def boot_with_release(user_data: str, tmp_path: Path, sha256: str | None = None) -> BootRun:
-    """Boot with a release in the bucket, expecting `sha256` (default: the archive's own)."""
+def boot_with_release(
+    user_data: str,
+    tmp_path: Path,
+    sha256: str | None = None,
+    hanging: frozenset[str] = frozenset(),
+    overwritten: bool = False,
+) -> BootRun:
+    """Boot with RELEASE_VERSION of the release in the bucket, expecting `sha256` (default: the
+    archive's own); `overwritten`: a later build was uploaded to the same key since."""
     archive = release_archive(tmp_path / "release.tgz")
-    script = with_release(user_data, RELEASE_KEY, sha256 or sha256_of(archive))
-    return run_boot_script(script, Scenario(release_archive=archive), tmp_path / "sandbox")
+    later = release_archive(tmp_path / "later.tgz", "9.9.9") if overwritten else None
+    script = with_release(user_data, RELEASE_KEY, RELEASE_VERSION, sha256 or sha256_of(archive))
+    scenario = Scenario(release_archive=archive, overwritten_by=later, hanging=hanging)
+    return run_boot_script(script, scenario, tmp_path / "sandbox")
 
 
-def release_archive(path: Path) -> Path:
+def release_archive(path: Path, version: str = "1.2.3") -> Path:
     """A release as a build would upload it: owned by a build user, private modes."""
     members = {
-        "start": (b"#!/bin/sh\nexec echo release 1.2.3\n", 0o700),
-        "static/index.html": (b"<p>release 1.2.3</p>\n", 0o600),
+        "start": (f"#!/bin/sh\nexec echo release {version}\n".encode(), 0o700),
+        "static/index.html": (f"<p>release {version}</p>\n".encode(), 0o600),
     }
     with tarfile.open(path, "w:gz") as archive:
         for name, (content, mode) in members.items():
@@ -684,11 +923,24 @@ def test_a_release_whose_sha256_matches_is_extracted_and_its_service_started(
 ) -> None:
     run = boot_with_release(user_data, tmp_path)
 
-    (download,) = [args for args in run.calls_of("aws") if args[:2] == ("s3", "cp")]
-    assert download[-2].endswith(f"/{RELEASE_KEY}")
+    (download,) = run.downloads
+    assert option(download, "--key") == RELEASE_KEY
     start = run.root / "opt" / "webapp" / "start"
     assert start.read_text() == "#!/bin/sh\nexec echo release 1.2.3\n"
     assert ("enable", "--now", "webapp.service") in run.calls_of("systemctl")
+    assert only_signal(run)["-e"] == "0"
+    assert run.returncode == 0, run.stderr
+
+
+def test_an_overwritten_release_key_still_installs_the_version_the_fleet_was_deployed_with(
+    user_data: str, tmp_path: Path
+) -> None:
+    run = boot_with_release(user_data, tmp_path, overwritten=True)
+
+    (download,) = run.downloads
+    assert option(download, "--version-id") == RELEASE_VERSION
+    start = run.root / "opt" / "webapp" / "start"
+    assert start.read_text() == "#!/bin/sh\nexec echo release 1.2.3\n"
     assert only_signal(run)["-e"] == "0"
     assert run.returncode == 0, run.stderr
 

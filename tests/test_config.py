@@ -118,6 +118,7 @@ def test_optional_keys_take_their_defaults_when_left_out() -> None:
         "hostedZoneName",
         "alarmEmail",
         "releaseArtifact",
+        "releaseVersionId",
         "releaseSha256",
         "wafRedactedHeaders",
     ):
@@ -137,9 +138,10 @@ def test_optional_keys_take_their_defaults_when_left_out() -> None:
         environment.domain_name,
         environment.alarm_email,
         environment.release_artifact,
+        environment.release_version_id,
         environment.release_sha256,
         environment.waf_redacted_headers,
-    ) == (8080, 5432, "/health", 90, True, True, True, None, None, None, None, None, ())
+    ) == (8080, 5432, "/health", 90, True, True, True, None, None, None, None, None, None, ())
 
 
 def test_null_for_an_optional_key_means_its_default() -> None:
@@ -623,26 +625,88 @@ def test_local_environment_may_not_request_a_certificate_the_emulator_cannot_mak
 
 @pytest.mark.parametrize("key", ["app.tgz", "releases/", "builds/app.tgz", "releases/app v2.tgz"])
 def test_release_artifact_outside_the_releases_prefix_is_rejected(key: str) -> None:
-    problem = only_problem(with_values("dev", releaseArtifact=key, releaseSha256=SHA256))
+    problem = only_problem(
+        with_values("dev", releaseArtifact=key, releaseVersionId=VERSION, releaseSha256=SHA256)
+    )
 
     assert (problem.path, problem.value) == ("environments.dev.releaseArtifact", key)
     assert "object key under releases/" in problem.allowed
 
 
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+# As S3 prints them for a versioned bucket: opaque, not meant to be parsed.
+VERSION = "3sL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo"
 
 
-def test_release_artifact_under_the_releases_prefix_is_accepted() -> None:
+def test_release_artifact_under_the_releases_prefix_with_its_version_is_accepted() -> None:
     config = AppConfig.from_context(
-        with_values("dev", releaseArtifact="releases/app-1.2.3.tgz", releaseSha256=SHA256)
+        with_values(
+            "dev",
+            releaseArtifact="releases/app-1.2.3.tgz",
+            releaseVersionId=VERSION,
+            releaseSha256=SHA256,
+        )
     )
 
     (dev,) = (e for e in config.environments if e.name == "dev")
-    assert dev.release_artifact == "releases/app-1.2.3.tgz"
+    assert (dev.release_artifact, dev.release_version_id) == ("releases/app-1.2.3.tgz", VERSION)
+
+
+def test_release_artifact_without_its_version_id_is_rejected_naming_both_keys() -> None:
+    problem = only_problem(
+        with_values("dev", releaseArtifact="releases/app-1.2.3.tgz", releaseSha256=SHA256)
+    )
+
+    assert (problem.path, problem.value) == ("environments.dev.releaseVersionId", None)
+    assert problem.allowed.startswith("required with releaseArtifact ('releases/app-1.2.3.tgz')")
+    assert "later upload to the same key" in problem.allowed
+
+
+def test_release_version_id_without_a_release_artifact_is_rejected_naming_both_keys() -> None:
+    problem = only_problem(with_values("dev", releaseVersionId=VERSION))
+
+    assert (problem.path, problem.value) == ("environments.dev.releaseVersionId", VERSION)
+    assert problem.allowed.startswith("releaseVersionId without releaseArtifact")
+
+
+@pytest.mark.parametrize(
+    "version_id",
+    ["", "two words", "tab\there", "versi\u00f3n", "v" * 1025],
+    ids=["empty", "space", "tab", "non-ascii", "over-1024"],
+)
+def test_release_version_id_that_s3_cannot_have_issued_is_rejected(version_id: str) -> None:
+    problem = problem_at(
+        with_values(
+            "dev",
+            releaseArtifact="releases/app.tgz",
+            releaseVersionId=version_id,
+            releaseSha256=SHA256,
+        ),
+        "environments.dev.releaseVersionId",
+    )
+
+    assert problem.value == version_id
+    assert problem.allowed.startswith("expected the S3 version ID of releaseArtifact")
+
+
+def test_release_version_id_of_1024_characters_is_accepted() -> None:
+    config = AppConfig.from_context(
+        with_values(
+            "dev",
+            releaseArtifact="releases/app.tgz",
+            releaseVersionId="v" * 1024,
+            releaseSha256=SHA256,
+        )
+    )
+
+    (dev,) = (e for e in config.environments if e.name == "dev")
+    assert dev.release_version_id == "v" * 1024
 
 
 def test_release_artifact_without_its_sha256_is_rejected_naming_both_keys() -> None:
-    problem = only_problem(with_values("dev", releaseArtifact="releases/app-1.2.3.tgz"))
+    problem = only_problem(
+        with_values("dev", releaseArtifact="releases/app-1.2.3.tgz", releaseVersionId=VERSION)
+    )
 
     assert (problem.path, problem.value) == ("environments.dev.releaseSha256", None)
     assert problem.allowed.startswith("required with releaseArtifact ('releases/app-1.2.3.tgz')")
@@ -668,7 +732,12 @@ def test_release_sha256_without_a_release_artifact_is_rejected_naming_both_keys(
 )
 def test_release_sha256_that_is_not_64_lower_case_hex_digits_is_rejected(digest: str) -> None:
     problem = problem_at(
-        with_values("dev", releaseArtifact="releases/app.tgz", releaseSha256=digest),
+        with_values(
+            "dev",
+            releaseArtifact="releases/app.tgz",
+            releaseVersionId=VERSION,
+            releaseSha256=digest,
+        ),
         "environments.dev.releaseSha256",
     )
 

@@ -72,7 +72,11 @@ FLEET = FleetProps(
 )
 # AWS Control Tower's rule that a log group keeps its logs for at least a year.
 RETENTION_RULE = f"{CFN_GUARD}::cloudwatch_log_group_retention_period_check"
-RELEASE = Release(artifact="releases/webapp-1.2.3.tar.gz", sha256="0123456789abcdef" * 4)
+RELEASE = Release(
+    artifact="releases/webapp-1.2.3.tar.gz",
+    version_id="Lb2nVxJ2VwL0nUpSpQ5VEXsT.ZdUYdhg",
+    sha256="0123456789abcdef" * 4,
+)
 
 
 def bare_stack() -> cdk.Stack:
@@ -496,10 +500,11 @@ def test_load_balancer_with_a_certificate_gives_no_plain_http_warning(
     with_certificate.annotations.has_no_warning("*", Match.string_like_regexp("plain HTTP"))
 
 
-def test_fleet_with_a_release_hands_its_artifact_and_digest_to_the_boot_script() -> None:
+def test_fleet_with_a_release_hands_its_artifact_version_and_digest_to_the_boot_script() -> None:
     script = boot_script(fleet(replace(FLEET, release=RELEASE)))
 
     assert f"RELEASE_ARTIFACT={RELEASE.artifact}\n" in script
+    assert f"RELEASE_VERSION_ID={RELEASE.version_id}\n" in script
     assert f"RELEASE_SHA256={RELEASE.sha256}\n" in script
 
 
@@ -508,6 +513,7 @@ def test_fleet_without_a_release_leaves_the_boot_script_to_run_the_bundled_servi
 
     # Empty: the boot script then installs BUNDLED_SERVICE (constructs_lib/assets/boot.sh).
     assert "RELEASE_ARTIFACT=''\n" in script
+    assert "RELEASE_VERSION_ID=''\n" in script
     assert "RELEASE_SHA256=''\n" in script
     assert "\nBUNDLED_SERVICE=" in script
 

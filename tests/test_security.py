@@ -278,10 +278,16 @@ def test_instance_role_uses_session_manager_instead_of_ssh(prod: dict[str, Templ
     assert {"ssm:UpdateInstanceInformation", *SESSION_MANAGER_CHANNEL_ACTIONS} <= actions
 
 
-def test_instance_role_reads_only_the_release_prefix_of_the_artifact_bucket(
+def test_instance_role_reads_only_named_versions_under_the_release_prefix_of_the_artifact_bucket(
     prod: dict[str, Template],
 ) -> None:
-    reads = [s for _, s in statements(prod["security"]) if "s3:GetObject" in as_list(s["Action"])]
+    actions = {a for _, s in statements(prod["security"]) for a in as_list(s["Action"])}
+    reads = [
+        s for _, s in statements(prod["security"]) if "s3:GetObjectVersion" in as_list(s["Action"])
+    ]
+
+    # The latest version of a key is beyond reach: an overwritten release cannot be installed.
+    assert "s3:GetObject" not in actions
 
     artifacts = next(k for k in resources(prod["security"], "AWS::S3::Bucket") if "Artifacts" in k)
 
