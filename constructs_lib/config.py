@@ -33,7 +33,18 @@ from constructs_lib.service_limits import (
     subnet_prefix,
 )
 
-PRODUCTION, LOCAL = "prod", "local"
+PRODUCTION = "prod"
+# moto's one account: an environment declared `emulator: true` must name it, so that the switches
+# only the emulator needs can never reach a real account.
+EMULATOR_ACCOUNT = "123456789012"
+# Switches that turn off a Lambda-backed custom resource, which the emulator cannot run, and what
+# switching each off costs in a real account.
+_EMULATOR_SWITCHES = {
+    "restrictDefaultSecurityGroup": "the VPC's default security group keeps its allow-all rules",
+    "ensureServiceLinkedRole": "in an account that never had an Auto Scaling group, KMS rejects "
+    "the key policy: the AWSServiceRoleForAutoScaling it names does not exist yet",
+    "emptyBucketsOnDelete": "deleting the environment fails on its full buckets",
+}
 _PRIVATE_RANGES = [
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 ]
@@ -141,6 +152,12 @@ class EnvironmentConfig(_Model):
     """One deployment target: an account, a region and the size of its web tier."""
 
     name: SkipJsonSchema[str]  # its key under `environments`
+    emulator: bool = Field(
+        False,
+        description=f"true: this environment is deployed only into the local AWS emulator "
+        f"(account {EMULATOR_ACCOUNT}), never by the pipeline; only such an environment may "
+        "switch off restrictDefaultSecurityGroup, ensureServiceLinkedRole or emptyBucketsOnDelete",
+    )
     account: Account
     region: Region
     availability_zones: Annotated[tuple[str, ...], AfterValidator(_distinct_azs)] = Field(
@@ -390,7 +407,10 @@ def _rules(own: Mapping[str, Any], names: list[str]) -> Iterator[Problem]:
         if name not in names:
             yield Problem("env", name, f"not a configured environment; choose from {names}")
     if (rollout := _valid(_Rollout, own.get("pipeline"))) is not None:
-        yield from _pipeline_problems(rollout, names)
+        # From the raw map: an emulator-only environment stays out of the pipeline even while
+        # another of its values is malformed.
+        emulators = {e["name"] for e in named if isinstance(e, dict) and e.get("emulator") is True}
+        yield from _pipeline_problems(rollout, names, emulators)
 
 
 def _valid(model: type[_M], data: Any) -> _M | None:
@@ -448,6 +468,22 @@ def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
     if env.is_production and env.empty_buckets_on_delete:
         allowed = "production keeps its buckets and their objects when its stacks are deleted"
         yield problem("emptyBucketsOnDelete", True, allowed)
+    if env.emulator and env.account != EMULATOR_ACCOUNT:
+        allowed = "an emulator-only environment (emulator: true) deploys into the emulator's "
+        allowed += f"account {EMULATOR_ACCOUNT} only: a real account would get it without the "
+        allowed += "protections it may switch off; remove emulator or use that account"
+        yield problem("account", env.account, allowed)
+    switches = {
+        "restrictDefaultSecurityGroup": env.restrict_default_security_group,
+        "ensureServiceLinkedRole": env.ensure_service_linked_role,
+        # Off is production's own default: prod keeps its buckets.
+        "emptyBucketsOnDelete": env.empties_buckets_on_delete or env.is_production,
+    }
+    for key, on in switches.items():
+        if not on and not env.emulator:
+            allowed = "may be false only in an environment declared emulator-only "
+            allowed += f"(emulator: true), where Lambda cannot run; here {_EMULATOR_SWITCHES[key]}"
+            yield problem(key, False, allowed)
     if env.release_artifact is not None and env.release_sha256 is None:
         allowed = f"required with releaseArtifact ({env.release_artifact!r}): instances install "
         allowed += "it only if its SHA-256 matches, so an overwritten object cannot split the fleet"
@@ -467,12 +503,15 @@ def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
         allowed = f"at most {MAX_CERTIFICATE_DOMAIN} characters for the certificate the app "
         allowed += "requests (ACM's Common Name limit); shorten it or set certificateArn"
         yield problem("domainName", domain, allowed)
-    if domain and env.certificate_arn is None and env.name == LOCAL:
-        allowed = "the emulator has no ACM certificates: leave the local environment without one"
+    if domain and env.certificate_arn is None and env.emulator:
+        allowed = "the emulator has no ACM certificates: leave an emulator-only environment "
+        allowed += "without one"
         yield problem("domainName", domain, allowed)
 
 
-def _pipeline_problems(pipeline: _Rollout, names: list[str]) -> Iterator[Problem]:
+def _pipeline_problems(
+    pipeline: _Rollout, names: list[str], emulators: set[str]
+) -> Iterator[Problem]:
     deployed: list[str] = []
     for index, wave in enumerate(pipeline.waves):
         for name in wave:
@@ -480,8 +519,10 @@ def _pipeline_problems(pipeline: _Rollout, names: list[str]) -> Iterator[Problem
             if name not in names:
                 allowed = f"expected a configured environment ({names}), or a list of them"
                 yield Problem(path, name, allowed)
-            elif name == LOCAL:
-                yield Problem(path, name, "the local environment is for the emulator only")
+            elif name in emulators:
+                allowed = "declared emulator-only (emulator: true): it runs in the emulator only, "
+                allowed += "the pipeline deploys real accounts"
+                yield Problem(path, name, allowed)
             elif name in deployed:
                 yield Problem(path, name, "each environment may appear once")
             else:
