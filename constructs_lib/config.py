@@ -27,7 +27,6 @@ from constructs_lib.service_limits import (
     LARGEST_SUBNET_PREFIX,
     LOG_RETENTION_DAYS,
     MAX_CERTIFICATE_DOMAIN,
-    S3_PREFIX_LISTS,
     SUBNET_TIERS,
     LogRetentionDays,
     subnet_prefix,
@@ -322,6 +321,11 @@ def _split(selection: Any) -> Any:
     return selection
 
 
+def _cli_bool(value: Any) -> Any:
+    """`-c lookups=true` arrives as a string: the CLI does not parse `-c` values."""
+    return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
+
+
 class AppConfig(_Model):
     """The keys of the CDK context that configure this app."""
 
@@ -344,6 +348,11 @@ class AppConfig(_Model):
         tuple[str, ...] | None, BeforeValidator(_split, json_schema_input_type=str | list[str])
     ] = Field(None, strict=False, description="environments to synthesize, comma-separated")
     pipeline: PipelineConfig | None = None
+    # `make context` sets it: the CDK CLI may then look up what cdk.context.json lacks. Off, a
+    # missing entry is an error that says so, and synth never calls AWS.
+    lookups: Annotated[bool, BeforeValidator(_cli_bool, json_schema_input_type=bool)] = Field(
+        False, description="true lets the CDK CLI look up values cdk.context.json lacks"
+    )
 
     @property
     def narrowed(self) -> bool:
@@ -446,10 +455,6 @@ def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
         allowed = "natGateways 0 with interfaceEndpoints false is not allowed: without NAT, "
         allowed += "instances reach AWS APIs (SSM, CloudFormation, ELB) only through endpoints"
         yield problem("natGateways", 0, allowed)
-    if env.aws_only_egress and env.region not in S3_PREFIX_LISTS:
-        allowed = f"natGateways 0 needs the S3 prefix list of {env.region} for the app tier's "
-        allowed += f"egress; known: {sorted(S3_PREFIX_LISTS)} (add it to S3_PREFIX_LISTS)"
-        yield problem("natGateways", 0, allowed)
     prefix = subnet_prefix(ipaddress.IPv4Network(env.vpc_cidr).prefixlen, len(azs))
     if prefix > LARGEST_SUBNET_PREFIX:
         allowed = f"too small for {SUBNET_TIERS} tiers x {len(azs)} AZs: each subnet would be "
@@ -546,13 +551,21 @@ class Problem:
 class ConfigError(Exception):
     """Every problem found in the configuration, reported at once."""
 
+    heading = "Invalid configuration in cdk.json context"
+
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__(self.report())
 
     def report(self) -> str:
-        lines = [f"Invalid configuration in cdk.json context ({len(self.problems)} problem(s)):"]
+        lines = [f"{self.heading} ({len(self.problems)} problem(s)):"]
         return "\n".join(lines + [f"  - {p}" for p in self.problems])
+
+
+class ContextCacheError(ConfigError):
+    """Values the app reads from CDK's context cache (cdk.context.json) that it does not hold."""
+
+    heading = "Missing from cdk.context.json; synth does not call AWS to fill it"
 
 
 def _problem(error: ErrorDetails, names: list[str]) -> Problem:

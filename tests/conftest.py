@@ -32,9 +32,12 @@ REPORTS = REPO / "reports"
 
 
 def cdk_json_context() -> dict[str, Any]:
-    """A fresh copy of cdk.json's context, the same dict the CDK CLI hands the app."""
+    """A fresh copy of the context the CDK CLI hands the app: cdk.json's, and the lookups that
+    cdk.context.json caches (the S3 prefix lists of the AWS-only egress mode)."""
     with (REPO / "cdk.json").open() as handle:
         context: dict[str, Any] = json.load(handle)["context"]
+    with (REPO / "cdk.context.json").open() as handle:
+        context.update(json.load(handle))
     return copy.deepcopy(context)
 
 

@@ -289,7 +289,8 @@ def test_no_nat_gateways_with_interface_endpoints_is_the_aws_only_egress_mode() 
     assert staging.aws_only_egress
 
 
-def test_no_nat_gateways_in_a_region_without_a_known_s3_prefix_list_is_rejected() -> None:
+def test_no_nat_gateways_is_a_valid_configuration_in_any_region() -> None:
+    # The S3 prefix list comes from cdk.context.json at synth (tests/test_network.py).
     context = with_values(
         "staging",
         natGateways=0,
@@ -298,10 +299,23 @@ def test_no_nat_gateways_in_a_region_without_a_known_s3_prefix_list_is_rejected(
         certificateArn=None,
     )
 
-    problem = only_problem(context)
+    (staging,) = (e for e in AppConfig.from_context(context).environments if e.name == "staging")
+    assert staging.aws_only_egress
 
-    assert (problem.path, problem.value) == ("environments.staging.natGateways", 0)
-    assert "S3 prefix list of eu-west-1" in problem.allowed
+
+@pytest.mark.parametrize(("value", "expected"), [(True, True), ("true", True), ("false", False)])
+def test_lookups_switch_takes_the_strings_the_cdk_cli_passes(value: object, expected: bool) -> None:
+    assert AppConfig.from_context({**cdk_json_context(), "lookups": value}).lookups is expected
+
+
+def test_lookups_are_off_unless_asked_for() -> None:
+    assert not AppConfig.from_context(cdk_json_context()).lookups
+
+
+def test_lookups_switch_that_is_not_true_or_false_is_rejected() -> None:
+    problem = only_problem({**cdk_json_context(), "lookups": "yes"})
+
+    assert (problem.path, problem.value) == ("lookups", "yes")
 
 
 def test_desired_capacity_is_rejected_saying_what_replaced_it() -> None:
@@ -865,7 +879,7 @@ def test_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
     problem = only_problem(context)
 
     assert (problem.path, problem.value) == ("zzz", 1)
-    assert "costCenter, env, environments, owner, pipeline, project" in problem.allowed
+    assert "costCenter, env, environments, lookups, owner, pipeline, project" in problem.allowed
 
 
 @pytest.mark.parametrize(

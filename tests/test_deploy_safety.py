@@ -95,6 +95,7 @@ def test_every_alarm_notifies_only_after_its_topics_let_cloudwatch_publish(
             for action in (a for key in ALARM_ACTIONS for a in properties.get(key, [])):
                 # A topic of another stack: its policy could not be waited for from here.
                 topic_id = action.get("Ref") if isinstance(action, dict) else None
+                assert isinstance(topic_id, str), f"{path}: {logical_id} notifies {action}"
                 assert topic_id in resources, f"{path}: {logical_id} notifies {action}"
                 assert resources[topic_id]["Type"] == "AWS::SNS::Topic", (path, logical_id)
                 policies = topic_policies(template, topic_id)
