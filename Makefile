@@ -92,8 +92,18 @@ CHECK_ENV = $(PY) -m tools.environments
 synth: setup ## Synthesize every configured environment into cdk.out/ (ENV=dev,prod narrows it)
 	@$(CHECK_ENV) synth '$(ENV)'
 	rm -rf cdk.out
-	$(CDK) synth --quiet $(if $(ENV),-c env=$(ENV)) '**'
+	$(CDK) synth --quiet --no-lookups $(if $(ENV),-c env=$(ENV)) '**'
 	@echo "==> $$($(TEMPLATES) | wc -l) templates in cdk.out/"
+
+# The one synth that may call AWS: the CLI looks up what cdk.context.json lacks for ENV (the S3
+# prefix list of an AWS-only egress environment), with credentials for its account (bootstrapped:
+# the CLI assumes its lookup role), and writes the answers there. Commit the file; every other
+# target then synthesizes without the network.
+.PHONY: context
+context: setup ## Look up what cdk.context.json lacks for one environment (AWS credentials): make context ENV=dev
+	@test -n "$(ENV)" || { echo "make context needs ENV=<environment>"; exit 2; }
+	$(CDK) synth --quiet -c env=$(ENV) -c lookups=true '**' > /dev/null
+	git diff --stat -- cdk.context.json
 
 lint: setup ## ruff lint and format check
 	$(PY) -m ruff check .

@@ -80,6 +80,22 @@ def encrypted_topic(
     return topic
 
 
+def publish_to(alarm: cloudwatch.Alarm, topic: sns.ITopic) -> None:
+    """Send `alarm`'s ALARM and OK notifications to `topic`, once the topic lets it publish.
+
+    The topic policy that admits cloudwatch.amazonaws.com is a resource of its own, which
+    CloudFormation creates in parallel with the alarm: a Ref to the topic does not wait for it.
+    HealthyHostsBelowMinimum treats missing data as breaching and so is in ALARM within minutes of
+    a create; a notification sent before the policy exists is refused, and the first page is lost.
+    The dependency is on the whole topic (its policy and subscriptions), so a statement or policy
+    added to it later is waited for too. The KMS key that encrypts the topic needs no dependency:
+    its key policy is a property of the key itself, in the security stack, deployed before this one.
+    """
+    alarm.add_alarm_action(actions.SnsAction(topic))
+    alarm.add_ok_action(actions.SnsAction(topic))
+    alarm.node.add_dependency(topic)
+
+
 def alarm_arn(stack: cdk.Stack, alarm_name: str) -> str:
     """The ARN of the alarm named `alarm_name` (a pattern with `*` for a policy condition)."""
     return stack.format_arn(
@@ -248,8 +264,7 @@ class WebTierAlarms(Construct):
         ]
         for alarms, topic in ((self.paging, paging_topic), (self.informing, informational_topic)):
             for alarm in alarms:
-                alarm.add_alarm_action(actions.SnsAction(topic))
-                alarm.add_ok_action(actions.SnsAction(topic))
+                publish_to(alarm, topic)
 
     @property
     def alarms(self) -> list[cloudwatch.Alarm]:

@@ -27,13 +27,23 @@ from constructs_lib.service_limits import (
     LARGEST_SUBNET_PREFIX,
     LOG_RETENTION_DAYS,
     MAX_CERTIFICATE_DOMAIN,
-    S3_PREFIX_LISTS,
     SUBNET_TIERS,
     LogRetentionDays,
     subnet_prefix,
 )
 
-PRODUCTION, LOCAL = "prod", "local"
+PRODUCTION = "prod"
+# moto's one account: an environment declared `emulator: true` must name it, so that the switches
+# only the emulator needs can never reach a real account.
+EMULATOR_ACCOUNT = "123456789012"
+# Switches that turn off a Lambda-backed custom resource, which the emulator cannot run, and what
+# switching each off costs in a real account.
+_EMULATOR_SWITCHES = {
+    "restrictDefaultSecurityGroup": "the VPC's default security group keeps its allow-all rules",
+    "ensureServiceLinkedRole": "in an account that never had an Auto Scaling group, KMS rejects "
+    "the key policy: the AWSServiceRoleForAutoScaling it names does not exist yet",
+    "emptyBucketsOnDelete": "deleting the environment fails on its full buckets",
+}
 _PRIVATE_RANGES = [
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 ]
@@ -141,6 +151,12 @@ class EnvironmentConfig(_Model):
     """One deployment target: an account, a region and the size of its web tier."""
 
     name: SkipJsonSchema[str]  # its key under `environments`
+    emulator: bool = Field(
+        False,
+        description=f"true: this environment is deployed only into the local AWS emulator "
+        f"(account {EMULATOR_ACCOUNT}), never by the pipeline; only such an environment may "
+        "switch off restrictDefaultSecurityGroup, ensureServiceLinkedRole or emptyBucketsOnDelete",
+    )
     account: Account
     region: Region
     availability_zones: Annotated[tuple[str, ...], AfterValidator(_distinct_azs)] = Field(
@@ -313,6 +329,11 @@ def _split(selection: Any) -> Any:
     return selection
 
 
+def _cli_bool(value: Any) -> Any:
+    """`-c lookups=true` arrives as a string: the CLI does not parse `-c` values."""
+    return {"true": True, "false": False}.get(value, value) if isinstance(value, str) else value
+
+
 class AppConfig(_Model):
     """The keys of the CDK context that configure this app."""
 
@@ -335,6 +356,11 @@ class AppConfig(_Model):
         tuple[str, ...] | None, BeforeValidator(_split, json_schema_input_type=str | list[str])
     ] = Field(None, strict=False, description="environments to synthesize, comma-separated")
     pipeline: PipelineConfig | None = None
+    # `make context` sets it: the CDK CLI may then look up what cdk.context.json lacks. Off, a
+    # missing entry is an error that says so, and synth never calls AWS.
+    lookups: Annotated[bool, BeforeValidator(_cli_bool, json_schema_input_type=bool)] = Field(
+        False, description="true lets the CDK CLI look up values cdk.context.json lacks"
+    )
 
     @property
     def narrowed(self) -> bool:
@@ -398,7 +424,10 @@ def _rules(own: Mapping[str, Any], names: list[str]) -> Iterator[Problem]:
         if name not in names:
             yield Problem("env", name, f"not a configured environment; choose from {names}")
     if (rollout := _valid(_Rollout, own.get("pipeline"))) is not None:
-        yield from _pipeline_problems(rollout, names)
+        # From the raw map: an emulator-only environment stays out of the pipeline even while
+        # another of its values is malformed.
+        emulators = {e["name"] for e in named if isinstance(e, dict) and e.get("emulator") is True}
+        yield from _pipeline_problems(rollout, names, emulators)
 
 
 def _valid(model: type[_M], data: Any) -> _M | None:
@@ -434,10 +463,6 @@ def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
         allowed = "natGateways 0 with interfaceEndpoints false is not allowed: without NAT, "
         allowed += "instances reach AWS APIs (SSM, CloudFormation, ELB) only through endpoints"
         yield problem("natGateways", 0, allowed)
-    if env.aws_only_egress and env.region not in S3_PREFIX_LISTS:
-        allowed = f"natGateways 0 needs the S3 prefix list of {env.region} for the app tier's "
-        allowed += f"egress; known: {sorted(S3_PREFIX_LISTS)} (add it to S3_PREFIX_LISTS)"
-        yield problem("natGateways", 0, allowed)
     prefix = subnet_prefix(ipaddress.IPv4Network(env.vpc_cidr).prefixlen, len(azs))
     if prefix > LARGEST_SUBNET_PREFIX:
         allowed = f"too small for {SUBNET_TIERS} tiers x {len(azs)} AZs: each subnet would be "
@@ -456,6 +481,22 @@ def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
     if env.is_production and env.empty_buckets_on_delete:
         allowed = "production keeps its buckets and their objects when its stacks are deleted"
         yield problem("emptyBucketsOnDelete", True, allowed)
+    if env.emulator and env.account != EMULATOR_ACCOUNT:
+        allowed = "an emulator-only environment (emulator: true) deploys into the emulator's "
+        allowed += f"account {EMULATOR_ACCOUNT} only: a real account would get it without the "
+        allowed += "protections it may switch off; remove emulator or use that account"
+        yield problem("account", env.account, allowed)
+    switches = {
+        "restrictDefaultSecurityGroup": env.restrict_default_security_group,
+        "ensureServiceLinkedRole": env.ensure_service_linked_role,
+        # Off is production's own default: prod keeps its buckets.
+        "emptyBucketsOnDelete": env.empties_buckets_on_delete or env.is_production,
+    }
+    for key, on in switches.items():
+        if not on and not env.emulator:
+            allowed = "may be false only in an environment declared emulator-only "
+            allowed += f"(emulator: true), where Lambda cannot run; here {_EMULATOR_SWITCHES[key]}"
+            yield problem(key, False, allowed)
     if env.release_artifact is not None and env.release_sha256 is None:
         allowed = f"required with releaseArtifact ({env.release_artifact!r}): instances install "
         allowed += "it only if its SHA-256 matches, so an overwritten object cannot split the fleet"
@@ -484,12 +525,15 @@ def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
         allowed = f"at most {MAX_CERTIFICATE_DOMAIN} characters for the certificate the app "
         allowed += "requests (ACM's Common Name limit); shorten it or set certificateArn"
         yield problem("domainName", domain, allowed)
-    if domain and env.certificate_arn is None and env.name == LOCAL:
-        allowed = "the emulator has no ACM certificates: leave the local environment without one"
+    if domain and env.certificate_arn is None and env.emulator:
+        allowed = "the emulator has no ACM certificates: leave an emulator-only environment "
+        allowed += "without one"
         yield problem("domainName", domain, allowed)
 
 
-def _pipeline_problems(pipeline: _Rollout, names: list[str]) -> Iterator[Problem]:
+def _pipeline_problems(
+    pipeline: _Rollout, names: list[str], emulators: set[str]
+) -> Iterator[Problem]:
     deployed: list[str] = []
     for index, wave in enumerate(pipeline.waves):
         for name in wave:
@@ -497,8 +541,10 @@ def _pipeline_problems(pipeline: _Rollout, names: list[str]) -> Iterator[Problem
             if name not in names:
                 allowed = f"expected a configured environment ({names}), or a list of them"
                 yield Problem(path, name, allowed)
-            elif name == LOCAL:
-                yield Problem(path, name, "the local environment is for the emulator only")
+            elif name in emulators:
+                allowed = "declared emulator-only (emulator: true): it runs in the emulator only, "
+                allowed += "the pipeline deploys real accounts"
+                yield Problem(path, name, allowed)
             elif name in deployed:
                 yield Problem(path, name, "each environment may appear once")
             else:
@@ -522,13 +568,21 @@ class Problem:
 class ConfigError(Exception):
     """Every problem found in the configuration, reported at once."""
 
+    heading = "Invalid configuration in cdk.json context"
+
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__(self.report())
 
     def report(self) -> str:
-        lines = [f"Invalid configuration in cdk.json context ({len(self.problems)} problem(s)):"]
+        lines = [f"{self.heading} ({len(self.problems)} problem(s)):"]
         return "\n".join(lines + [f"  - {p}" for p in self.problems])
+
+
+class ContextCacheError(ConfigError):
+    """Values the app reads from CDK's context cache (cdk.context.json) that it does not hold."""
+
+    heading = "Missing from cdk.context.json; synth does not call AWS to fill it"
 
 
 def _problem(error: ErrorDetails, names: list[str]) -> Problem:

@@ -10,7 +10,6 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from constructs_lib.conventions import acknowledge
-from constructs_lib.service_limits import S3_PREFIX_LISTS
 
 HTTPS = 443
 HTTP = 80
@@ -28,10 +27,11 @@ class TierSecurityGroups(Construct):
         serves_https: bool,
         app_port: int,
         db_port: int,
-        aws_only_egress: bool,
         vpc_cidr: str,
-        region: str,
+        s3_prefix_list: ec2.IPrefixList | None,
     ):
+        """`s3_prefix_list`, S3's prefix list in this region, is the AWS-only egress mode (no NAT):
+        the app tier may then reach only the VPC's endpoints and S3. None: egress through NAT."""
         super().__init__(scope, construct_id)
         self.web = ec2.SecurityGroup(
             self,
@@ -85,7 +85,7 @@ class TierSecurityGroups(Construct):
             "Load balancer to instances: traffic and health checks",
         )
         self._allow("AppToDb", self.app, self.db, db_port, "Instances to the database tier")
-        if aws_only_egress:
+        if s3_prefix_list is not None:
             # No NAT, no route out: name exactly what the instances reach, so that a route added
             # later does not silently open the internet to them.
             self.app.add_egress_rule(
@@ -94,7 +94,7 @@ class TierSecurityGroups(Construct):
                 "HTTPS to this VPC's interface endpoints (SSM, CloudFormation, ELB, CloudWatch)",
             )
             self.app.add_egress_rule(
-                ec2.Peer.prefix_list(S3_PREFIX_LISTS[region]),
+                ec2.Peer.prefix_list(s3_prefix_list.prefix_list_id),
                 ec2.Port.tcp(HTTPS),
                 "HTTPS to S3 through the gateway endpoint: AL2023 package repositories and the "
                 "release artifacts",

@@ -1,5 +1,5 @@
 """What AWS accepts, as this app relies on it: the limits the config validates against, and the
-values the constructs build with (log retentions, S3 prefix lists), so that no construct imports
+values the constructs build with (log retentions), so that no construct imports
 the config module for an AWS fact."""
 
 from __future__ import annotations
@@ -13,9 +13,6 @@ LogRetentionDays = Literal[
     3288, 3653,
 ]  # fmt: skip
 LOG_RETENTION_DAYS: tuple[int, ...] = get_args(LogRetentionDays)
-# The AWS-managed prefix list `com.amazonaws.<region>.s3`: one ID per region in every account, so
-# no lookup. Add a region from `aws ec2 describe-managed-prefix-lists` (that prefix-list-name).
-S3_PREFIX_LISTS = {"us-east-1": "pl-63a5400a"}
 SUBNET_TIERS = 3  # this app's layout (constructs_lib/network.py): public, private, isolated
 LARGEST_SUBNET_PREFIX = 27  # an Application Load Balancer needs 8 free addresses per subnet
 # ACM puts the domain into the certificate's Common Name, which RFC 5280 limits to 64 characters.

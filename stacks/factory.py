@@ -10,9 +10,10 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
-from constructs_lib.config import AppConfig
+from constructs_lib.config import AppConfig, ContextCacheError, EnvironmentConfig, Problem
 from constructs_lib.conventions import apply_mandatory_tags, apply_name_tags, mandatory_tags
 from constructs_lib.naming import DELIVERY_ENVIRONMENT, PIPELINE, Naming, pipeline_stack_name
+from constructs_lib.prefix_lists import MissingLookupError, s3_prefix_list_name
 from stacks.web_tier_stage import WebTierStage
 
 PACKAGE_JSON = Path(__file__).resolve().parents[1] / "package.json"
@@ -29,15 +30,21 @@ def create_app(
     """
     app = cdk.App(context=dict(context) if context is not None else None, **app_props)
     config = AppConfig.from_context(app.node.get_all_context())
-    stages = {
-        environment.name: WebTierStage(
-            app,
-            WebTierStage.construct_id(environment),
-            config=config,
-            environment=environment,
-        )
-        for environment in config.selected_environments
-    }
+    stages: dict[str, WebTierStage] = {}
+    missing: list[Problem] = []
+    for environment in config.selected_environments:
+        try:
+            stages[environment.name] = WebTierStage(
+                app,
+                WebTierStage.construct_id(environment),
+                config=config,
+                environment=environment,
+            )
+        except MissingLookupError as lookup:
+            # Every environment is tried, so that one run names every entry to look up.
+            missing.append(missing_prefix_list(environment, lookup))
+    if missing:
+        raise ContextCacheError(missing)
     if config.pipeline is not None and not config.narrowed:
         # Imported only when the pipeline is built: its modules (CDK Pipelines, CodeBuild,
         # CodePipeline) take about 1.5 s to import, which `make diff/deploy ENV=...` never needs.
@@ -63,6 +70,16 @@ def create_app(
     # Registered once, on the whole App: any unacknowledged finding fails synth.
     cdk.Validations.of(app).add_plugins(*compliance_packs(app, cfn_guard_plugin=cfn_guard_plugin))
     return app
+
+
+def missing_prefix_list(environment: EnvironmentConfig, lookup: MissingLookupError) -> Problem:
+    allowed = (
+        f"the AWS-only egress mode needs {s3_prefix_list_name(lookup.region)} (the S3 prefix "
+        f"list of {lookup.region}), and cdk.context.json has none for account {lookup.account}: "
+        f"with AWS credentials for that account (bootstrapped), run `make context "
+        f"ENV={environment.name}` and commit cdk.context.json"
+    )
+    return Problem(f"environments.{environment.name}.natGateways", 0, allowed)
 
 
 def compliance_packs(

@@ -20,6 +20,7 @@ from constructs_lib.encryption import WorkloadKey
 from constructs_lib.flow_logs import FlowLogs
 from constructs_lib.instance_role import InstanceRole
 from constructs_lib.naming import COMPUTE, SECURITY, Naming
+from constructs_lib.prefix_lists import s3_prefix_list
 from constructs_lib.security_groups import TierSecurityGroups
 from constructs_lib.storage import Buckets
 
@@ -35,8 +36,11 @@ class SecurityStack(cdk.Stack):
         vpc: ec2.IVpc,
         environment: EnvironmentConfig,
         naming: Naming,
+        allow_lookups: bool = False,
         **kwargs: Any,
     ) -> None:
+        """`allow_lookups`: leave values missing from cdk.context.json to the CDK CLI to look up
+        (`make context`) instead of raising MissingLookupError."""
         super().__init__(scope, construct_id, **kwargs)
         retention_days = environment.log_retention_days
         is_production = environment.is_production
@@ -69,9 +73,12 @@ class SecurityStack(cdk.Stack):
             serves_https=environment.serves_https,
             app_port=environment.app_port,
             db_port=environment.db_port,
-            aws_only_egress=environment.aws_only_egress,
             vpc_cidr=environment.vpc_cidr,
-            region=environment.region,
+            s3_prefix_list=(
+                s3_prefix_list(self, "S3PrefixList", allow_lookups=allow_lookups)
+                if environment.aws_only_egress
+                else None
+            ),
         )
         self.web_security_group = groups.read_only(groups.web)
         self.app_security_group = groups.read_only(groups.app)

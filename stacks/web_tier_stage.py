@@ -58,6 +58,7 @@ class WebTierStage(cdk.Stage):
             vpc=self.network.vpc,
             environment=environment,
             naming=naming,
+            allow_lookups=config.lookups,
             **stack_props(SECURITY, "KMS key, flow logs, security groups, instance role, buckets"),
         )
         self.compute = ComputeStack(

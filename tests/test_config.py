@@ -306,7 +306,8 @@ def test_no_nat_gateways_with_interface_endpoints_is_the_aws_only_egress_mode() 
     assert staging.aws_only_egress
 
 
-def test_no_nat_gateways_in_a_region_without_a_known_s3_prefix_list_is_rejected() -> None:
+def test_no_nat_gateways_is_a_valid_configuration_in_any_region() -> None:
+    # The S3 prefix list comes from cdk.context.json at synth (tests/test_network.py).
     context = with_values(
         "staging",
         natGateways=0,
@@ -315,10 +316,23 @@ def test_no_nat_gateways_in_a_region_without_a_known_s3_prefix_list_is_rejected(
         certificateArn=None,
     )
 
-    problem = only_problem(context)
+    (staging,) = (e for e in AppConfig.from_context(context).environments if e.name == "staging")
+    assert staging.aws_only_egress
 
-    assert (problem.path, problem.value) == ("environments.staging.natGateways", 0)
-    assert "S3 prefix list of eu-west-1" in problem.allowed
+
+@pytest.mark.parametrize(("value", "expected"), [(True, True), ("true", True), ("false", False)])
+def test_lookups_switch_takes_the_strings_the_cdk_cli_passes(value: object, expected: bool) -> None:
+    assert AppConfig.from_context({**cdk_json_context(), "lookups": value}).lookups is expected
+
+
+def test_lookups_are_off_unless_asked_for() -> None:
+    assert not AppConfig.from_context(cdk_json_context()).lookups
+
+
+def test_lookups_switch_that_is_not_true_or_false_is_rejected() -> None:
+    problem = only_problem({**cdk_json_context(), "lookups": "yes"})
+
+    assert (problem.path, problem.value) == ("lookups", "yes")
 
 
 def test_desired_capacity_is_rejected_saying_what_replaced_it() -> None:
@@ -607,6 +621,93 @@ def test_one_domain_for_two_environments_is_rejected() -> None:
     assert "also the domainName of environments.staging" in problem.allowed
 
 
+EMULATOR_SWITCHES = (
+    "restrictDefaultSecurityGroup",
+    "ensureServiceLinkedRole",
+    "emptyBucketsOnDelete",
+)
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging"])
+@pytest.mark.parametrize("key", EMULATOR_SWITCHES)
+def test_switching_off_a_lambda_backed_protection_outside_the_emulator_is_rejected(
+    environment: str, key: str
+) -> None:
+    problem = only_problem(with_values(environment, **{key: False}))
+
+    assert (problem.path, problem.value) == (f"environments.{environment}.{key}", False)
+    assert "may be false only in an environment declared emulator-only (emulator: true)" in (
+        problem.allowed
+    )
+
+
+def test_service_linked_role_switch_outside_the_emulator_names_the_rejected_key_policy() -> None:
+    problem = only_problem(with_values("prod", ensureServiceLinkedRole=False))
+
+    assert "KMS rejects the key policy" in problem.allowed
+
+
+def test_production_may_say_explicitly_that_it_keeps_its_buckets() -> None:
+    config = AppConfig.from_context(with_values("prod", emptyBucketsOnDelete=False))
+
+    assert not {e.name: e for e in config.environments}["prod"].empties_buckets_on_delete
+
+
+def test_every_protection_switched_off_in_real_accounts_is_reported_in_one_run() -> None:
+    context = cdk_json_context()
+    for environment in ("dev", "staging"):
+        context["environments"][environment].update(dict.fromkeys(EMULATOR_SWITCHES, False))
+
+    found = problems(context)
+
+    assert [p.path for p in found] == [
+        f"environments.{environment}.{key}"
+        for environment in ("dev", "staging")
+        for key in EMULATOR_SWITCHES
+    ]
+
+
+def test_the_emulator_environment_may_switch_the_lambda_backed_protections_off() -> None:
+    config = AppConfig.from_context(cdk_json_context())
+    local = {e.name: e for e in config.environments}["local"]
+
+    assert local.emulator
+    assert not local.restrict_default_security_group
+    assert not local.ensure_service_linked_role
+    assert not local.empties_buckets_on_delete
+
+
+def test_an_emulator_environment_declared_for_a_real_account_is_rejected() -> None:
+    problem = only_problem(with_values("local", account="111111111111"))
+
+    assert (problem.path, problem.value) == ("environments.local.account", "111111111111")
+    assert "emulator's account 123456789012 only" in problem.allowed
+
+
+def test_an_environment_that_stops_being_emulator_only_must_turn_its_protections_back_on() -> None:
+    found = problems(with_values("local", emulator=False))
+
+    assert [p.path for p in found] == [f"environments.local.{key}" for key in EMULATOR_SWITCHES]
+
+
+def test_the_pipeline_never_deploys_an_emulator_only_environment_whatever_its_name() -> None:
+    context = cdk_json_context()
+    context["environments"]["sandbox"] = context["environments"].pop("local")
+    context["pipeline"]["environments"] = ["sandbox", "dev", "prod"]
+
+    problem = only_problem(context)
+
+    assert (problem.path, problem.value) == ("pipeline.environments[0]", "sandbox")
+    assert "emulator-only (emulator: true)" in problem.allowed
+
+
+def test_emulator_that_is_not_true_or_false_is_rejected() -> None:
+    problem = only_problem(with_values("local", emulator="yes"))
+
+    assert (problem.path, problem.value) == ("environments.local.emulator", "yes")
+    assert problem.allowed == "expected true or false"
+
+
 def test_local_environment_may_not_request_a_certificate_the_emulator_cannot_make() -> None:
     context = with_values(
         "local",
@@ -862,7 +963,7 @@ def test_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
     problem = only_problem(context)
 
     assert (problem.path, problem.value) == ("zzz", 1)
-    assert "costCenter, env, environments, owner, pipeline, project" in problem.allowed
+    assert "costCenter, env, environments, lookups, owner, pipeline, project" in problem.allowed
 
 
 @pytest.mark.parametrize(

@@ -148,9 +148,12 @@ def security_groups(*, aws_only_egress: bool, serves_https: bool) -> Template:
         serves_https=serves_https,
         app_port=8080,
         db_port=5432,
-        aws_only_egress=aws_only_egress,
         vpc_cidr="10.0.0.0/22",
-        region="us-east-1",
+        s3_prefix_list=(
+            ec2.PrefixList.from_prefix_list_id(stack, "S3", "pl-63a5400a")
+            if aws_only_egress
+            else None
+        ),
     )
     return Template.from_stack(stack)
 

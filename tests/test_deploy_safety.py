@@ -69,6 +69,47 @@ def test_every_custom_resource_waits_for_every_policy_of_its_functions_role(
     assert checked >= 9
 
 
+ALARM_ACTIONS = ("AlarmActions", "OKActions", "InsufficientDataActions")
+
+
+def topic_policies(template: Template, topic_id: str) -> set[str]:
+    """The logical IDs of every topic policy that applies to the topic `topic_id`."""
+    return {
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::SNS::TopicPolicy"
+        and {"Ref": topic_id} in resource["Properties"]["Topics"]
+    }
+
+
+def test_every_alarm_notifies_only_after_its_topics_let_cloudwatch_publish(
+    templates: dict[str, Template],
+) -> None:
+    checked = 0
+    for path, template in templates.items():
+        resources = template["Resources"]
+        for logical_id, resource in template["Resources"].items():
+            if resource["Type"] != "AWS::CloudWatch::Alarm":
+                continue
+            waited_for = waits_for(template, logical_id)
+            properties = resource["Properties"]
+            for action in (a for key in ALARM_ACTIONS for a in properties.get(key, [])):
+                # A topic of another stack: its policy could not be waited for from here.
+                topic_id = action.get("Ref") if isinstance(action, dict) else None
+                assert isinstance(topic_id, str), f"{path}: {logical_id} notifies {action}"
+                assert topic_id in resources, f"{path}: {logical_id} notifies {action}"
+                assert resources[topic_id]["Type"] == "AWS::SNS::Topic", (path, logical_id)
+                policies = topic_policies(template, topic_id)
+                # enforce_ssl writes one on every topic here; without one nothing would admit
+                # cloudwatch.amazonaws.com (the SSL deny replaces the default policy).
+                assert policies, f"{path}: topic {topic_id} has no policy"
+                missing = policies - waited_for
+                assert not missing, f"{path}: {logical_id} may notify before {missing} exist"
+                checked += 1
+    # Four paging and two informing alarms, ALARM and OK actions each, in every environment.
+    assert checked >= 4 * 6 * 2
+
+
 def test_no_resource_is_left_behind_when_a_failed_first_create_rolls_back(
     templates: dict[str, Template],
 ) -> None:

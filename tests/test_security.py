@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.config import AppConfig
+from constructs_lib.config import AppConfig, ContextCacheError, EnvironmentConfig
 from constructs_lib.encryption import AUTOSCALING_ROLE_NAME
 from constructs_lib.instance_role import (
     AGENT_METRIC_ACTIONS,
     SESSION_MANAGER_CHANNEL_ACTIONS,
     TARGET_HEALTH_ACTIONS,
 )
-from constructs_lib.service_limits import S3_PREFIX_LISTS
+from stacks.factory import create_app
 from stacks.web_tier_stage import WebTierStage
-from tests.conftest import Synthesized
-from tests.template_utils import as_list, document, only, resources, statements
-from tools.context import fixture_context
+from tests.conftest import REPO, Synthesized
+from tests.template_utils import as_list, document, only, resources, statements, template_of
+from tools.cloud_assembly import CloudAssembly, read
+from tools.context import cdk_json_context, fixture_context
 
 Templates = dict[str, dict[str, Template]]
 CONFIG = AppConfig.from_context(fixture_context())
@@ -219,6 +225,20 @@ def app_egress(template: Template) -> list[dict[str, Any]]:
     ]
 
 
+def cached_s3_prefix_list(environment: EnvironmentConfig) -> str:
+    """The S3 prefix list ID the fixture caches for the environment's account/region."""
+    (cached,) = (
+        value[0]["PrefixListId"]
+        for key, value in fixture_context().items()
+        if key.startswith("cc-api-provider:")
+        and f":account={environment.account}:" in key
+        and f":region={environment.region}:" in key
+        and f"=com.amazonaws.{environment.region}.s3:" in key
+    )
+    assert isinstance(cached, str)
+    return cached
+
+
 @pytest.mark.parametrize("env", [e.name for e in CONFIG.environments if e.aws_only_egress])
 def test_without_nat_the_app_tier_reaches_only_the_endpoints_and_s3_over_https(
     templates: Templates, env: str
@@ -231,10 +251,133 @@ def test_without_nat_the_app_tier_reaches_only_the_endpoints_and_s3_over_https(
     assert sorted(egress, key=str) == sorted(
         [
             {**https, "CidrIp": environment.vpc_cidr},
-            {**https, "DestinationPrefixListId": S3_PREFIX_LISTS[environment.region]},
+            {**https, "DestinationPrefixListId": cached_s3_prefix_list(environment)},
         ],
         key=str,
     )
+
+
+# What `cdk context` / `make context` writes for an account's S3 prefix list in eu-west-1
+# (CDK's Cloud Control context provider, as PrefixList.from_lookup asks it).
+EU_WEST_1_S3 = "pl-6da54004"
+
+
+def s3_cache_key(account: str, region: str) -> str:
+    return (
+        f"cc-api-provider:account={account}:expectedMatchCount=exactly-one:"
+        f"propertiesToReturn.0=PrefixListId:propertyMatch.PrefixListName=com.amazonaws.{region}.s3:"
+        f"region={region}:typeName=AWS$:$:EC2$:$:PrefixList"
+    )
+
+
+def aws_only_context(regions: dict[str, str], **context: Any) -> dict[str, Any]:
+    """A small app of AWS-only egress environments (name -> region) in account 111111111111,
+    with cdk.json's feature flags only: no committed environment or cache entry takes part."""
+    flags = {k: v for k, v in cdk_json_context().items() if k.startswith("@")}
+    environments = {
+        name: {
+            "account": "111111111111",
+            "region": region,
+            "availabilityZones": [f"{region}a", f"{region}b"],
+            "vpcCidr": f"10.{40 + index}.0.0/16",
+            "natGateways": 0,
+            "instanceType": "t3.small",
+            "amiId": "ami-0123456789abcdef0",
+            "minCapacity": 1,
+            "maxCapacity": 2,
+        }
+        for index, (name, region) in enumerate(regions.items())
+    }
+    return {
+        **flags,
+        "project": "webapp",
+        "owner": "platform-team",
+        "costCenter": "cc-1234",
+        "environments": environments,
+        **context,
+    }
+
+
+def synthesize_quickly(context: dict[str, Any], outdir: Path) -> CloudAssembly:
+    # The session synth runs the template validation and cfn-guard over the same constructs.
+    app = create_app(
+        context,
+        outdir=str(outdir),
+        builtin_cloud_formation_validation=False,
+        cfn_guard_plugin=False,
+    )
+    app.synth()
+    return read(outdir)
+
+
+def test_aws_only_egress_in_another_region_names_that_regions_cached_s3_prefix_list(
+    tmp_path: Path,
+) -> None:
+    context = aws_only_context(
+        {"eu": "eu-west-1"},
+        **{s3_cache_key("111111111111", "eu-west-1"): [{"PrefixListId": EU_WEST_1_S3}]},
+    )
+
+    assembly = synthesize_quickly(context, tmp_path)
+
+    security = template_of(assembly.stack("eu-webapp-security").template)
+    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+    assert {**https, "DestinationPrefixListId": EU_WEST_1_S3} in app_egress(security)
+    # Nothing left for the CLI to look up: `cdk synth` would not call AWS.
+    assert assembly.missing_context == ()
+
+
+def test_a_region_missing_from_the_context_cache_is_named_with_the_command_that_fills_it() -> None:
+    context = aws_only_context({"eu": "eu-west-1", "sydney": "ap-southeast-2"})
+
+    with pytest.raises(ContextCacheError) as caught:
+        create_app(context, builtin_cloud_formation_validation=False, cfn_guard_plugin=False)
+
+    found = caught.value.problems
+    assert [(p.path, p.value) for p in found] == [
+        ("environments.eu.natGateways", 0),
+        ("environments.sydney.natGateways", 0),
+    ]
+    assert "com.amazonaws.eu-west-1.s3" in found[0].allowed
+    assert "has none for account 111111111111" in found[0].allowed
+    assert "run `make context ENV=eu` and commit cdk.context.json" in found[0].allowed
+
+
+def test_cdk_synth_of_a_region_missing_from_the_cache_prints_the_fix_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    context = aws_only_context({"eu": "eu-west-1"})
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        # How the CDK CLI hands the app its context and output folder.
+        "CDK_CONTEXT_JSON": json.dumps(context),
+        "CDK_OUTDIR": str(tmp_path),
+    }
+
+    run = subprocess.run(
+        [sys.executable, str(REPO / "app.py")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert run.returncode == 1, run.stderr
+    assert "Missing from cdk.context.json" in run.stderr
+    assert "make context ENV=eu" in run.stderr
+    assert "Traceback" not in run.stderr
+    # No manifest: the CLI gets no lookup to make, so it never calls AWS for it.
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_make_context_lets_the_cli_look_up_exactly_the_key_the_cache_is_read_from(
+    tmp_path: Path,
+) -> None:
+    assembly = synthesize_quickly(aws_only_context({"eu": "eu-west-1"}, lookups="true"), tmp_path)
+
+    # Listed by the stage's assembly and by the app's: one key either way.
+    assert set(assembly.missing_context) == {s3_cache_key("111111111111", "eu-west-1")}
 
 
 @pytest.mark.parametrize("env", [e.name for e in CONFIG.environments if not e.aws_only_egress])

@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -276,6 +277,8 @@ def scale_scenarios(work: Path) -> list[Scenario]:
             "context": scaled_context(count),
         }
         (project / "cdk.json").write_text(json.dumps(config, indent=1))
+        # The committed lookups (S3 prefix lists), as the CLI reads them beside cdk.json.
+        shutil.copyfile(ROOT / "cdk.context.json", project / "cdk.context.json")
         scenarios.append(
             Scenario(f"scale{count}", f"{count} environment(s)", cdk_synth(), cwd=project)
         )
