@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -24,11 +25,14 @@ from pydantic_core import ErrorDetails
 
 from constructs_lib.naming import Naming, is_lower_word
 from constructs_lib.service_limits import (
+    AVAILABILITY_ZONE_LETTERS,
     LARGEST_SUBNET_PREFIX,
     LOG_RETENTION_DAYS,
     MAX_CERTIFICATE_DOMAIN,
     SUBNET_TIERS,
+    Architecture,
     LogRetentionDays,
+    instance_architecture,
     subnet_prefix,
 )
 
@@ -176,6 +180,11 @@ class EnvironmentConfig(_Model):
     )
     ami_id: str = _text(
         r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$", "an AMI ID such as ami-0123456789abcdef0"
+    )
+    # The AMI's architecture, which nothing offline can read from its ID: the instance type must
+    # run it, or every launch fails at deploy time.
+    architecture: Architecture = Field(
+        "x86_64", description="the AMI's processor architecture: x86_64 or arm64 (Graviton)"
     )
     min_capacity: int = Field(ge=1, le=1000, description="1 to 1000")
     max_capacity: int = Field(ge=1, le=1000, description="1 to 1000")
@@ -415,6 +424,10 @@ def _rules(own: Mapping[str, Any], names: list[str]) -> Iterator[Problem]:
             taken = f"environments.{first.name}.vpcCidr ({first.vpc_cidr})"
             allowed = f"overlaps {taken}; VPCs that may be peered need distinct ranges"
             yield Problem(f"{at}.vpcCidr", second.vpc_cidr, allowed)
+        if first.ami_id == second.ami_id and first.region != second.region:
+            allowed = f"also the amiId of environments.{first.name} in {first.region}; AMI IDs "
+            allowed += f"are regional: use the ID of the same image in {second.region}"
+            yield Problem(f"{at}.amiId", second.ami_id, allowed)
         if first.domain_name is not None and first.domain_name == second.domain_name:
             allowed = f"also the domainName of environments.{first.name}: one name, one tier"
             yield Problem(f"{at}.domainName", second.domain_name, allowed)
@@ -452,10 +465,32 @@ def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
     def problem(key: str, value: object, allowed: str) -> Problem:
         return Problem(f"{at}.{key}", value, allowed)
 
+    letters = AVAILABILITY_ZONE_LETTERS.get(env.region)
+    if letters is None:
+        allowed = "a region whose availability zones config knows; add its zone letters to "
+        allowed += "AVAILABILITY_ZONE_LETTERS in constructs_lib/service_limits.py"
+        yield problem("region", env.region, allowed)
     for index, az in enumerate(azs):
-        if not re.fullmatch(re.escape(env.region) + "[a-z]", az):
+        letter = az.removeprefix(env.region)
+        if letter == az or len(letter) != 1 or (letters is not None and letter not in letters):
+            zones = ", ".join(env.region + known for known in letters or "")
             allowed = f"not an availability zone of region {env.region}"
-            yield problem(f"availabilityZones[{index}]", az, allowed)
+            yield problem(
+                f"availabilityZones[{index}]",
+                az,
+                f"{allowed}; its zones: {zones}" if letters else allowed,
+            )
+    if (runs := instance_architecture(env.instance_type)) != env.architecture:
+        allowed = f"a {runs} instance type; the AMI is {env.architecture} (architecture): "
+        allowed += f"choose a {env.architecture} type, or an {runs} AMI and set architecture"
+        yield problem("instanceType", env.instance_type, allowed)
+    if env.certificate_arn is not None:
+        _, _, _, cert_region, cert_account, _ = env.certificate_arn.split(":", 5)
+        if (cert_region, cert_account) != (env.region, env.account):
+            allowed = f"a certificate of account {cert_account} in {cert_region}; a load balancer "
+            allowed += f"uses only certificates of its own account and region ({env.account}, "
+            allowed += f"{env.region})"
+            yield problem("certificateArn", env.certificate_arn, allowed)
     if env.nat_gateways > len(azs):
         allowed = f"expected 0 to {len(azs)}: one per AZ for availability, fewer to save cost"
         yield problem("natGateways", env.nat_gateways, allowed)
@@ -562,7 +597,15 @@ class Problem:
     allowed: str
 
     def __str__(self) -> str:
-        return f"{self.path} = {self.value!r}: {self.allowed}"
+        return f"{self.path} = {_as_written(self.value)}: {self.allowed}"
+
+
+def _as_written(value: object) -> str:
+    """The value as cdk.json spells it (`null`, `true`, `"dev"`), not as Python prints it."""
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except TypeError:
+        return repr(value)
 
 
 class ConfigError(Exception):

@@ -5,6 +5,7 @@ the config module for an AWS fact."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Literal, get_args
 
 # The retentions CloudWatch Logs accepts, ascending.
@@ -13,6 +14,34 @@ LogRetentionDays = Literal[
     3288, 3653,
 ]  # fmt: skip
 LOG_RETENTION_DAYS: tuple[int, ...] = get_args(LogRetentionDays)
+# Availability-zone letters per commercial region, as of 2026-11 (the AWS Regions and Zones page).
+# Letters map to physical zones per account, and a few regions show each account a subset (e.g.
+# us-west-1: two of a-c; ap-northeast-1: a, c, d for accounts made since 2012): this is the union,
+# so a letter outside it names no zone of the region in any account. A region missing here is an
+# error that asks for its row: config checks zones offline, with no lookup at synth.
+AVAILABILITY_ZONE_LETTERS = {
+    "us-east-1": "abcdef", "us-east-2": "abc", "us-west-1": "abc", "us-west-2": "abcd",
+    "ca-central-1": "abd", "ca-west-1": "abc", "mx-central-1": "abc", "sa-east-1": "abc",
+    "eu-west-1": "abc", "eu-west-2": "abc", "eu-west-3": "abc", "eu-central-1": "abc",
+    "eu-central-2": "abc", "eu-north-1": "abc", "eu-south-1": "abc", "eu-south-2": "abc",
+    "il-central-1": "abc", "me-south-1": "abc", "me-central-1": "abc", "af-south-1": "abc",
+    "ap-south-1": "abc", "ap-south-2": "abc", "ap-east-1": "abc", "ap-northeast-1": "abcd",
+    "ap-northeast-2": "abcd", "ap-northeast-3": "abc", "ap-southeast-1": "abc",
+    "ap-southeast-2": "abc", "ap-southeast-3": "abc", "ap-southeast-4": "abc",
+    "ap-southeast-5": "abc", "ap-southeast-7": "abc",
+}  # fmt: skip
+# The processor architectures of EC2 instance types and their AMIs.
+Architecture = Literal["x86_64", "arm64"]
+# Graviton types carry a `g` right after the generation (m7g, c7gn, t4g, r8gd, x2gd, im4gn,
+# g5g); `a1` is the first Graviton. Every other family (m7i, c6a, g5, p4d, ...) is x86_64.
+_ARM64_FAMILY = re.compile(r"a1|[a-z]+\d+g[a-z]*")
+
+
+def instance_architecture(instance_type: str) -> Architecture:
+    """The architecture an instance type runs, from its family (the part before the dot)."""
+    return "arm64" if _ARM64_FAMILY.fullmatch(instance_type.split(".")[0]) else "x86_64"
+
+
 SUBNET_TIERS = 3  # this app's layout (constructs_lib/network.py): public, private, isolated
 LARGEST_SUBNET_PREFIX = 27  # an Application Load Balancer needs 8 free addresses per subnet
 # ACM puts the domain into the certificate's Common Name, which RFC 5280 limits to 64 characters.

@@ -313,6 +313,7 @@ def test_no_nat_gateways_is_a_valid_configuration_in_any_region() -> None:
         natGateways=0,
         region="eu-west-1",
         availabilityZones=["eu-west-1a", "eu-west-1b"],
+        amiId="ami-0e0e0e0e0e0e0e0e0",
         certificateArn=None,
     )
 
@@ -322,15 +323,15 @@ def test_no_nat_gateways_is_a_valid_configuration_in_any_region() -> None:
 
 @pytest.mark.parametrize(("value", "expected"), [(True, True), ("true", True), ("false", False)])
 def test_lookups_switch_takes_the_strings_the_cdk_cli_passes(value: object, expected: bool) -> None:
-    assert AppConfig.from_context({**cdk_json_context(), "lookups": value}).lookups is expected
+    assert AppConfig.from_context({**fixture_context(), "lookups": value}).lookups is expected
 
 
 def test_lookups_are_off_unless_asked_for() -> None:
-    assert not AppConfig.from_context(cdk_json_context()).lookups
+    assert not AppConfig.from_context(fixture_context()).lookups
 
 
 def test_lookups_switch_that_is_not_true_or_false_is_rejected() -> None:
-    problem = only_problem({**cdk_json_context(), "lookups": "yes"})
+    problem = only_problem({**fixture_context(), "lookups": "yes"})
 
     assert (problem.path, problem.value) == ("lookups", "yes")
 
@@ -537,7 +538,8 @@ def test_domain_name_at_the_dns_limits_is_accepted(name: str) -> None:
             domainName=name,
             hostedZoneId="Z0123",
             hostedZoneName=name,
-            certificateArn=CERTIFICATE_ARN,  # names over 64 characters cannot be requested
+            # Names over 64 characters cannot be requested: dev's own account brings one.
+            certificateArn=CERTIFICATE_ARN.replace("333333333333", "111111111111"),
         )
     )
 
@@ -654,7 +656,7 @@ def test_production_may_say_explicitly_that_it_keeps_its_buckets() -> None:
 
 
 def test_every_protection_switched_off_in_real_accounts_is_reported_in_one_run() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     for environment in ("dev", "staging"):
         context["environments"][environment].update(dict.fromkeys(EMULATOR_SWITCHES, False))
 
@@ -668,7 +670,7 @@ def test_every_protection_switched_off_in_real_accounts_is_reported_in_one_run()
 
 
 def test_the_emulator_environment_may_switch_the_lambda_backed_protections_off() -> None:
-    config = AppConfig.from_context(cdk_json_context())
+    config = AppConfig.from_context(fixture_context())
     local = {e.name: e for e in config.environments}["local"]
 
     assert local.emulator
@@ -691,7 +693,7 @@ def test_an_environment_that_stops_being_emulator_only_must_turn_its_protections
 
 
 def test_the_pipeline_never_deploys_an_emulator_only_environment_whatever_its_name() -> None:
-    context = cdk_json_context()
+    context = fixture_context()
     context["environments"]["sandbox"] = context["environments"].pop("local")
     context["pipeline"]["environments"] = ["sandbox", "dev", "prod"]
 
@@ -1274,8 +1276,8 @@ def test_report_shows_each_problem_on_its_own_line_with_path_value_and_what_is_a
 
     lines = caught.value.report().splitlines()
     assert lines[0] == "Invalid configuration in cdk.json context (2 problem(s)):"
-    assert lines[1].startswith("  - environments.prod.vpcCidr = '8.8.0.0/16': expected a private")
-    assert lines[2] == "  - environments.prod.alarmEmail = 'oncall': expected an e-mail address"
+    assert lines[1].startswith('  - environments.prod.vpcCidr = "8.8.0.0/16": expected a private')
+    assert lines[2] == '  - environments.prod.alarmEmail = "oncall": expected an e-mail address'
 
 
 @pytest.mark.parametrize(
@@ -1392,3 +1394,98 @@ def test_buckets_are_emptied_on_delete_outside_production_unless_turned_off() ->
     assert by_name["dev"].empties_buckets_on_delete
     assert not by_name["prod"].empties_buckets_on_delete
     assert not by_name["local"].empties_buckets_on_delete
+
+
+# What a new team copies between environments (issue: adopt it in an afternoon). Each mistake passes
+# pydantic's checks of single values and fails only at deploy, so config must catch it.
+
+
+def test_a_certificate_of_another_account_or_region_is_named_with_the_one_it_must_be() -> None:
+    # Staging's certificate copied into a qa environment in another region and account.
+    copied = fixture_context()["environments"]["staging"]["certificateArn"]
+    context = with_values("dev", certificateArn=copied)
+
+    problem = only_problem(context)
+
+    assert problem.path == "environments.dev.certificateArn"
+    assert problem.value == copied
+    assert "account 222222222222 in us-east-1" in problem.allowed
+    assert "(111111111111, us-east-1)" in problem.allowed
+
+
+def test_a_zone_letter_the_region_does_not_have_is_named_with_the_zones_it_has() -> None:
+    problem = only_problem(with_values("dev", availabilityZones=["us-east-1a", "us-east-1g"]))
+
+    assert problem.path == "environments.dev.availabilityZones[1]"
+    assert problem.value == "us-east-1g"
+    assert "us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1e, us-east-1f" in (
+        problem.allowed
+    )
+
+
+def test_a_zone_of_another_region_is_rejected() -> None:
+    problem = only_problem(with_values("dev", availabilityZones=["us-east-1a", "us-west-2a"]))
+
+    assert (problem.path, problem.value) == ("environments.dev.availabilityZones[1]", "us-west-2a")
+
+
+def test_a_region_without_known_zones_asks_for_its_row_in_the_table() -> None:
+    context = with_values(
+        "dev", region="xx-north-9", availabilityZones=["xx-north-9a", "xx-north-9b"]
+    )
+
+    found = problems(context)
+
+    assert [p.path for p in found][0] == "environments.dev.region"
+    assert "AVAILABILITY_ZONE_LETTERS" in found[0].allowed
+
+
+@pytest.mark.parametrize("instance_type", ["m7g.large", "t4g.small", "c7gn.xlarge", "a1.large"])
+def test_a_graviton_type_with_an_x86_ami_is_rejected(instance_type: str) -> None:
+    problem = only_problem(with_values("dev", instanceType=instance_type))
+
+    assert (problem.path, problem.value) == ("environments.dev.instanceType", instance_type)
+    assert "arm64 instance type; the AMI is x86_64 (architecture)" in problem.allowed
+
+
+@pytest.mark.parametrize("instance_type", ["m7i.large", "g5.xlarge", "g4dn.xlarge", "c6a.large"])
+def test_an_x86_type_with_an_arm64_ami_is_rejected(instance_type: str) -> None:
+    problem = only_problem(with_values("dev", instanceType=instance_type, architecture="arm64"))
+
+    assert "x86_64 instance type; the AMI is arm64" in problem.allowed
+
+
+def test_a_graviton_type_with_an_arm64_ami_is_accepted() -> None:
+    AppConfig.from_context(with_values("dev", instanceType="m7g.large", architecture="arm64"))
+
+
+def test_an_unknown_architecture_is_named_with_the_two_allowed() -> None:
+    problem = only_problem(with_values("dev", architecture="aarch64"))
+
+    assert problem.path == "environments.dev.architecture"
+    assert "x86_64" in problem.allowed and "arm64" in problem.allowed
+
+
+def test_one_ami_id_in_two_regions_is_rejected_because_ami_ids_are_regional() -> None:
+    context = with_values(
+        "dev",
+        region="us-west-2",
+        availabilityZones=["us-west-2a", "us-west-2b"],
+    )
+
+    found = problems(context)
+
+    assert {p.path for p in found} >= {"environments.staging.amiId"}
+    problem = next(p for p in found if p.path == "environments.staging.amiId")
+    assert "also the amiId of environments.dev in us-west-2" in problem.allowed
+    assert "use the ID of the same image in us-east-1" in problem.allowed
+
+
+def test_the_report_writes_values_as_cdk_json_does_null_true_and_double_quotes() -> None:
+    report = ConfigError(
+        [Problem("a", None, "x"), Problem("b", True, "y"), Problem("c", "dev", "z")]
+    ).report()
+
+    assert "a = null: x" in report
+    assert "b = true: y" in report
+    assert 'c = "dev": z' in report

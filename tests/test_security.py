@@ -282,7 +282,8 @@ def aws_only_context(regions: dict[str, str], **context: Any) -> dict[str, Any]:
             "vpcCidr": f"10.{40 + index}.0.0/16",
             "natGateways": 0,
             "instanceType": "t3.small",
-            "amiId": "ami-0123456789abcdef0",
+            # AMI IDs are regional: one per environment's region.
+            "amiId": f"ami-{index:017x}",
             "minCapacity": 1,
             "maxCapacity": 2,
         }

@@ -14,17 +14,22 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 CDK_JSON = ROOT / "cdk.json"
+# The lookups the CLI caches (the S3 prefix lists of the AWS-only egress mode), which it hands the
+# app together with cdk.json's context.
+CDK_CONTEXT_JSON = ROOT / "cdk.context.json"
 FIXTURE_CONTEXT = ROOT / "tests" / "fixture_context.json"
 
 
 def cdk_json_context() -> dict[str, Any]:
-    """A fresh copy of cdk.json's context, the same dict the CDK CLI hands the app."""
+    """A fresh copy of the context the CDK CLI hands the app: cdk.json's and cdk.context.json's."""
     context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    context.update(json.loads(CDK_CONTEXT_JSON.read_text()))
     return copy.deepcopy(context)
 
 
 def fixture_context() -> dict[str, Any]:
-    """A fresh copy of the fixture's context: cdk.json's feature flags, the fixture's values."""
+    """A fresh copy of the fixture's context: cdk.json's feature flags, the fixture's values and
+    the lookups its environments need (in the fixture too, not from cdk.context.json)."""
     flags = {key: value for key, value in cdk_json_context().items() if key.startswith("@")}
     values: dict[str, Any] = json.loads(FIXTURE_CONTEXT.read_text())
     return {**flags, **values}
