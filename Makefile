@@ -156,6 +156,16 @@ deploy-pipeline: setup ## Deploy the delivery pipeline once; it updates itself a
 clean: ## Remove build output (keeps .venv and node_modules)
 	rm -rf cdk.out reports .pytest_cache .mypy_cache .ruff_cache
 
+# The monthly list price of what the templates create (tools/cost.py): counted from cdk.out, so a
+# resource the code adds is priced the day it appears. `cost-readme` rewrites the README's table
+# from the example values (a test fails while it is stale).
+.PHONY: cost cost-readme
+cost: synth ## Monthly cost estimate per environment from the synthesized templates (ENV=dev,prod)
+	$(PY) -m tools.cost --env '$(ENV)'
+
+cost-readme: setup ## The README's Cost section from the example values
+	$(PY) -m tools.cost --readme
+
 # Template scanners. cdk-nag runs inside every synth, cfn-guard inside the test session's
 # (validation plugins, stacks/factory.py): either fails on its findings and writes
 # validation-report.json; the test session copies its own to reports/pytest-validation-report.json,

@@ -34,8 +34,6 @@ class WebLoadBalancerProps:
     waf_redacted_headers: tuple[str, ...]
     log_retention_days: int
     is_production: bool
-    # Only for the warning that it serves plain HTTP.
-    environment_name: str
     # Without either, plain HTTP (config validation refuses that for production).
     certificate_arn: str | None = None
     domain: WebDomainProps | None = None
@@ -177,11 +175,8 @@ class WebLoadBalancer(Construct):
             self.host = domain.domain_name if domain else self.load_balancer.load_balancer_dns_name
             self.url = f"https://{self.host}"
         else:
-            cdk.Annotations.of(self).add_warning_v2(
-                "webapp:plainHttp",
-                f"{props.environment_name} has no certificateArn or domainName: the load balancer "
-                "serves plain HTTP. Set domainName (and its hosted zone) to serve HTTPS.",
-            )
+            # Plain HTTP is a choice config made on purpose (production cannot make it), written
+            # once in the README: a warning on every synth, test and diff taught nothing.
             self.listener = self.load_balancer.add_listener(
                 "Http",
                 port=80,

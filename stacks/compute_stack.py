@@ -188,7 +188,6 @@ def load_balancer_props(environment: EnvironmentConfig, naming: Naming) -> WebLo
         waf_redacted_headers=environment.waf_redacted_headers,
         log_retention_days=environment.log_retention_days,
         is_production=environment.is_production,
-        environment_name=environment.name,
         certificate_arn=environment.certificate_arn,
         domain=domain,
     )

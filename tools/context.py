@@ -10,7 +10,10 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tools.cloud_assembly import CloudAssembly
 
 ROOT = Path(__file__).resolve().parents[1]
 CDK_JSON = ROOT / "cdk.json"
@@ -33,3 +36,18 @@ def fixture_context() -> dict[str, Any]:
     flags = {key: value for key, value in cdk_json_context().items() if key.startswith("@")}
     values: dict[str, Any] = json.loads(FIXTURE_CONTEXT.read_text())
     return {**flags, **values}
+
+
+def example_assembly(outdir: Path) -> CloudAssembly:
+    """The app of the fixture's example values, synthesized into `outdir`, as the README's
+    picture and cost table describe it (no validation plugins: they need what it holds only)."""
+    from stacks.factory import create_app
+    from tools.cloud_assembly import read
+
+    create_app(
+        fixture_context(),
+        outdir=str(outdir),
+        cfn_guard_plugin=False,
+        builtin_cloud_formation_validation=False,
+    ).synth()
+    return read(outdir)

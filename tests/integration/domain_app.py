@@ -76,7 +76,6 @@ def main() -> int:
             waf_redacted_headers=(),
             log_retention_days=1,
             is_production=False,
-            environment_name="test",
             certificate_arn=domain["certificateArn"],
             domain=WebDomainProps(
                 domain_name=domain["domainName"],

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.cloud_assembly import CloudAssembly, Stack, read, walk
+from tools.context import example_assembly
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUTPUT = ROOT / "docs" / "architecture.svg"
@@ -715,21 +716,6 @@ def render_svg(dot_source: str) -> str:
     if completed.returncode != 0:
         raise RuntimeError(f"Graphviz (WebAssembly) failed:\n{completed.stderr}")
     return completed.stdout
-
-
-def example_assembly(outdir: Path) -> CloudAssembly:
-    """The app of the test fixture's context, synthesized into `outdir` (no validation plugins:
-    the picture needs the topology only)."""
-    from stacks.factory import create_app
-    from tools.context import fixture_context
-
-    create_app(
-        fixture_context(),
-        outdir=str(outdir),
-        cfn_guard_plugin=False,
-        builtin_cloud_formation_validation=False,
-    ).synth()
-    return read(outdir)
 
 
 def title_of(environment: str, source: str) -> str:
