@@ -93,7 +93,7 @@ def test_app_exits_with_status_1_on_a_bad_config_value(run_with_bad_value: Run) 
 
 
 def test_app_names_the_bad_key_path_and_value_on_stderr(run_with_bad_value: Run) -> None:
-    assert f"{BAD_PATH} = '{BAD_VALUE}'" in run_with_bad_value.stderr
+    assert f'{BAD_PATH} = "{BAD_VALUE}"' in run_with_bad_value.stderr
 
 
 def test_app_reports_a_bad_config_value_without_a_traceback(run_with_bad_value: Run) -> None:
