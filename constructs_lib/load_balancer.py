@@ -236,13 +236,38 @@ def deletion_protection(
                 actions=["elasticloadbalancing:ModifyLoadBalancerAttributes"],
                 resources=[load_balancer.load_balancer_arn],
             ),
-            # On delete it lifts the protection only while a failed create rolls back.
+            # After a replacement the statement above already names the new load balancer when
+            # the cleanup asks to lift the old one's protection; CloudFormation tags every load
+            # balancer it creates with its stack's ID, so this reaches only this stack's own.
             iam.PolicyStatement(
-                sid="ReadOwnStackStatus",
-                actions=["cloudformation:DescribeStacks"],
+                sid="UnprotectThisStacksReplacedLoadBalancers",
+                actions=["elasticloadbalancing:ModifyLoadBalancerAttributes"],
+                resources=[
+                    stack.format_arn(
+                        service="elasticloadbalancing",
+                        resource="loadbalancer",
+                        resource_name="app/*",
+                    )
+                ],
+                conditions={
+                    "StringEquals": {"aws:ResourceTag/aws:cloudformation:stack-id": stack.stack_id}
+                },
+            ),
+            # On delete it lifts the protection only while a failed create rolls back, or from a
+            # load balancer that is no longer the stack's (the old one after a replacement).
+            iam.PolicyStatement(
+                sid="ReadOwnStackStatusAndResources",
+                actions=["cloudformation:DescribeStacks", "cloudformation:ListStackResources"],
                 resources=[stack.stack_id],
             ),
         ],
+    )
+    acknowledge(
+        protection.policy,
+        "AwsSolutions-IAM5[Resource::arn:aws:elasticloadbalancing:"
+        f"{stack.region}:{stack.account}:loadbalancer/app/*]",
+        "lifts deletion protection only from load balancers tagged with this stack's ID: the "
+        "one a replacement left behind has an ARN the template no longer names",
     )
     protection.resource.node.add_dependency(*siblings)
     return protection

@@ -139,6 +139,13 @@ class Buckets(Construct):
                     actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
                     resources=[b.arn_for_objects("*") for b in self.buckets],
                 ),
+                # CloudFormation also sends Delete when only this resource goes away; the
+                # handler empties the buckets only while the stack itself goes away.
+                iam.PolicyStatement(
+                    sid="ReadOwnStackStatus",
+                    actions=["cloudformation:DescribeStacks"],
+                    resources=[cdk.Stack.of(self).stack_id],
+                ),
             ],
         )
         stack = cdk.Stack.of(self)

@@ -10,7 +10,9 @@ import time
 from typing import Any
 
 import boto3
-import cfnresponse  # type: ignore[import-not-found]  # provided by Lambda for inline code
+
+# Provided by Lambda for inline code whose import line is exactly this one.
+import cfnresponse
 
 SERVICE = "autoscaling.amazonaws.com"
 ROLE_NAME = "AWSServiceRoleForAutoScaling"

@@ -9,7 +9,9 @@ import time
 from typing import Any
 
 import boto3
-import cfnresponse  # type: ignore[import-not-found]  # provided by Lambda for inline code
+
+# Provided by Lambda for inline code whose import line is exactly this one.
+import cfnresponse
 
 # What a new default group holds: all traffic from its own members, all traffic out (IPv4).
 ALL_TRAFFIC = "-1"
@@ -18,10 +20,12 @@ ATTEMPTS, PAUSE_SECONDS = 6, 5
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
-    group_id = "default-security-group"
+    group_id = event.get("PhysicalResourceId") or "default-security-group"
     try:
-        group_id = event["ResourceProperties"]["DefaultSecurityGroupId"]
+        # Delete reads nothing: it must succeed even after a create that failed for a missing
+        # property, or the rollback of that create ends in ROLLBACK_FAILED.
         if event["RequestType"] != "Delete":
+            group_id = event["ResourceProperties"]["DefaultSecurityGroupId"]
             ec2 = boto3.client("ec2")
             revoke(
                 ec2.revoke_security_group_ingress,
@@ -34,6 +38,9 @@ def handler(event: dict[str, Any], context: Any) -> None:
                 {"IpProtocol": ALL_TRAFFIC, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]},
             )
         cfnresponse.send(event, context, cfnresponse.SUCCESS, {}, group_id)
+    except KeyError as missing:
+        reason = f"missing {missing}: the template must pass DefaultSecurityGroupId"
+        cfnresponse.send(event, context, cfnresponse.FAILED, {}, group_id, reason=reason)
     except Exception as error:
         cfnresponse.send(event, context, cfnresponse.FAILED, {}, group_id, reason=str(error))
 
