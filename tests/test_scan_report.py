@@ -6,11 +6,20 @@ import json
 from pathlib import Path
 
 import aws_cdk as cdk
+import yaml
 from cdk_nag import NagPack
 
 from stacks.factory import compliance_packs
 from tests.conftest import REPORTS, Synthesized
-from tools.scan_report import CDK_NAG, PLUGINS, SESSION_REPORT, validation_rows
+from tools.scan_report import (
+    CDK_NAG,
+    PLUGINS,
+    ROOT,
+    SESSION_REPORT,
+    exception_lines,
+    turned_off,
+    validation_rows,
+)
 
 
 def test_the_test_sessions_validation_report_is_kept_in_reports(
@@ -58,4 +67,29 @@ def test_summary_lists_an_open_finding_with_its_rule_and_construct(tmp_path: Pat
     assert findings == [
         f"{PLUGINS['AwsSolutions']} (test session): AwsSolutions-EC23 "
         "Dev/Security/SecurityGroups/Web/Resource"
+    ]
+
+
+def test_the_summary_names_every_check_a_scanner_config_turns_off_with_its_reason() -> None:
+    # They appear in no report (checkov prints "Skipped checks: 0" for them): the summary is the
+    # only place a reader of `make scan` learns they exist.
+    checkov = yaml.safe_load((ROOT / ".checkov.yaml").read_text())["skip-check"]
+    cfn_lint = yaml.safe_load((ROOT / ".cfnlintrc.yaml").read_text())["ignore_checks"]
+
+    lines = exception_lines()
+
+    assert [line.split(": ", 1)[0].strip() for line in lines] == [
+        *(f".checkov.yaml {check}" for check in checkov),
+        *(f".cfnlintrc.yaml {check}" for check in cfn_lint),
+    ]
+    assert all("no reason written" not in line for line in lines)
+
+
+def test_an_entry_without_a_comment_shares_the_reason_written_above_it(tmp_path: Path) -> None:
+    config = tmp_path / "scanner.yaml"
+    config.write_text("skip-check:\n  # Why: both are the same decision.\n  - A\n  - B\nother: 1\n")
+
+    assert turned_off(config, "skip-check") == [
+        ("A", "Why: both are the same decision."),
+        ("B", "Why: both are the same decision."),
     ]

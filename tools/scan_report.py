@@ -11,6 +11,7 @@ from cdk.out), the test session runs them with cfn-guard and aws-cdk-lib's templ
 from __future__ import annotations
 
 import json
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +34,48 @@ PLUGINS = {
 # counted nowhere but in the code (`conventions.acknowledge`).
 CDK_NAG = ("AwsSolutions", "NIST.800.53.R5")
 NOT_REPORTED = "n/a"
+ROOT = Path(__file__).resolve().parents[1]
+# Checks a scanner's config turns off for every template: they appear in no report, so the summary
+# names them with the reason written above each (the comment block right before the entry).
+SCANNER_CONFIGS = {".checkov.yaml": "skip-check", ".cfnlintrc.yaml": "ignore_checks"}
+
+
+def turned_off(config: Path, key: str) -> list[tuple[str, str]]:
+    """(check ID, first sentence of its reason) for each entry of `key` in a scanner's YAML."""
+    entries: list[tuple[str, str]] = []
+    inside, comment = False, []
+    for line in config.read_text().splitlines():
+        if re.match(rf"^{re.escape(key)}:\s*$", line):
+            inside, comment = True, []
+            continue
+        if inside and re.match(r"^\S", line):
+            inside = False
+        if not inside:
+            continue
+        if (text := line.strip()).startswith("#"):
+            comment.append(text.lstrip("# "))
+        elif entry := re.match(r"^\s*-\s*(\S+)", line):
+            # Entries under one comment share its reason.
+            reason = " ".join(comment) or (entries[-1][1] if entries else "no reason written")
+            entries.append((entry.group(1), reason))
+            comment = []
+    return entries
+
+
+def _first_sentences(reason: str, limit: int = 160) -> str:
+    """The check's title and the start of why, short enough for one line of a summary."""
+    return reason if len(reason) <= limit else reason[: limit - 3].rstrip() + "..."
+
+
+def exception_lines(root: Path = ROOT) -> list[str]:
+    lines = []
+    for name, key in SCANNER_CONFIGS.items():
+        if (config := root / name).exists():
+            lines += [
+                f"  {name} {check}: {_first_sentences(reason)}"
+                for check, reason in turned_off(config, key)
+            ]
+    return lines
 
 
 def sarif_rows(path: Path) -> tuple[list[str], list[str]]:
@@ -100,6 +143,9 @@ def main(reports: Path) -> int:
     print("\n".join(rows))
     if any(row.endswith(f"| {NOT_REPORTED} |") for row in rows):
         print(f"{NOT_REPORTED}: cdk-nag drops acknowledged findings before it reports them.")
+    if exceptions := exception_lines():
+        print(f"Turned off for every template ({len(exceptions)}; reasons in each file):")
+        print("\n".join(exceptions))
     session = reports / SESSION_REPORT
     if session.exists():
         written = datetime.fromtimestamp(session.stat().st_mtime).isoformat(timespec="seconds")
