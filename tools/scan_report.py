@@ -43,7 +43,7 @@ SCANNER_CONFIGS = {".checkov.yaml": "skip-check", ".cfnlintrc.yaml": "ignore_che
 def turned_off(config: Path, key: str) -> list[tuple[str, str]]:
     """(check ID, first sentence of its reason) for each entry of `key` in a scanner's YAML."""
     entries: list[tuple[str, str]] = []
-    inside, comment = False, []
+    inside, comment = False, list[str]()
     for line in config.read_text().splitlines():
         if re.match(rf"^{re.escape(key)}:\s*$", line):
             inside, comment = True, []
