@@ -42,7 +42,11 @@ def service_linked_role_guard(
         resource_type="Custom::AutoScalingServiceLinkedRole",
         description="Creates the Auto Scaling service-linked role when the account lacks it",
         retention=retention,
-        timeout=cdk.Duration.minutes(1),
+        # Its worst case (retries while IAM applies the policy, the wait for a new role to become
+        # a usable KMS principal, boto3's own retries, a cold start) is close to a minute: a
+        # function cut off at its timeout answers nothing, and the stack waits out the service
+        # timeout before it rolls back.
+        timeout=cdk.Duration.minutes(3),
         statements=[
             iam.PolicyStatement(
                 sid="ReadTheRole",

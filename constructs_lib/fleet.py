@@ -27,7 +27,8 @@ ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
 ROOT_VOLUME_GIB = 20
 # CloudFormation waits this long for each instance's success signal (the CreationPolicy, and each
 # batch of a rolling update). Everything the boot script may spend is derived from it below, so a
-# failure signal and its reason arrive while CloudFormation still waits; a test holds the relation.
+# failure signal arrives while CloudFormation still waits (its reason is in the boot log); a test
+# holds the relation.
 SIGNAL_TIMEOUT = cdk.Duration.minutes(15)
 # From CloudFormation asking for an instance to that instance's kernel starting (capacity,
 # placement, pending). The boot script's clock is the kernel's uptime: OS boot, cloud-init and

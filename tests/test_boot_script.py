@@ -132,6 +132,7 @@ class Scenario:
     """How the instance's tools behave during one boot."""
 
     cfn_signal_installed: bool = True
+    cfn_bootstrap_installable: bool = True
     service_starts: bool = True
     service_answers: bool = True
     # One state per describe-target-health call; the last one repeats.
@@ -321,6 +322,7 @@ exit 6
         "dnf": record
         + f"""case "$*" in
   "install -y aws-cfn-bootstrap")
+    {"" if scenario.cfn_bootstrap_installable else "exit 1"}
     cat >{opt_aws_bin}/cfn-signal <<'FAKE'
 {cfn_signal}FAKE
     chmod 0755 {opt_aws_bin}/cfn-signal ;;
@@ -523,6 +525,21 @@ def test_installs_aws_cfn_bootstrap_with_dnf_when_cfn_signal_is_missing(
     assert ("install", "-y", "aws-cfn-bootstrap") in run.calls_of("dnf")
     # The success signal comes from the cfn-signal the package installed into /opt/aws/bin.
     assert only_signal(run)["-e"] == "0"
+
+
+def test_without_cfn_signal_and_no_way_to_install_it_the_boot_fails_at_once_without_retrying(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    if shutil.which("cfn-signal", path=SYSTEM_PATH):
+        pytest.skip(f"a real cfn-signal in {SYSTEM_PATH} would stand in for the missing one")
+
+    run = boot(Scenario(cfn_signal_installed=False, cfn_bootstrap_installable=False))
+
+    # Nothing can reach CloudFormation: no attempts, no backoff pauses, just the reason logged.
+    assert run.returncode == 1
+    assert run.calls_of("cfn-signal") == []
+    assert run.calls_of("sleep") == []
+    assert "cannot install aws-cfn-bootstrap" in run.stderr
 
 
 def test_leaves_aws_cfn_bootstrap_alone_when_cfn_signal_is_on_the_path(

@@ -141,7 +141,9 @@ fail() {
   exit 1
 }
 
-# Any command that fails unexpectedly still reaches CloudFormation, with the line it failed on.
+# Any command that fails unexpectedly still sends the failure signal. Its reason (the line it
+# failed on) stays in this script's log ({instance_id}/boot in the instance log group):
+# SignalResource carries no reason, so CloudFormation's events show only the instance that failed.
 trap 'fail "boot script failed: $BASH_COMMAND"' ERR
 trap '[ "$signalled" = 1 ] || signal 1 "boot script exited without signalling"' EXIT
 
@@ -149,7 +151,7 @@ trap '[ "$signalled" = 1 ] || signal 1 "boot script exited without signalling"' 
 if ! command -v cfn-signal >/dev/null 2>&1; then
   log "installing aws-cfn-bootstrap"
   bounded "$PACKAGE_INSTALL_SECONDS" dnf install -y aws-cfn-bootstrap >&2 ||
-    { log "cannot install aws-cfn-bootstrap"; exit 1; }
+    { log "cannot install aws-cfn-bootstrap: no signal can be sent"; signalled=1; exit 1; }
 fi
 
 install_release() {

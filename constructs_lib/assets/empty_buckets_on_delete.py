@@ -59,25 +59,29 @@ def stack_status(stack_id: str) -> str:
 
 
 def empty(s3: Any, bucket: str, context: Any) -> None:
+    # Each listed page is deleted before the next is read, with the time left checked per page:
+    # listing millions of versions first could use up the function's time with nothing deleted.
     for _ in range(PASSES):
+        deleted = 0
         try:
-            objects = [
-                {"Key": item["Key"], "VersionId": item["VersionId"]}
-                for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
-                for kind in ("Versions", "DeleteMarkers")
-                for item in page.get(kind, [])
-            ]
+            for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+                if context.get_remaining_time_in_millis() < RESERVE_MILLIS:
+                    raise RuntimeError(f"ran out of time emptying {bucket}: delete the stack again")
+                objects = [
+                    {"Key": item["Key"], "VersionId": item["VersionId"]}
+                    for kind in ("Versions", "DeleteMarkers")
+                    for item in page.get(kind, [])
+                ]
+                for start in range(0, len(objects), BATCH):
+                    batch = {"Objects": objects[start : start + BATCH], "Quiet": True}
+                    errors = s3.delete_objects(Bucket=bucket, Delete=batch).get("Errors", [])
+                    if errors:
+                        raise RuntimeError(
+                            f"could not delete {len(errors)} objects of {bucket}: {errors[0]}"
+                        )
+                deleted += len(objects)
         except s3.exceptions.NoSuchBucket:
             return
-        if not objects:
+        if not deleted:
             return
-        for start in range(0, len(objects), BATCH):
-            if context.get_remaining_time_in_millis() < RESERVE_MILLIS:
-                raise RuntimeError(f"ran out of time emptying {bucket}: delete the stack again")
-            batch = {"Objects": objects[start : start + BATCH], "Quiet": True}
-            errors = s3.delete_objects(Bucket=bucket, Delete=batch).get("Errors", [])
-            if errors:
-                raise RuntimeError(
-                    f"could not delete {len(errors)} objects of {bucket}: {errors[0]}"
-                )
     raise RuntimeError(f"{bucket} still receives objects after {PASSES} passes")
