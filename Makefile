@@ -83,6 +83,9 @@ lock-check: $(TOOLS_STAMP) ## Fail when uv.lock or requirements.txt lag behind p
 	@{ echo '$(REQUIREMENTS_HEADER)'; $(EXPORT_RUNTIME); } | diff -u requirements.txt - \
 	  || { echo "requirements.txt is not uv.lock's runtime set: run make lock"; exit 1; }
 
+# The CLI's "Supply a stack id (...) to display its template" after a `--quiet` synth of many stacks
+# is dropped: it names every stack on every synth and asks for nothing; the CLI's status still
+# decides (pipefail).
 # `'**'` selects the stacks inside the stages too: the CLI fails on validation errors (cdk-nag)
 # only in the stacks it selects, and a bare `cdk synth` selects none of them.
 # `ENV=` is checked before any CDK process starts (tools/environments.py): a space, an unknown name or
@@ -92,7 +95,8 @@ CHECK_ENV = $(PY) -m tools.environments
 synth: setup ## Synthesize every configured environment into cdk.out/ (ENV=dev,prod narrows it)
 	@$(CHECK_ENV) synth '$(ENV)'
 	rm -rf cdk.out
-	$(CDK) synth --quiet --no-lookups $(if $(ENV),-c env=$(ENV)) '**'
+	$(CDK) synth --quiet --no-lookups $(if $(ENV),-c env=$(ENV)) '**' 2>&1 \
+	  | { grep -v '^Supply a stack id' || true; }
 	@echo "==> $$($(TEMPLATES) | wc -l) templates in cdk.out/"
 
 # The one synth that may call AWS: the CLI looks up what cdk.context.json lacks for ENV (the S3
