@@ -119,9 +119,26 @@ test: pipeline-synth dev-checks ## Everything CI runs: the deploy gate, then the
 
 # Stacks live in one stage per environment: `--all` selects only top-level stacks, so the
 # environment's stacks are selected with the `**` pattern after `-c env=` narrowed the app.
-diff: setup ## cdk diff one environment against its account: make diff ENV=dev
+# After CDK's own diff, the change-safety table against the templates CloudFormation holds
+# (tools/change_safety): non-zero on a blocked change that change-acknowledgments.json does not name.
+diff: setup ## cdk diff one environment against its account, then the change-safety table: make diff ENV=dev
 	@test -n "$(ENV)" || { echo "make diff needs ENV=<environment>"; exit 2; }
 	$(CDK) diff -c env=$(ENV) '**'
+	$(PY) -m tools.change_safety deployed --env $(ENV)
+
+# No account: both templates are synthesized here, BASE from its committed files (git archive).
+.PHONY: check-change stack-policy
+check-change: setup ## Classify the change from BASE to the working tree, offline: make check-change ENV=prod BASE=main
+	@test -n "$(ENV)" -a -n "$(BASE)" || { echo "make check-change needs ENV=<environment> BASE=<git ref>"; exit 2; }
+	$(PY) -m tools.change_safety check-change --env $(ENV) --base $(BASE)
+
+# CloudFormation itself then refuses to replace or delete a stateful resource (README: "Changing a
+# live environment" says how to apply it and how to lift it for one deploy).
+stack-policy: setup ## Stack policies denying replacement/deletion of stateful resources: make stack-policy ENV=prod
+	@test -n "$(ENV)" || { echo "make stack-policy needs ENV=<environment>"; exit 2; }
+	rm -rf cdk.out
+	$(CDK) synth --quiet -c env=$(ENV) '**'
+	$(PY) -m tools.change_safety stack-policy --env $(ENV)
 
 deploy: setup ## cdk deploy one environment's stacks: make deploy ENV=dev
 	@test -n "$(ENV)" || { echo "make deploy needs ENV=<environment>"; exit 2; }
