@@ -25,7 +25,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from constructs_lib.config import PRODUCTION
-from tools.change_safety.acknowledgments import DEFAULT_FILE, AcknowledgmentError, judge, load, render
+from tools.change_safety.acknowledgments import (
+    DEFAULT_FILE,
+    AcknowledgmentError,
+    judge,
+    load,
+    render,
+)
 from tools.change_safety.classify import Json, StackChange, classify
 from tools.change_safety.stack_policy import stack_policy
 from tools.cloud_assembly import CloudAssembly, Stack, read
@@ -45,9 +51,7 @@ def environment_stacks(assembly: CloudAssembly, environment: str) -> dict[str, S
     return {s.stack_name: s for s in assembly.stacks if s.stack_name.startswith(f"{environment}-")}
 
 
-def changes_between(
-    base: dict[str, Json | None], head: dict[str, Stack]
-) -> list[StackChange]:
+def changes_between(base: dict[str, Json | None], head: dict[str, Stack]) -> list[StackChange]:
     return [
         StackChange(stack=name, old=base.get(name), new=stack.template, region=stack.region)
         for name, stack in head.items()
@@ -131,13 +135,11 @@ def check_change(reference: str, *, environment: str, acknowledgments: Path) -> 
             return 2
         print(f"==> {environment}: {reference} ({commit[:12]}) -> working tree")
         (_, base_out), (_, head_out) = synths.values()
-        return compare(
-            base_out, head_out, environment=environment, acknowledgments=acknowledgments
-        )
+        return compare(base_out, head_out, environment=environment, acknowledgments=acknowledgments)
 
 
 def deployed(assembly_dir: Path, *, environment: str, acknowledgments: Path) -> int:
-    """Classify against what CloudFormation holds; needs credentials for the environment's account."""
+    """Classify against the templates CloudFormation holds; needs the environment's credentials."""
     import boto3  # a development dependency, and slow to import: only this path needs it
     from botocore.exceptions import BotoCoreError, ClientError
 

@@ -51,7 +51,7 @@ def parse(document: Any, *, source: str = "acknowledgments") -> tuple[Acknowledg
     """Every entry, or one error listing every malformed entry."""
     entries = document.get("acknowledgments") if isinstance(document, dict) else None
     if not isinstance(entries, list):
-        raise AcknowledgmentError(f"{source}: expected {{\"acknowledgments\": [...]}}")
+        raise AcknowledgmentError(f'{source}: expected {{"acknowledgments": [...]}}')
     found: list[Acknowledgment] = []
     problems: list[str] = []
     kinds = ", ".join(kind.value for kind in Kind)
@@ -98,9 +98,7 @@ class Verdict:
         return 1 if self.refused or self.stale else 0
 
 
-def judge(
-    classification: Classification, acknowledgments: Iterable[Acknowledgment]
-) -> Verdict:
+def judge(classification: Classification, acknowledgments: Iterable[Acknowledgment]) -> Verdict:
     """Apply the acknowledgments of the stacks in this classification; others are not judged."""
     in_scope = [a for a in acknowledgments if a.stack in classification.stacks]
     acknowledged: list[tuple[Finding, Acknowledgment]] = []

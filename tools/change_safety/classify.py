@@ -272,7 +272,7 @@ def _cascade(changes: Sequence[StackChange], replaced: dict[str, _Cause]) -> set
         grew = False
         for change in changes:
             old_exports = _exports(change.old)
-            for name, (output_id, value) in _exports(change.new).items():
+            for name, (_, value) in _exports(change.new).items():
                 if name in changed_exports or name not in old_exports:
                     continue
                 for kind, target in references(value):
@@ -433,12 +433,12 @@ def _instance_cycling(
                 and ("resource", logical_id)
                 in set(references(resource.get("Properties", {}).get("LaunchTemplate")))
             ]
-            who = f"the instances of {', '.join(groups)}" if groups else "instances launched from it"
+            who = (
+                f"the instances of {', '.join(groups)}" if groups else "instances launched from it"
+            )
             why = f"{', '.join(changed)} changed: a new version; {who} are replaced"
         elif kind == INSTANCE:
-            changed = [
-                p for p in INSTANCE_PROPERTIES if before_props.get(p) != after_props.get(p)
-            ]
+            changed = [p for p in INSTANCE_PROPERTIES if before_props.get(p) != after_props.get(p)]
             why = f"{', '.join(changed)} changed: the instance is stopped or replaced"
         elif kind == AUTO_SCALING_GROUP:
             changed = [
@@ -516,7 +516,10 @@ def _policy_atoms(target: str, document: Any) -> Iterator[_Atom]:
         actions = (
             ["not:" + _canonical(statement["NotAction"])]
             if "NotAction" in statement
-            else [a if isinstance(a, str) else _canonical(a) for a in _as_list(statement.get("Action", []))]
+            else [
+                a if isinstance(a, str) else _canonical(a)
+                for a in _as_list(statement.get("Action", []))
+            ]
         )
         resources_ = (
             ["not:" + _canonical(statement["NotResource"])]
@@ -535,8 +538,9 @@ def _policy_atoms(target: str, document: Any) -> Iterator[_Atom]:
 def _group_target(value: Any) -> str:
     """A security group as rules name it: by `Ref` or `Fn::GetAtt ... GroupId`, the same group."""
     if isinstance(value, dict):
-        if isinstance(value.get("Ref"), str):
-            return "sg:" + value["Ref"]
+        reference = value.get("Ref")
+        if isinstance(reference, str):
+            return "sg:" + reference
         attribute = value.get("Fn::GetAtt")
         if isinstance(attribute, list) and len(attribute) == 2 and attribute[1] == "GroupId":
             return "sg:" + str(attribute[0])
@@ -575,16 +579,16 @@ def access_atoms(template: Mapping[str, Any] | None) -> dict[_Atom, str]:
         found: list[_Atom] = []
         if kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             targets = [
-                _canonical(t)
-                for key in ("Roles", "Users", "Groups")
-                for t in props.get(key, [])
+                _canonical(t) for key in ("Roles", "Users", "Groups") for t in props.get(key, [])
             ] or [f"policy:{logical_id}"]
             for target in targets:
                 found += _policy_atoms(target, props.get("PolicyDocument"))
         elif kind == "AWS::IAM::Role":
             found += _policy_atoms(f"trust:{logical_id}", props.get("AssumeRolePolicyDocument"))
             for policy in props.get("Policies", []):
-                found += _policy_atoms(_canonical({"Ref": logical_id}), policy.get("PolicyDocument"))
+                found += _policy_atoms(
+                    _canonical({"Ref": logical_id}), policy.get("PolicyDocument")
+                )
             target = _canonical({"Ref": logical_id})
             for arn in props.get("ManagedPolicyArns", []):
                 found.append((target, "Allow", "", "managed-policy", _canonical(arn), ""))
@@ -607,7 +611,9 @@ def access_atoms(template: Mapping[str, Any] | None) -> dict[_Atom, str]:
             )
         elif kind == "AWS::EC2::SecurityGroup":
             target = f"sg:{logical_id}"
-            found += [_rule_atom(target, "ingress", r) for r in props.get("SecurityGroupIngress", [])]
+            found += [
+                _rule_atom(target, "ingress", r) for r in props.get("SecurityGroupIngress", [])
+            ]
             found += [_rule_atom(target, "egress", r) for r in props.get("SecurityGroupEgress", [])]
         elif kind in ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"):
             direction = "ingress" if kind.endswith("Ingress") else "egress"
