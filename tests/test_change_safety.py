@@ -516,7 +516,11 @@ def test_the_prod_stack_policy_denies_replacing_or_deleting_every_stateful_resou
         assert deny["Action"] == ["Update:Replace", "Update:Delete"]
         denied = {r.removeprefix("LogicalResourceId/") for r in deny["Resource"]}
         for logical_id, resource in template["Resources"].items():
-            assert (logical_id in denied) == is_stateful(resource), f"{name}/{logical_id}"
+            expected = resource["Type"] in PROD_STATEFUL_TYPES or resource.get(
+                "DeletionPolicy"
+            ) in ("Retain", "RetainExceptOnCreate", "Snapshot")
+            assert (logical_id in denied) == expected, f"{name}/{logical_id}"
+            assert is_stateful(resource) == expected, f"{name}/{logical_id}"
             if logical_id in denied:
                 protected_types.add(resource["Type"])
         # A stack policy body is at most 16 KB.
@@ -542,3 +546,20 @@ def test_compare_prints_the_table_and_exits_non_zero_only_on_a_blocked_change(
     )
     assert code == 1
     assert "blocked change(s)" in capsys.readouterr().out
+
+
+def test_acknowledging_a_replacement_does_not_let_a_deletion_through() -> None:
+    bucket = {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "data"}}
+    old = {"Resources": {"Data": bucket}}
+    renamed = {"Resources": {"Data": {**bucket, "Properties": {"BucketName": "data-2"}}}}
+    replacement = Acknowledgment("s", "Data", Kind.STATEFUL_REPLACEMENT, "the data was migrated")
+    assert (
+        judge(classify([StackChange("s", old, renamed)], production=False), [replacement]).exit_code
+        == 0
+    )
+    deleted = judge(
+        classify([StackChange("s", old, {"Resources": {}})], production=False), [replacement]
+    )
+    assert [f.kind for f in deleted.refused] == [Kind.STATEFUL_DELETION]
+    assert deleted.stale == (replacement,)
+    assert deleted.exit_code == 1
