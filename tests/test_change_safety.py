@@ -563,3 +563,18 @@ def test_acknowledging_a_replacement_does_not_let_a_deletion_through() -> None:
     assert [f.kind for f in deleted.refused] == [Kind.STATEFUL_DELETION]
     assert deleted.stale == (replacement,)
     assert deleted.exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("deletion_policy", "kind"),
+    [("Retain", Kind.STATEFUL_REPLACEMENT), ("Delete", Kind.REPLACEMENT)],
+)
+def test_any_resource_someone_chose_to_retain_is_stateful(deletion_policy: str, kind: Kind) -> None:
+    def stream(name: str) -> Json:
+        resource = {"Type": "AWS::Kinesis::Stream", "Properties": {"Name": name}}
+        return {"Resources": {"Events": {**resource, "DeletionPolicy": deletion_policy}}}
+
+    classified = classify(
+        [StackChange("s", stream("events"), stream("events-2"))], production=False
+    )
+    assert summary(classified) == {("s", "Events", kind)}
