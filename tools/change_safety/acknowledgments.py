@@ -124,7 +124,7 @@ def risk(finding: Finding, verdict: Verdict) -> str:
     return "BLOCKED" if finding.blocked else "review"
 
 
-def render(verdict: Verdict, *, width: int = 100) -> str:
+def render(verdict: Verdict) -> str:
     """The short table a person reads: resource, change, risk, why; then what decides the exit."""
     findings: Sequence[Finding] = verdict.classification.findings
     lines: list[str] = []
@@ -139,10 +139,7 @@ def render(verdict: Verdict, *, width: int = 100) -> str:
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers[:3])]
         fmt = "  ".join(f"{{:<{w}}}" for w in widths) + "  {}"
         lines.append(fmt.format(*headers))
-        for row in rows:
-            why = row[3]
-            room = max(40, width - sum(widths) - 6)
-            lines.append(fmt.format(*row[:3], why if len(why) <= room else why[: room - 3] + "..."))
+        lines += [fmt.format(*row) for row in rows]
     others = len(verdict.classification.unremarkable)
     if others:
         lines.append(f"{others} other resource(s) added or updated in place: nothing to review.")
