@@ -432,6 +432,17 @@ def test_a_conditional_replacement_of_a_log_group_is_blocked_and_a_false_one_is_
     )
     assert summary(classified) == {("s", "Logs", Kind.STATEFUL_REPLACEMENT)}
     assert "Conditional" in classified.findings[0].why
+    # An emulator's change set (moto) says "Modify" and nothing more: the schema decides.
+    (unsaid,) = [recorded_change("Logs", "AWS::Logs::LogGroup", "False", [])]
+    del unsaid["ResourceChange"]["Replacement"]
+    renamed = {
+        "Resources": {
+            "Logs": {**template(7)["Resources"]["Logs"], "Properties": {"LogGroupName": "/b"}}
+        }
+    }
+    assert summary(
+        classify([StackChange("s", template(7), renamed, change_set=[unsaid])], production=False)
+    ) == {("s", "Logs", Kind.STATEFUL_REPLACEMENT)}
     in_place = [recorded_change("Logs", "AWS::Logs::LogGroup", "False", [])]
     assert (
         classify(

@@ -259,6 +259,24 @@ def _change_set_replacements(change: StackChange) -> dict[str, _Cause]:
     return replaced
 
 
+def _undecided(change: StackChange) -> set[str]:
+    """Resources a change set lists as modified without saying whether it replaces them.
+
+    The API reference has `Replacement` on every `Modify`; an emulator (moto) leaves it out.
+    Those fall back to the schema prediction rather than passing as "not replaced". A resource
+    the change set does not list at all is one CloudFormation leaves alone.
+    """
+    if change.change_set is None:
+        return set(resources(change.new))
+    return {
+        entry["ResourceChange"]["LogicalResourceId"]
+        for entry in change.change_set
+        if entry.get("Type") == "Resource"
+        and entry.get("ResourceChange", {}).get("Action") == "Modify"
+        and "Replacement" not in entry["ResourceChange"]
+    }
+
+
 def _cascade(changes: Sequence[StackChange], replaced: dict[str, _Cause]) -> set[str]:
     """Spread replacements along create-only references until nothing more changes.
 
@@ -283,6 +301,7 @@ def _cascade(changes: Sequence[StackChange], replaced: dict[str, _Cause]) -> set
                         break
         for change in changes:
             old, new = resources(change.old), resources(change.new)
+            undecided = _undecided(change)
             for logical_id in sorted(old.keys() & new.keys()):
                 key = f"{change.stack}/{logical_id}"
                 known = replaced.get(key)
@@ -291,7 +310,13 @@ def _cascade(changes: Sequence[StackChange], replaced: dict[str, _Cause]) -> set
                 after = new[logical_id]
                 for path in create_only_properties(after["Type"], change.region):
                     values = _values_at(after.get("Properties", {}), path.split("/"))
-                    cause = _first_replaced_reference(change, values, replaced, changed_exports)
+                    cause = _first_replaced_reference(
+                        change.stack,
+                        values,
+                        replaced,
+                        changed_exports,
+                        follow_references=logical_id in undecided,
+                    )
                     if cause is None:
                         continue
                     target, how = cause
@@ -305,14 +330,16 @@ def _cascade(changes: Sequence[StackChange], replaced: dict[str, _Cause]) -> set
 
 
 def _first_replaced_reference(
-    change: StackChange,
+    stack: str,
     values: Iterable[Any],
     replaced: Mapping[str, _Cause],
     changed_exports: Mapping[str, str],
+    *,
+    follow_references: bool,
 ) -> tuple[str, str] | None:
     for kind, target in references(list(values)):
-        if kind == "resource" and change.change_set is None:
-            key = f"{change.stack}/{target}"
+        if kind == "resource" and follow_references:
+            key = f"{stack}/{target}"
             if key in replaced:
                 return key, f"refers to {target}, which is replaced"
         elif kind == "import" and target in changed_exports:
@@ -336,11 +363,11 @@ def classify(changes: Sequence[StackChange], *, production: bool) -> Classificat
     """Every finding of one deploy of `changes` (the stacks of one environment)."""
     replaced: dict[str, _Cause] = {}
     for change in changes:
-        direct = (
-            _change_set_replacements(change)
-            if change.change_set is not None
-            else _direct_replacements(change)
-        )
+        undecided = _undecided(change)
+        direct = {
+            lid: cause for lid, cause in _direct_replacements(change).items() if lid in undecided
+        }
+        direct.update(_change_set_replacements(change))
         replaced.update({f"{change.stack}/{lid}": cause for lid, cause in direct.items()})
     changed_exports = _cascade(changes, replaced)
 
