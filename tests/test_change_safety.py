@@ -589,3 +589,57 @@ def test_any_resource_someone_chose_to_retain_is_stateful(deletion_policy: str, 
         [StackChange("s", stream("events"), stream("events-2"))], production=False
     )
     assert summary(classified) == {("s", "Events", kind)}
+
+
+def test_change_sets_are_described_then_deleted_and_no_stack_is_touched() -> None:
+    """The pipeline step's plumbing, against moto: which emulator change set says nothing about
+    replacement, so the schema decides (see the change-set tests above for AWS's own shape)."""
+    import boto3
+    from moto import mock_aws
+
+    from tools.change_safety.change_sets import stack_changes
+    from tools.cloud_assembly import Stack
+
+    def logs(name: str, padding: int = 0) -> Json:
+        properties = {"LogGroupName": name, "RetentionInDays": 7}
+        template: Json = {
+            "Resources": {"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": properties}}
+        }
+        # Above CloudFormation's 51,200-byte TemplateBody limit, the template goes through S3.
+        template["Description"] = "x" * padding
+        return template
+
+    def stack(name: str, template: Json) -> Stack:
+        return Stack(
+            artifact_id=name,
+            path=name,
+            stack_name=name,
+            template=template,
+            account="123456789012",
+            region="us-east-1",
+        )
+
+    with mock_aws():
+        session = boto3.Session(region_name="us-east-1")
+        cloudformation = session.client("cloudformation")
+        session.client("s3").create_bucket(Bucket="cdk-hnb659fds-assets-123456789012-us-east-1")
+        cloudformation.create_stack(StackName="small", TemplateBody=json.dumps(logs("/a")))
+        cloudformation.create_stack(StackName="large", TemplateBody=json.dumps(logs("/b")))
+        found = stack_changes(
+            [
+                stack("small", logs("/a-renamed")),
+                stack("large", logs("/b", padding=60_000)),
+                stack("new", logs("/c")),
+            ],
+            session,
+            assume_bootstrap_roles=False,
+        )
+        classified = classify(found, production=True)
+        assert summary(classified) == {("small", "Logs", Kind.STATEFUL_REPLACEMENT)}
+        assert [c.stack for c in found if c.change_set is not None] == ["small", "large"]
+        for name in ("small", "large"):
+            assert cloudformation.list_change_sets(StackName=name)["Summaries"] == []
+        deployed = cloudformation.get_template(StackName="small")["TemplateBody"]
+        assert deployed["Resources"]["Logs"]["Properties"]["LogGroupName"] == "/a"
+        with pytest.raises(cloudformation.exceptions.ClientError, match="does not exist"):
+            cloudformation.describe_stacks(StackName="new")

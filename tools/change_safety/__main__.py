@@ -10,6 +10,8 @@ stack-policy` run.
 - `deployed --env prod`: the same against the templates CloudFormation holds (`GetTemplate`),
   for the assembly in cdk.out; without AWS credentials it says so and exits 0, because `cdk diff`
   before it has already said the same.
+- `change-sets --env prod [--assume-bootstrap-roles]`: the same, with a change set per existing
+  stack (created, described, deleted; change_sets.py) deciding replacement: the pipeline's step.
 - `stack-policy --env prod`: one stack-policy file per stack of the assembly in cdk.out.
 """
 
@@ -138,10 +140,22 @@ def check_change(reference: str, *, environment: str, acknowledgments: Path) -> 
         return compare(base_out, head_out, environment=environment, acknowledgments=acknowledgments)
 
 
-def deployed(assembly_dir: Path, *, environment: str, acknowledgments: Path) -> int:
-    """Classify against the templates CloudFormation holds; needs the environment's credentials."""
-    import boto3  # a development dependency, and slow to import: only this path needs it
+def deployed(
+    assembly_dir: Path,
+    *,
+    environment: str,
+    acknowledgments: Path,
+    change_sets: bool = False,
+    assume_bootstrap_roles: bool = False,
+) -> int:
+    """Classify against what CloudFormation holds, with the shell's credentials (or the bootstrap
+    roles they may assume); with `change_sets`, CloudFormation's own change sets decide replacement.
+    """
+    # Development dependencies, slow to import: only this path needs them.
+    import boto3
     from botocore.exceptions import BotoCoreError, ClientError
+
+    from tools.change_safety.change_sets import deployed_template, stack_changes
 
     stacks = environment_stacks(read(assembly_dir), environment)
     session = boto3.Session()
@@ -151,25 +165,23 @@ def deployed(assembly_dir: Path, *, environment: str, acknowledgments: Path) -> 
             f"Offline: make check-change ENV={environment} BASE=<the commit deployed last>."
         )
         return 0
-    base: dict[str, Json | None] = {}
     try:
-        for name, stack in stacks.items():
-            cloudformation = session.client("cloudformation", region_name=stack.region)
-            try:
-                body = cloudformation.get_template(StackName=name, TemplateStage="Original")
-            except ClientError as error:
-                if "does not exist" not in str(error):
-                    raise
-                base[name] = None
-                continue
-            template = body["TemplateBody"]
-            base[name] = json.loads(template) if isinstance(template, str) else dict(template)
+        if change_sets:
+            found = stack_changes(
+                list(stacks.values()), session, assume_bootstrap_roles=assume_bootstrap_roles
+            )
+        else:
+            base = {
+                name: deployed_template(
+                    session.client("cloudformation", region_name=stack.region), name
+                )
+                for name, stack in stacks.items()
+            }
+            found = changes_between(base, stacks)
     except (BotoCoreError, ClientError) as error:
-        print(f"Change safety: cannot read the deployed templates: {error}", file=sys.stderr)
+        print(f"Change safety: cannot read the deployed stacks: {error}", file=sys.stderr)
         return 2
-    return report(
-        changes_between(base, stacks), environment=environment, acknowledgments=acknowledgments
-    )
+    return report(found, environment=environment, acknowledgments=acknowledgments)
 
 
 def write_stack_policies(assembly_dir: Path, *, environment: str, outdir: Path) -> int:
@@ -186,7 +198,7 @@ def write_stack_policies(assembly_dir: Path, *, environment: str, outdir: Path) 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.change_safety")
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("check-change", "compare", "deployed", "stack-policy"):
+    for name in ("check-change", "compare", "deployed", "change-sets", "stack-policy"):
         command = commands.add_parser(name)
         command.add_argument("--env", required=True)
         command.add_argument("--acknowledgments", type=Path, default=DEFAULT_FILE)
@@ -196,6 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             command.add_argument("--base-assembly", type=Path, required=True)
         if name != "check-change":
             command.add_argument("--assembly", type=Path, default=REPO / "cdk.out")
+        if name == "change-sets":
+            command.add_argument("--assume-bootstrap-roles", action="store_true")
         if name == "stack-policy":
             command.add_argument("--out", type=Path, default=REPO / "cdk.out" / "stack-policies")
     args = parser.parse_args(argv)
@@ -208,8 +222,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             environment=args.env,
             acknowledgments=args.acknowledgments,
         )
-    if args.command == "deployed":
-        return deployed(args.assembly, environment=args.env, acknowledgments=args.acknowledgments)
+    if args.command in ("deployed", "change-sets"):
+        return deployed(
+            args.assembly,
+            environment=args.env,
+            acknowledgments=args.acknowledgments,
+            change_sets=args.command == "change-sets",
+            assume_bootstrap_roles=getattr(args, "assume_bootstrap_roles", False),
+        )
     return write_stack_policies(args.assembly, environment=args.env, outdir=args.out)
 
 
