@@ -132,6 +132,13 @@ check-change: setup ## Classify the change from BASE to the working tree, offlin
 	@test -n "$(ENV)" -a -n "$(BASE)" || { echo "make check-change needs ENV=<environment> BASE=<git ref>"; exit 2; }
 	$(PY) -m tools.change_safety check-change --env $(ENV) --base $(BASE)
 
+# What the pipeline runs before each environment (stacks/pipeline_stack.py), on the cdk.out of
+# its synth step: a change set per existing stack, described and deleted, then the same table.
+.PHONY: change-sets
+change-sets: setup ## Classify the change sets of cdk.out against the account: make change-sets ENV=prod
+	@test -n "$(ENV)" || { echo "make change-sets needs ENV=<environment>"; exit 2; }
+	$(PY) -m tools.change_safety change-sets --env $(ENV) $(if $(ASSUME_BOOTSTRAP_ROLES),--assume-bootstrap-roles)
+
 # CloudFormation itself then refuses to replace or delete a stateful resource (README: "Changing a
 # live environment" says how to apply it and how to lift it for one deploy).
 stack-policy: setup ## Stack policies denying replacement/deletion of stateful resources: make stack-policy ENV=prod

@@ -164,7 +164,9 @@ def deployed(
             "Change safety: no AWS credentials, so the deployed templates cannot be read. "
             f"Offline: make check-change ENV={environment} BASE=<the commit deployed last>."
         )
-        return 0
+        # After `cdk diff`, which already failed the same way, this adds nothing; as the
+        # pipeline's gate, a check that could not run must not pass.
+        return 2 if change_sets else 0
     try:
         if change_sets:
             found = stack_changes(
