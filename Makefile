@@ -140,9 +140,34 @@ test: pipeline-synth dev-checks ## Everything CI runs: the deploy gate, then the
 
 # Stacks live in one stage per environment: `--all` selects only top-level stacks, so the
 # environment's stacks are selected with the `**` pattern after `-c env=` narrowed the app.
-diff: setup ## cdk diff environments against their accounts: make diff ENV=dev
+# After CDK's own diff, the change-safety table against the templates CloudFormation holds
+# (tools/change_safety): non-zero on a blocked change that change-acknowledgments.json does not name.
+diff: setup ## cdk diff one environment against its account, then the change-safety table: make diff ENV=dev
 	@$(CHECK_ENV) diff '$(ENV)'
 	$(CDK) diff -c env=$(ENV) '**'
+	$(PY) -m tools.change_safety deployed --env $(ENV)
+
+# No account: both templates are synthesized here, BASE from its committed files (git archive).
+.PHONY: check-change stack-policy
+check-change: setup ## Classify the change from BASE to the working tree, offline: make check-change ENV=prod BASE=main
+	@$(CHECK_ENV) deploy '$(ENV)'
+	@test -n "$(BASE)" || { echo "make check-change needs BASE=<git ref> (e.g. BASE=main)"; exit 2; }
+	$(PY) -m tools.change_safety check-change --env $(ENV) --base $(BASE)
+
+# What the pipeline runs before each environment (stacks/pipeline_stack.py), on the cdk.out of
+# its synth step: a change set per existing stack, described and deleted, then the same table.
+.PHONY: change-sets
+change-sets: setup ## Classify the change sets of cdk.out against the account: make change-sets ENV=prod
+	@$(CHECK_ENV) deploy '$(ENV)'
+	$(PY) -m tools.change_safety change-sets --env $(ENV) $(if $(ASSUME_BOOTSTRAP_ROLES),--assume-bootstrap-roles)
+
+# CloudFormation itself then refuses to replace or delete a stateful resource (README: "Changing a
+# live environment" says how to apply it and how to lift it for one deploy).
+stack-policy: setup ## Stack policies denying replacement/deletion of stateful resources: make stack-policy ENV=prod
+	@$(CHECK_ENV) deploy '$(ENV)'
+	rm -rf cdk.out
+	$(CDK) synth --quiet --no-lookups -c env=$(ENV) '**'
+	$(PY) -m tools.change_safety stack-policy --env $(ENV)
 
 deploy: setup ## cdk deploy one environment's stacks: make deploy ENV=dev
 	@$(CHECK_ENV) deploy '$(ENV)'

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import pipelines
 from constructs import Construct
 
@@ -21,6 +22,18 @@ from stacks.web_tier_stage import WebTierStage
 # pipeline, and a broken synth step cannot repair itself (self-mutation runs after synth).
 SYNTH_COMMANDS = ["make pipeline-synth"]
 SMOKE_TEST = "bash tools/smoke_test.sh"
+# Before each environment (and before prod's approval): that environment's change sets, created
+# with the target account's own deploy roles, classified (tools/change_safety); a blocked change
+# fails the step and the stage never starts. The same Makefile target a person runs.
+CHANGE_SAFETY = "make change-sets ENV={environment} ASSUME_BOOTSTRAP_ROLES=1"
+# The roles `cdk bootstrap --trust` lets this pipeline's account assume in each target account.
+BOOTSTRAP_ROLES = ("deploy", "file-publishing")
+
+
+def bootstrap_role_arn(kind: str, environment: cdk.Environment) -> str:
+    qualifier = cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER
+    account, region = environment.account, environment.region
+    return f"arn:aws:iam::{account}:role/cdk-{qualifier}-{kind}-role-{account}-{region}"
 
 
 class PipelineStack(cdk.Stack):
@@ -45,13 +58,14 @@ class PipelineStack(cdk.Stack):
         )
         store = artifact_store(self, project=project)
         self.artifact_key = store.key
+        synth = pipelines.ShellStep(
+            "Synth", input=source, commands=SYNTH_COMMANDS, primary_output_directory="cdk.out"
+        )
         self.pipeline = pipelines.CodePipeline(
             self,
             "Pipeline",
             artifact_bucket=store.bucket,
-            synth=pipelines.ShellStep(
-                "Synth", input=source, commands=SYNTH_COMMANDS, primary_output_directory="cdk.out"
-            ),
+            synth=synth,
             self_mutation=True,
             # The CLI developers use (package.json), for self-mutation.
             cli_version=cli_version,
@@ -68,11 +82,11 @@ class PipelineStack(cdk.Stack):
         self.stages = {name: stages[name] for wave in pipeline_config.waves for name in wave}
         for wave in pipeline_config.waves:
             if len(wave) == 1:
-                self._deploy(self.pipeline, stages[wave[0]], pipeline_config, source)
+                self._deploy(self.pipeline, stages[wave[0]], pipeline_config, source, synth)
             else:
                 parallel = self.pipeline.add_wave("And".join(stages[n].node.id for n in wave))
                 for name in wave:
-                    self._deploy(parallel, stages[name], pipeline_config, source)
+                    self._deploy(parallel, stages[name], pipeline_config, source, synth)
         # Built now, not lazily at synth, so that its parts exist for the changes below.
         self.pipeline.build_pipeline()
         use_connection_under_its_own_prefix(self.pipeline, pipeline_config.connection_arn)
@@ -84,11 +98,36 @@ class PipelineStack(cdk.Stack):
         stage: WebTierStage,
         pipeline_config: PipelineConfig,
         source: pipelines.CodePipelineSource,
+        synth: pipelines.ShellStep,
     ) -> None:
-        """Deploy `stage`, after an approval where config asks for one, then smoke-test it."""
-        pre: list[pipelines.Step] = []
+        """Deploy `stage` after its change-safety check and, where config asks for one, an
+        approval; then smoke-test it."""
+        assert synth.primary_output is not None
+        environment = cdk.Environment(
+            account=stage.environment.account, region=stage.environment.region
+        )
+        change_safety = pipelines.CodeBuildStep(
+            f"ChangeSafety{stage.node.id}",
+            input=source,
+            additional_inputs={"cdk.out": synth.primary_output},
+            commands=[CHANGE_SAFETY.format(environment=stage.environment.name)],
+            role_policy_statements=[
+                iam.PolicyStatement(
+                    actions=["sts:AssumeRole"],
+                    resources=[bootstrap_role_arn(kind, environment) for kind in BOOTSTRAP_ROLES],
+                )
+            ],
+        )
+        pre: list[pipelines.Step] = [change_safety]
         if stage.environment.name in pipeline_config.manual_approval:
-            pre.append(pipelines.ManualApprovalStep(f"Approve{stage.node.id}"))
+            # The approver reads the report in this step's log, linked from the action before.
+            approval = pipelines.ManualApprovalStep(
+                f"Approve{stage.node.id}",
+                comment=f"Read the change-safety report first: the ChangeSafety{stage.node.id} "
+                "action's build log",
+            )
+            approval.add_step_dependency(change_safety)
+            pre.append(approval)
         smoke_test = pipelines.ShellStep(
             f"SmokeTest{stage.node.id}",
             input=source,

@@ -120,8 +120,43 @@ def test_manual_approval_comes_before_prod_and_nowhere_else(
     prod = actions(stages, "Prod")
 
     assert {k: v for k, v in approvals.items() if v} == {"Prod": ["ApproveProd"]}
-    assert prod[0]["Name"] == "ApproveProd"
-    assert prod[0]["RunOrder"] < min(a["RunOrder"] for a in prod[1:])
+    # Only the change-safety check comes before it: the approver reads its report first.
+    assert [a["Name"] for a in prod[:2]] == ["ChangeSafetyProd", "ApproveProd"]
+    assert prod[0]["RunOrder"] < prod[1]["RunOrder"] < min(a["RunOrder"] for a in prod[2:])
+
+
+@pytest.mark.parametrize(
+    ("stage", "account"),
+    [("Dev", "111111111111"), ("Staging", "222222222222"), ("Prod", "333333333333")],
+)
+def test_each_environment_is_checked_for_unsafe_changes_before_anything_deploys(
+    stages: list[dict[str, Any]], template: Template, stage: str, account: str
+) -> None:
+    ordered = actions(stages, stage)
+    check = ordered[0]
+    assert check["Name"] == f"ChangeSafety{stage}"
+    assert check["RunOrder"] < min(a["RunOrder"] for a in ordered if a["Name"].endswith(".Deploy"))
+    # It reads the synth step's cloud assembly, not a synth of its own.
+    assert len(check["InputArtifacts"]) == 2
+    spec = buildspec(template, f"ChangeSafety{stage}")
+    assert spec["phases"]["build"]["commands"][-1] == (
+        f"make change-sets ENV={stage.lower()} ASSUME_BOOTSTRAP_ROLES=1"
+    )
+    # It may assume exactly the target account's deploy and file-publishing roles, the roles
+    # tools/change_safety/change_sets.py assumes.
+    from tools.change_safety.change_sets import bootstrap_role
+
+    policies = template.find_resources("AWS::IAM::Policy")
+    assumed = [
+        statement["Resource"]
+        for policy in policies.values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "sts:AssumeRole"
+        and bootstrap_role("deploy", account, "us-east-1") in json.dumps(statement["Resource"])
+    ]
+    assert assumed == [
+        [bootstrap_role(kind, account, "us-east-1") for kind in ("deploy", "file-publishing")]
+    ]
 
 
 @pytest.mark.parametrize("stage", ["Dev", "Staging", "Prod"])

@@ -16,9 +16,9 @@ from pathlib import Path
 from constructs_lib.config import PRODUCTION
 
 CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
-# What each command takes: any number (none: all), at least one, exactly one, one not production.
-ANY, SOME, ONE, ONE_NOT_PRODUCTION = "any", "some", "one", "one-not-production"
-COMMANDS = {"synth": ANY, "diff": SOME, "deploy": ONE, "destroy": ONE_NOT_PRODUCTION}
+# What each command takes: any number (none: all), exactly one, one that is not production.
+ANY, ONE, ONE_NOT_PRODUCTION = "any", "one", "one-not-production"
+COMMANDS = {"synth": ANY, "diff": ONE, "deploy": ONE, "destroy": ONE_NOT_PRODUCTION}
 
 
 def configured(cdk_json: Path = CDK_JSON) -> list[str]:
