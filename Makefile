@@ -59,7 +59,19 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV_STAMP) $(NODE_STAMP) lock-check ## Create .venv and node_modules from the lock files
+# Bytecode for what the app imports, at cdk.json's optimization level (`-O`: .opt-1.pyc), and for
+# what the tests import (.pyc), written by importing it once (tools/bytecode.py). Where
+# PYTHONDONTWRITEBYTECODE=1 nothing else writes it (nor does uv), and every synth would compile
+# aws-cdk-lib's generated sources again. The stamp lives inside .venv, which a lock change
+# recreates: once per lock change. It needs node_modules (importing aws_cdk starts jsii's Node.js).
+BYTECODE_STAMP := $(VENV)/.bytecode
+
+$(BYTECODE_STAMP): $(VENV_STAMP) $(NODE_STAMP) tools/bytecode.py
+	@echo "==> bytecode of what the app and the tests import (tools/bytecode.py)"
+	$(PY) -m tools.bytecode
+	touch $@
+
+setup: $(VENV_STAMP) $(NODE_STAMP) $(BYTECODE_STAMP) lock-check ## Create .venv and node_modules from the lock files
 
 # requirements.txt is the runtime set exported from uv.lock, for readers and plain pip; editing
 # pyproject.toml or requirements.txt by hand without `make lock` fails every target here.

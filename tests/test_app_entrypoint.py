@@ -48,11 +48,13 @@ def run_app(context: dict[str, object], outdir: Path) -> subprocess.CompletedPro
     env["CDK_CONTEXT_JSON"] = json.dumps(context)
     env["CDK_OUTDIR"] = str(outdir)
     # `sitecustomize` runs before app.py; a module set to None in sys.modules cannot be imported.
+    # At exit it lists each venv module the run had to compile (no cached file for its level).
     blocker = outdir.parent / f"{outdir.name}-runtime-only"
     blocker.mkdir()
     blocked = development_only_modules()
     (blocker / "sitecustomize.py").write_text(
         f"import sys\nsys.modules.update(dict.fromkeys({blocked!r}))\n"
+        + UNCACHED_AT_EXIT.format(report=str(uncached_report(outdir)))
     )
     env["PYTHONPATH"] = os.pathsep.join([str(blocker), env.get("PYTHONPATH", "")]).rstrip(
         os.pathsep
@@ -69,6 +71,28 @@ def run_app(context: dict[str, object], outdir: Path) -> subprocess.CompletedPro
         timeout=300,
         check=False,
     )
+
+
+UNCACHED_AT_EXIT = """
+import atexit, importlib.util, json, os
+
+def _uncached():
+    level = sys.flags.optimize or ""
+    modules = [m for m in list(sys.modules.values()) if m is not None]
+    files = [getattr(m, "__file__", None) or "" for m in modules]
+    with open({report!r}, "w") as report:
+        json.dump(sorted({{
+            f for f in files
+            if f.startswith(sys.prefix) and f.endswith(".py")
+            and not os.path.exists(importlib.util.cache_from_source(f, optimization=level))
+        }}), report)
+
+atexit.register(_uncached)
+"""
+
+
+def uncached_report(outdir: Path) -> Path:
+    return outdir.parent / f"{outdir.name}-uncached.json"
 
 
 @dataclass(frozen=True)
@@ -103,21 +127,39 @@ def test_app_writes_no_template_when_the_config_is_bad(run_with_bad_value: Run) 
     assert list(run_with_bad_value.outdir.rglob("*.template.json")) == []
 
 
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """app.py on the fixture's context, as the CLI runs it."""
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    completed = run_app(fixture_context(), outdir)
+    return Run(returncode=completed.returncode, stderr=completed.stderr, outdir=outdir)
+
+
 def test_the_cli_path_writes_the_templates_the_tests_check(
-    synthesized: Synthesized, tmp_path: Path
+    synthesized: Synthesized, cli_run: Run
 ) -> None:
     # cdk.json runs app.py optimized (`-O`: jsii skips its runtime type checks) and without the
     # checks only the test session runs; asserts in the code must carry no behaviour, and the
     # templates must be the ones the suite asserts on. CDK's analytics metadata names the
     # validation plugins, so it differs by design.
-    completed = run_app(fixture_context(), tmp_path)
-    assert completed.returncode == 0, completed.stderr
+    assert cli_run.returncode == 0, cli_run.stderr
 
-    cli = {s.path: s.template for s in read(tmp_path).stacks}
+    cli = {s.path: s.template for s in read(cli_run.outdir).stacks}
     session = {s.path: s.template for s in synthesized.assembly.stacks}
     assert cli.keys() == session.keys()
     for path, template in cli.items():
         assert without_metadata(template) == without_metadata(session[path]), path
+
+
+def test_the_cli_path_compiles_no_module_of_the_venv(cli_run: Run) -> None:
+    # Where PYTHONDONTWRITEBYTECODE=1, a module without its cached file (`.opt-1.pyc` under
+    # `-O`) is compiled again by every synth: aws-cdk-lib's generated sources cost seconds.
+    # `make setup` writes them (tools/bytecode.py: a module missing here belongs on its list).
+    assert cli_run.returncode == 0, cli_run.stderr
+
+    uncached = json.loads(uncached_report(cli_run.outdir).read_text())
+
+    assert uncached == [], "no bytecode: run `python -m tools.bytecode` (make setup does)"
 
 
 def test_the_committed_cdk_json_synthesizes_and_passes_cdk_nag(tmp_path: Path) -> None:
