@@ -26,7 +26,7 @@ def create_app(
     `context` is for callers other than the CDK CLI (tests, benchmarks): `cdk.App` does not read
     cdk.json itself, the CLI passes it in. cdk-nag always runs. cfn-guard runs once over the
     synthesized templates (`make cfn-guard`, compliance/cfn_guard.py); `cfn_guard_plugin=True` runs
-    it inside this synth instead, as a validation plugin (what `make bench` measures).
+    it inside this synth instead, as a validation plugin.
     """
     app = cdk.App(context=dict(context) if context is not None else None, **app_props)
     config = AppConfig.from_context(app.node.get_all_context())
