@@ -1,8 +1,8 @@
 """Every rule of the cdk.json context, and the AWS name limits that config validation enforces.
 
-Each test breaks one value in a fresh copy of the test fixture's context (tests/fixture_context.json,
-cdk.json's shape with example values) and checks that the error names the key path, the bad value
-and what is allowed. No App is built, so these run in milliseconds.
+Each test breaks one value in a fresh copy of the test fixture's context
+(tests/fixture_context.json, cdk.json's shape with example values) and checks that the error names
+the key path, the bad value and what is allowed. No App is built, so these run in milliseconds.
 """
 
 from __future__ import annotations
