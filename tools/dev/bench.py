@@ -14,7 +14,7 @@ One run measures, with repeated samples (median, min, max):
      bench-only entry point, `python -m tools.dev.bench app`, that calls app.py's own `main()`;
      and `make cfn-guard`'s command over the full synth's cdk.out;
   4. scale: synth wall time and peak memory for 1, 4, 16 and 32 generated environments;
-  5. the unit suite (`pytest -m "not integration"`) and the integration tests, separately;
+  5. the unit suite (`make unit`'s selection) and the integration tests, separately;
   6. per stack: resources, outputs, exports, parameters and template bytes against the
      CloudFormation quotas.
 It prints one Markdown report and writes it to docs/benchmarks.md.
@@ -641,7 +641,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_samples(scale, scale_samples, work)
 
         print("==> test suites", file=sys.stderr)
-        suites = [run_suite('unit: `pytest -m "not integration"`', ["-m", "not integration"])]
+        unit = "not (integration or development)"
+        suites = [run_suite(f'unit (`make unit`): `pytest -m "{unit}"`', ["-m", unit])]
         if (ROOT / "tests" / "integration").is_dir() and not args.quick:
             suites.append(run_suite("integration: `pytest -m integration`", ["-m", "integration"]))
 
