@@ -61,7 +61,19 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV_STAMP) $(NODE_STAMP) lock-check ## Create .venv and node_modules from the lock files
+# Bytecode for what the app imports, at cdk.json's optimization level (`-O`: .opt-1.pyc), and for
+# what the tests import (.pyc), written by importing it once (tools/bytecode.py). Where
+# PYTHONDONTWRITEBYTECODE=1 nothing else writes it (nor does uv), and every synth would compile
+# aws-cdk-lib's generated sources again. The stamp lives inside .venv, which a lock change
+# recreates: once per lock change. It needs node_modules (importing aws_cdk starts jsii's Node.js).
+BYTECODE_STAMP := $(VENV)/.bytecode
+
+$(BYTECODE_STAMP): $(VENV_STAMP) $(NODE_STAMP) tools/bytecode.py
+	@echo "==> bytecode of what the app and the tests import (tools/bytecode.py)"
+	$(PY) -m tools.bytecode
+	touch $@
+
+setup: $(VENV_STAMP) $(NODE_STAMP) $(BYTECODE_STAMP) lock-check ## Create .venv and node_modules from the lock files
 
 # requirements.txt is the runtime set exported from uv.lock, for readers and plain pip; editing
 # pyproject.toml or requirements.txt by hand without `make lock` fails every target here.
@@ -195,11 +207,12 @@ cost: synth ## Monthly cost estimate per environment from the synthesized templa
 cost-readme: setup ## The README's Cost section from the example values
 	$(PY) -m tools.cost --readme
 
-# Template scanners. cdk-nag runs inside every synth, cfn-guard inside the test session's
-# (validation plugins, stacks/factory.py): either fails on its findings and writes
-# validation-report.json; the test session copies its own to reports/pytest-validation-report.json,
-# which this target leaves in place (pipeline-synth runs `unit` first). cfn-lint and checkov run
-# here; each writes SARIF into reports/ and its own exit status is the verdict. checkov gets its
+# Template scanners. cdk-nag runs inside every synth (a validation plugin, stacks/factory.py): it
+# fails synth on its findings and writes validation-report.json; the test session, which adds
+# aws-cdk-lib's template validation, copies its own to reports/pytest-validation-report.json,
+# which this target leaves in place (pipeline-synth runs `unit` first). cfn-lint, cfn-guard and
+# checkov run here, once over cdk.out; each writes its report into reports/ (SARIF, cfn-guard the
+# CDK's validation-report layout) and its own exit status is the verdict. checkov gets its
 # own virtualenv (its own group in uv.lock): it pins older boto3, botocore and packaging than CDK
 # and moto need. Same stamp pattern as .venv, keyed on the lock.
 CHECKOV_VENV := .venv-checkov
@@ -212,22 +225,34 @@ $(CHECKOV_STAMP): uv.lock $(TOOLS_STAMP)
 	UV_PROJECT_ENVIRONMENT=$(CHECKOV_VENV) $(UV_SYNC) --only-group checkov
 	touch $@
 
-# Both scanners run to the end (in parallel, each on its own process) so that every report exists
+# cfn-guard (AWS Control Tower rules) over every template of cdk.out, once: an unacknowledged
+# finding fails it (compliance/cfn_guard.py applies the acknowledgments the CDK wrote into cdk.out).
+CFN_GUARD := $(PY) -m compliance.cfn_guard cdk.out --report $(REPORTS)/cfn-guard-report.json
+
+.PHONY: cfn-guard
+cfn-guard: synth ## cfn-guard over cdk.out into reports/cfn-guard-report.json (make scan runs it)
+	$(CFN_GUARD)
+
+# The scanners run to the end (in parallel, each on its own process) so that every report exists
 # even when one of them fails; the summary is read back from those reports.
 .PHONY: scan dev-checks
-scan: synth $(CHECKOV_STAMP) ## cfn-lint + checkov over cdk.out into reports/*.sarif (cdk-nag ran in synth)
-	mkdir -p $(REPORTS) && rm -f $(REPORTS)/*.sarif $(REPORTS)/cdk-validation-report.json
+scan: synth $(CHECKOV_STAMP) ## cfn-lint, cfn-guard, checkov over cdk.out into reports/ (cdk-nag ran in synth)
+	mkdir -p $(REPORTS) && rm -f $(REPORTS)/*.sarif $(REPORTS)/cdk-validation-report.json \
+	  $(REPORTS)/cfn-guard-report.json
 	cp cdk.out/validation-report.json $(REPORTS)/cdk-validation-report.json
 	set +e; \
 	$(VENV)/bin/cfn-lint --format sarif --output-file $(REPORTS)/cfn-lint.sarif -- $$($(TEMPLATES)) & \
 	cfn_lint=$$!; \
+	$(CFN_GUARD) & \
+	cfn_guard=$$!; \
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml --quiet --compact \
 	  -o cli -o sarif --output-file-path console,$(REPORTS)/checkov.sarif; \
 	checkov=$$?; \
 	wait $$cfn_lint; cfn_lint=$$?; \
+	wait $$cfn_guard; cfn_guard=$$?; \
 	$(PY) -m tools.scan_report $(REPORTS); \
-	echo "==> exit status: cfn-lint $$cfn_lint, checkov $$checkov"; \
-	test $$cfn_lint -eq 0 && test $$checkov -eq 0
+	echo "==> exit status: cfn-lint $$cfn_lint, cfn-guard $$cfn_guard, checkov $$checkov"; \
+	test $$cfn_lint -eq 0 && test $$cfn_guard -eq 0 && test $$checkov -eq 0
 
 # The `local` environment deployed into an embedded AWS emulator (moto, tools/dev/local_emulator.py):
 # no AWS account, nothing leaves 127.0.0.1. KEEP=1 leaves the emulator running for aws/cdk.

@@ -9,12 +9,12 @@ from stacks.factory import create_app
 
 def main() -> int:
     try:
-        # Without aws-cdk-lib's built-in template validation (2-3 s and ~450 MiB per synth) and
-        # without cfn-guard (its binary over every template costs several seconds more): the test
-        # session synthesizes with both on (tests/conftest.py), and `make unit` is part of the
-        # pipeline's synth step and of CI, so every template is still checked by both before it
-        # ships. cdk-nag runs here too. `make bench` measures what each costs.
-        app = create_app(builtin_cloud_formation_validation=False, cfn_guard_plugin=False)
+        # Without aws-cdk-lib's built-in template validation (2-3 s and ~450 MiB per synth): the
+        # test session synthesizes with it on (tests/conftest.py), and `make unit` is part of the
+        # pipeline's synth step and of CI, so every template is still checked before it ships.
+        # cdk-nag runs here; cfn-guard runs once over what this writes (`make cfn-guard`, part of
+        # `make scan`). `make bench` measures what each costs.
+        app = create_app(builtin_cloud_formation_validation=False)
     except ConfigError as error:
         # A list of what to fix, not a traceback; nothing has been written to cdk.out yet.
         print(error.report(), file=sys.stderr)

@@ -20,13 +20,14 @@ PACKAGE_JSON = Path(__file__).resolve().parents[1] / "package.json"
 
 
 def create_app(
-    context: Mapping[str, Any] | None = None, *, cfn_guard_plugin: bool = True, **app_props: Any
+    context: Mapping[str, Any] | None = None, *, cfn_guard_plugin: bool = False, **app_props: Any
 ) -> cdk.App:
     """Build the whole app. Raises `ConfigError` before any construct exists if config is invalid.
 
     `context` is for callers other than the CDK CLI (tests, benchmarks): `cdk.App` does not read
-    cdk.json itself, the CLI passes it in. `cfn_guard_plugin=False` leaves cfn-guard out of synth
-    (app.py says when and why); cdk-nag always runs.
+    cdk.json itself, the CLI passes it in. cdk-nag always runs. cfn-guard runs once over the
+    synthesized templates (`make cfn-guard`, compliance/cfn_guard.py); `cfn_guard_plugin=True` runs
+    it inside this synth instead, as a validation plugin.
     """
     app = cdk.App(context=dict(context) if context is not None else None, **app_props)
     config = AppConfig.from_context(app.node.get_all_context())
@@ -83,7 +84,7 @@ def missing_prefix_list(environment: EnvironmentConfig, lookup: MissingLookupErr
 
 
 def compliance_packs(
-    app: cdk.App, *, cfn_guard_plugin: bool = True
+    app: cdk.App, *, cfn_guard_plugin: bool = False
 ) -> list[cdk.IPolicyValidationPlugin]:
     packs: list[cdk.IPolicyValidationPlugin] = [AwsSolutionsChecks(app), NIST80053R5Checks(app)]
     if not cfn_guard_plugin:

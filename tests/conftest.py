@@ -73,8 +73,9 @@ def context() -> dict[str, Any]:
 def synthesized(context: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The app of `cdk synth`, built and synthesized once for the whole session.
 
-    cfn-guard runs in this synth only (app.py leaves it out of `cdk synth`), so its report, with
-    every other validation plugin's, is kept in reports/ next to the scanners' own.
+    aws-cdk-lib's built-in template validation runs in this synth only (app.py leaves it out of
+    `cdk synth`), so its report, with cdk-nag's, is kept in reports/ next to the scanners' own.
+    cfn-guard is not a plugin here: `make cfn-guard` runs it once over `cdk synth`'s templates.
     """
     synthesized = synthesize(context, tmp_path_factory.mktemp("cdk.out"))
     REPORTS.mkdir(exist_ok=True)

@@ -15,9 +15,11 @@ from constructs import IConstruct
 
 import constructs_lib.load_balancer
 import constructs_lib.security_groups
+from compliance import cfn_guard
 from constructs_lib.conventions import acknowledge, acknowledge_guard
 from stacks.factory import create_app
 from tests.conftest import Synthesized
+from tools.scan_report import PLUGINS, validation_rows
 
 PACKS = (AwsSolutionsChecks, NIST80053R5Checks)
 MIN_REASON_WORDS = 8
@@ -110,9 +112,11 @@ def test_dropping_one_acknowledgment_fails_synth_naming_the_rule(
     assert failed == {("AwsSolutions-EC23", "Dev/Security/SecurityGroups/Web/Resource")}
 
 
-def test_dropping_one_cfn_guard_acknowledgment_fails_synth_naming_the_rule_and_resource(
+def test_dropping_one_cfn_guard_acknowledgment_fails_the_scan_naming_the_rule_and_resource(
     context: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # `make cfn-guard` (in `make scan`, so in the pipeline's synth step) is this command over
+    # cdk.out: it must fail on the one finding left open, and on nothing acknowledged.
     rule = "elbv2_deletion_protection_enabled_check"
     real = acknowledge_guard
 
@@ -121,7 +125,28 @@ def test_dropping_one_cfn_guard_acknowledgment_fails_synth_naming_the_rule_and_r
             real(scope, rule_id, reason)
 
     monkeypatch.setattr(constructs_lib.load_balancer, "acknowledge_guard", all_but_one)
-    app = create_app({**context, "env": "dev"}, outdir=str(tmp_path))
+    outdir = tmp_path / "cdk.out"
+    # Only cfn-guard is in question: aws-cdk-lib's own template validation runs in the session.
+    create_app(
+        {**context, "env": "dev"}, outdir=str(outdir), builtin_cloud_formation_validation=False
+    ).synth()
+    report = tmp_path / "cfn-guard-report.json"
 
-    with pytest.raises(RuntimeError, match=rf"(?s)Dev/Compute/Web/LoadBalancer/Resource.*{rule}"):
-        app.synth()
+    assert cfn_guard.main([str(outdir), "--report", str(report)]) == 1
+
+    (plugin,) = json.loads(report.read_text())["pluginReports"]
+    failed = {
+        (violation["ruleName"], construct["constructPath"])
+        for violation in plugin["violations"]
+        for construct in violation["violatingConstructs"]
+    }
+    assert failed == {(rule, "Dev/Compute/Web/LoadBalancer/Resource")}
+    # `make scan`'s summary reads the same report: the open finding, the acknowledged ones counted.
+    rows, findings = validation_rows(report)
+    assert findings == [
+        f"{PLUGINS[cfn_guard.PLUGIN]} {plugin['pluginVersion']} (make cfn-guard): "
+        f"{rule} Dev/Compute/Web/LoadBalancer/Resource"
+    ]
+    [row] = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+    assert row[2] == "1"
+    assert int(row[3]) > 0, "the other acknowledgments still hold"

@@ -695,7 +695,6 @@ def certificate_only(tmp_path_factory: pytest.TempPathFactory) -> Template:
     synthesized = synthesize(
         {**context, "env": "staging"},
         tmp_path_factory.mktemp("cdk.out"),
-        cfn_guard_plugin=False,
         builtin_cloud_formation_validation=False,
     )
     return synthesized.templates["staging"]["compute"]

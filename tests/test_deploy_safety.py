@@ -163,8 +163,8 @@ def test_source_action_may_use_a_connection_of_either_prefix(service: str, tmp_p
     arn = context["pipeline"]["connectionArn"].replace("codeconnections", service)
     context["pipeline"].update(connectionArn=arn, environments=["dev"], manualApproval=[])
     context["environments"] = {"dev": context["environments"]["dev"]}
-    # The session synth runs cfn-guard over these very resources; here only IAM is in question.
-    create_app(context, outdir=str(tmp_path), cfn_guard_plugin=False).synth()
+    # Only IAM is in question: the session synth runs aws-cdk-lib's template validation.
+    create_app(context, outdir=str(tmp_path), builtin_cloud_formation_validation=False).synth()
 
     pipeline = every_template(read(tmp_path))["webapp-pipeline"]
     actions = {

@@ -71,7 +71,6 @@ def synthesized(context: dict[str, Any], tmp_path_factory: pytest.TempPathFactor
     return synthesize(
         context,
         tmp_path_factory.mktemp("cdk.out"),
-        cfn_guard_plugin=False,
         builtin_cloud_formation_validation=False,
     )
 

@@ -1,15 +1,20 @@
 """`make bench`: how long the inner loop takes (synth, tests) and how close each stack is to quotas.
 
 One run measures, with repeated samples (median, min, max):
-  1. the floor: `cdk synth` of an app with one empty stack, run as cdk.json runs app.py (same
-     interpreter flags, aws-cdk-lib's built-in template validation off, as app.py has it); for
-     reference, a bare Python process that imports aws_cdk and synthesizes an empty App;
-  2. `cdk synth` of the whole app through the real CLI (every environment, the pipeline, cdk-nag);
-  3. the same without the cdk-nag packs, with the cfn-guard plugin the test session adds, and with
-     jsii's runtime type checks on (no `-O`): a bench-only entry point,
-     `python -m tools.dev.bench app`, that calls app.py's own `main()`;
+  1. two floors, both `cdk synth` of an app with one empty stack, run as cdk.json runs app.py
+     (same interpreter flags, aws-cdk-lib's built-in template validation off, as app.py has it):
+     the CLI floor imports only aws_cdk; the import floor first imports exactly the modules the
+     app imports (tools/bytecode.py's list), so what the full synth adds above it is building and
+     synthesizing the constructs. For reference, a bare Python process that imports aws_cdk and
+     synthesizes an empty App;
+  2. `cdk synth` of the whole app through the real CLI (every environment, the pipeline, cdk-nag),
+     and the same with the venv's bytecode absent (what every synth cost before `make setup`
+     compiled it, where PYTHONDONTWRITEBYTECODE=1);
+  3. the same without the cdk-nag packs, and with jsii's runtime type checks on (no `-O`): a
+     bench-only entry point, `python -m tools.dev.bench app`, that calls app.py's own `main()`;
+     and `make cfn-guard`'s command over the full synth's cdk.out;
   4. scale: synth wall time and peak memory for 1, 4, 16 and 32 generated environments;
-  5. the unit suite (`pytest -m "not integration"`) and the integration tests, separately;
+  5. the unit suite (`make unit`'s selection) and the integration tests, separately;
   6. per stack: resources, outputs, exports, parameters and template bytes against the
      CloudFormation quotas.
 It prints one Markdown report and writes it to docs/benchmarks.md.
@@ -44,6 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tools.bytecode import APP_MODULES
 from tools.cloud_assembly import Stack, read
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,8 +68,10 @@ MIB = 1024 * 1024
 # CloudFormation quotas per stack (1,000,000 bytes is what cfn-lint checks for an S3 template).
 QUOTAS = {"resources": 500, "outputs": 200, "parameters": 200, "bytes": 1_000_000}
 
-# Targets of issue 15 (the floor: the CLI on one empty stack, with app.py's settings).
+# Targets of issue 15 (the floor: the CLI on one empty stack, with app.py's settings) and of
+# issue 25 (the import floor: the same, importing every module the app imports).
 FULL_SYNTH_MAX_RATIO = 1.8
+FULL_SYNTH_MAX_IMPORT_RATIO = 2.0
 PER_ENVIRONMENT_MAX_SECONDS = 0.15
 PER_ENVIRONMENT_MAX_MIB = 10.0
 UNIT_SUITE_MAX_SYNTHS = 3.0
@@ -78,6 +86,16 @@ ONE_EMPTY_STACK_PROGRAM = (
     'cdk.Stack(app, "Empty")\n'
     "app.synth()\n"
 )
+
+
+def import_floor_program() -> str:
+    """One empty stack, after importing exactly what the app imports (tools/bytecode.py)."""
+    return (
+        "import importlib, sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        f"for name in {APP_MODULES!r}:\n"
+        "    importlib.import_module(name)\n" + ONE_EMPTY_STACK_PROGRAM
+    )
 
 
 def app_interpreter() -> list[str]:
@@ -187,6 +205,8 @@ class Scenario:
     title: str
     command: Callable[[Path], list[str]]
     cwd: Path = ROOT
+    # Added to the Makefile's environment for this scenario only.
+    env: Mapping[str, str] = field(default_factory=dict)
     runs: list[Run] = field(default_factory=list)
 
     def stat(self, pick: Callable[[Run], float]) -> tuple[float, float, float]:
@@ -228,7 +248,7 @@ def run_samples(scenarios: Sequence[Scenario], samples: int, work: Path) -> None
     for sample in range(samples):
         for scenario in scenarios:
             outdir = work / f"{scenario.key}-{sample}"
-            run = measure(scenario.command(outdir), cwd=scenario.cwd, env=env)
+            run = measure(scenario.command(outdir), cwd=scenario.cwd, env={**env, **scenario.env})
             if run.returncode != 0:
                 raise RuntimeError(f"{scenario.title} failed:\n{run.output[-4000:]}")
             scenario.runs.append(run)
@@ -382,6 +402,7 @@ def report(
     elapsed: float,
 ) -> str:
     full = next(s for s in synths if s.key == "full")
+    imports = next(s for s in synths if s.key == "importfloor")
     lines = [
         "# Benchmarks",
         "",
@@ -395,30 +416,39 @@ def report(
         "Peak memory is the summed RSS of the process tree (sampled every 50 ms); the largest "
         "single process is in brackets.",
         "",
-        "How the rows are made: the floor is the real CLI (`cdk synth --quiet '**'`, Node.js 22"
-        " from node_modules) on an app with one empty stack, started with the interpreter flags of"
-        " cdk.json's `app` and aws-cdk-lib's built-in template validation off, as app.py runs"
-        " (the CLI refuses an app without stacks). The bare-Python row (`import aws_cdk as cdk;"
+        "How the rows are made: the CLI floor is the real CLI (`cdk synth --quiet '**'`, Node.js"
+        " 22 from node_modules) on an app with one empty stack, started with the interpreter flags"
+        " of cdk.json's `app` and aws-cdk-lib's built-in template validation off, as app.py runs"
+        " (the CLI refuses an app without stacks). The import floor is the same app after"
+        f" importing exactly the modules the app imports (`{', '.join(APP_MODULES)}`, the list"
+        " tools/bytecode.py compiles): the full synth's time above it is building and"
+        " synthesizing the constructs. The bare-Python row (`import aws_cdk as cdk;"
         " cdk.App().synth()`, no CLI) is kept for reference. Every other synth runs the real CLI"
-        " as `make synth` does. The rows without cdk-nag, with cfn-guard or without `-O` use a"
-        " bench-only entry point (`python -m tools.dev.bench app`) that patches `stacks.factory`"
-        " and then runs app.py's own `main()`, so each differs from `cdk synth` in that one thing."
+        " as `make synth` does. The bytecode-absent row points Python at an empty bytecode cache"
+        " (`PYTHONPYCACHEPREFIX`, with `PYTHONDONTWRITEBYTECODE=1`): every module is compiled"
+        " again, as on this machine before `make setup` wrote the bytecode. The rows without"
+        " cdk-nag or without `-O` use a bench-only entry point (`python -m tools.dev.bench app`)"
+        " that patches `stacks.factory` and then runs app.py's own `main()`, so each differs from"
+        " `cdk synth` in that one thing (without `-O`, Python reads the `.pyc` that `make setup`"
+        " writes for the tests). The cfn-guard row is `make cfn-guard`'s command over the full"
+        " synth's cdk.out (not a synth: its ratios only compare)."
         " The scale rows use a temporary cdk.json whose environments are the committed ones cycled"
         f" under new names (`scale01`...), each with its own /16 from 10.{SCALE_CIDR_BASE}.0.0 on,"
         " and no pipeline.",
         "",
         "## Synth",
         "",
-        "| what | wall s | CPU s | \u00d7 floor (wall) | \u00d7 floor (CPU) | peak MiB |",
-        "|---|---|---|---|---|---|",
+        "| what | wall s | CPU s | \u00d7 CLI floor (wall) | \u00d7 import floor (wall) "
+        "| \u00d7 import floor (CPU) | peak MiB |",
+        "|---|---|---|---|---|---|---|",
     ]
     for scenario in (floor, *synths):
         peak = scenario.stat(lambda r: r.tree_rss / MIB)[0]
         largest = scenario.stat(lambda r: r.max_rss / MIB)[0]
         lines.append(
             f"| {scenario.title} | {seconds(scenario)} | {scenario.cpu:.2f} | "
-            f"{scenario.wall / floor.wall:.2f} | {scenario.cpu / floor.cpu:.2f} | "
-            f"{peak:.0f} ({largest:.0f}) |"
+            f"{scenario.wall / floor.wall:.2f} | {scenario.wall / imports.wall:.2f} | "
+            f"{scenario.cpu / imports.cpu:.2f} | {peak:.0f} ({largest:.0f}) |"
         )
 
     lines += [
@@ -483,11 +513,14 @@ def report(
     unit_ok = unit is not None and unit.wall <= UNIT_SUITE_MAX_SYNTHS * full.wall
     lines += [
         "",
-        "## Targets (issue 15)",
+        "## Targets (issues 15 and 25)",
         "",
         "| target | measured | verdict |",
         "|---|---|---|",
-        f"| full synth \u2264 {FULL_SYNTH_MAX_RATIO}\u00d7 the floor | "
+        f"| full synth \u2264 {FULL_SYNTH_MAX_IMPORT_RATIO}\u00d7 the import floor (issue 25) | "
+        f"{full.wall / imports.wall:.2f}\u00d7 wall, {full.cpu / imports.cpu:.2f}\u00d7 CPU | "
+        f"{verdict(full.wall <= FULL_SYNTH_MAX_IMPORT_RATIO * imports.wall)} |",
+        f"| full synth \u2264 {FULL_SYNTH_MAX_RATIO}\u00d7 the CLI floor (issue 15) | "
         f"{full.wall / floor.wall:.2f}\u00d7 wall, {full.cpu / floor.cpu:.2f}\u00d7 CPU | "
         f"{verdict(full.wall <= FULL_SYNTH_MAX_RATIO * floor.wall)} |",
         f"| each extra environment \u2264 {PER_ENVIRONMENT_MAX_SECONDS} s | "
@@ -505,8 +538,8 @@ def report(
     return "\n".join(lines)
 
 
-def run_app(*, nag: bool, cfn_guard: bool) -> int:
-    """app.py's own `main()`, without the nag packs or with the cfn-guard plugin added.
+def run_app(*, nag: bool) -> int:
+    """app.py's own `main()`, without the nag packs.
 
     For `cdk synth --app` in the benchmark only, so that each row differs from the real app in
     exactly one thing: the factory is patched before app.py imports it.
@@ -515,13 +548,6 @@ def run_app(*, nag: bool, cfn_guard: bool) -> int:
 
     if not nag:
         setattr(factory, "compliance_packs", lambda app, **_: [])  # noqa: B010
-    if cfn_guard:
-        create_app = factory.create_app
-
-        def with_guard(*args: Any, **props: Any) -> Any:
-            return create_app(*args, **{**props, "cfn_guard_plugin": True})
-
-        setattr(factory, "create_app", with_guard)  # noqa: B010
     sys.path.insert(0, str(ROOT))
     app = importlib.import_module("app")
     status: int = app.main()
@@ -533,14 +559,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     app = sub.add_parser("app", help="bench-only app entry point for `cdk synth --app`")
     app.add_argument("--without-nag", action="store_true")
-    app.add_argument("--with-cfn-guard", action="store_true")
     parser.add_argument("--quick", action="store_true", default=os.environ.get("QUICK") == "1")
     parser.add_argument("--samples", type=int, default=None)
     parser.add_argument("--output", type=Path, default=REPORT)
     args = parser.parse_args(argv)
 
     if args.command == "app":
-        return run_app(nag=not args.without_nag, cfn_guard=args.with_cfn_guard)
+        return run_app(nag=not args.without_nag)
 
     samples = args.samples or (1 if args.quick else SAMPLES)
     scale_samples = min(samples, SCALE_SAMPLES)
@@ -555,9 +580,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         empty_stack_script = work / "empty_stack.py"
         empty_stack_script.write_text(ONE_EMPTY_STACK_PROGRAM)
         interpreter = app_interpreter()
+        import_floor_script = work / "import_floor.py"
+        import_floor_script.write_text(import_floor_program())
+        # An empty bytecode cache: Python compiles every module again and writes nothing.
+        no_bytecode = {
+            "PYTHONPYCACHEPREFIX": str(work / "no-bytecode"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
         floor = Scenario(
             "floor",
-            "**floor**: `cdk synth` of one empty stack, run as cdk.json runs app.py",
+            "**CLI floor**: `cdk synth` of one empty stack, run as cdk.json runs app.py",
             cdk_synth("--app", shlex.join([*interpreter, str(empty_stack_script)])),
         )
         bare = Scenario(
@@ -566,8 +598,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             lambda _: [PYTHON, str(floor_script)],
         )
         synths = [
+            Scenario(
+                "importfloor",
+                "**import floor**: the same, importing every module the app imports",
+                cdk_synth("--app", shlex.join([*interpreter, str(import_floor_script)])),
+            ),
             bare,
             Scenario("full", "`cdk synth`: the whole app, cdk-nag included", cdk_synth()),
+            Scenario(
+                "nobytecode",
+                "`cdk synth` with the venv's bytecode absent (compiled at every import)",
+                cdk_synth(),
+                env=no_bytecode,
+            ),
             Scenario(
                 "nonag",
                 "`cdk synth` without the cdk-nag packs",
@@ -575,8 +618,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             ),
             Scenario(
                 "guard",
-                "`cdk synth` with the cfn-guard plugin (what the test session adds)",
-                cdk_synth("--app", bench_app(*interpreter, "--with-cfn-guard")),
+                "`make cfn-guard`: cfn-guard over the full synth's cdk.out (not a synth)",
+                # The full synth of the same sample ran just before (run_samples keeps the order).
+                lambda outdir: [
+                    PYTHON,
+                    "-m",
+                    "compliance.cfn_guard",
+                    str(outdir.with_name(outdir.name.replace("guard", "full"))),
+                ],
             ),
             Scenario(
                 "typeguard",
@@ -595,7 +644,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_samples(scale, scale_samples, work)
 
         print("==> test suites", file=sys.stderr)
-        suites = [run_suite('unit: `pytest -m "not integration"`', ["-m", "not integration"])]
+        unit = "not (integration or development)"
+        suites = [run_suite(f'unit (`make unit`): `pytest -m "{unit}"`', ["-m", unit])]
         if (ROOT / "tests" / "integration").is_dir() and not args.quick:
             suites.append(run_suite("integration: `pytest -m integration`", ["-m", "integration"]))
 
