@@ -643,3 +643,56 @@ def test_change_sets_are_described_then_deleted_and_no_stack_is_touched() -> Non
         assert deployed["Resources"]["Logs"]["Properties"]["LogGroupName"] == "/a"
         with pytest.raises(cloudformation.exceptions.ClientError, match="does not exist"):
             cloudformation.describe_stacks(StackName="new")
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    ["failed change set", "refused at create"],
+)
+def test_a_consumer_of_an_export_its_producer_adds_in_the_same_deploy_is_predicted_not_failed(
+    refusal: str,
+) -> None:
+    """Every change set of an environment is made before any of its stacks deploys: a consumer
+    that imports an export its producer only creates in this deploy gets no change set ("No
+    export named ... found"). The gate predicts from the schemas instead of failing every run.
+    moto does not check imports, so CloudFormation's two documented answers are stubbed on a
+    real botocore client."""
+    import boto3
+    from botocore.stub import ANY, Stubber
+
+    from tools.change_safety.change_sets import Clients, _changes_or_prediction
+    from tools.cloud_assembly import Stack
+
+    reason = "No export named producer:NotExportedYet found"
+    cloudformation = boto3.client(
+        "cloudformation",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    stub = Stubber(cloudformation)
+    if refusal == "refused at create":
+        stub.add_client_error("create_change_set", "ValidationError", reason)
+    else:
+        stub.add_response("create_change_set", {"Id": "arn:change-set", "StackId": "arn:stack"})
+        stub.add_response(
+            "describe_change_set",
+            {"Status": "FAILED", "StatusReason": reason, "Changes": []},
+            {"StackName": "consumer", "ChangeSetName": ANY},
+        )
+    stub.add_response("delete_change_set", {}, {"StackName": "consumer", "ChangeSetName": ANY})
+    consumer = Stack(
+        artifact_id="consumer",
+        path="consumer",
+        stack_name="consumer",
+        template={"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {}}}},
+        account="123456789012",
+        region="us-east-1",
+    )
+
+    with stub:
+        found = _changes_or_prediction(
+            consumer, {"Resources": {}}, Clients(cloudformation, None, None)
+        )
+
+    assert found is None

@@ -138,14 +138,46 @@ def describe_changes(stack: Stack, old: Json, clients: Clients) -> list[Json]:
             if status == "FAILED":
                 if any(marker in page.get("StatusReason", "") for marker in NO_CHANGES):
                     return []
-                raise RuntimeError(f"{stack.stack_name}: change set failed: {page['StatusReason']}")
+                raise ChangeSetFailedError(f"{stack.stack_name}: {page['StatusReason']}")
             changes += page.get("Changes", [])
             token = page.get("NextToken")
             if token is None:
                 return changes
-        raise TimeoutError(f"{stack.stack_name}: change set not ready after 15 minutes")
+        raise ChangeSetFailedError(f"{stack.stack_name}: change set not ready after 15 minutes")
     finally:
-        cloudformation.delete_change_set(StackName=stack.stack_name, ChangeSetName=name)
+        # Best effort: a change set still being created cannot be deleted (InvalidChangeSetStatus),
+        # and the next ExecuteChangeSet of the stack deletes every other change set anyway.
+        try:
+            cloudformation.delete_change_set(StackName=stack.stack_name, ChangeSetName=name)
+        except Exception as error:  # must not hide the answer or the real error
+            print(f"Change safety: {stack.stack_name}: change set {name} left behind: {error}")
+
+
+class ChangeSetFailedError(RuntimeError):
+    """CloudFormation could not compute the change set, for a reason other than "no changes"."""
+
+
+def _changes_or_prediction(stack: Stack, old: Json, clients: Clients) -> Sequence[Json] | None:
+    """The change set's changes, or None (predict from the schemas) when CloudFormation cannot
+    compute one. With strong cross-stack references that is the common case of a consumer that
+    imports an export its producer only creates in this same deploy ("No export named ...
+    found"): every change set is made before any stack deploys. Failing the gate there would
+    fail every run until someone deployed around the pipeline (the CDK CLI's own diff falls back
+    to the template the same way)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return describe_changes(stack, old, clients)
+    except ChangeSetFailedError as error:
+        reason = str(error)
+    except ClientError as error:
+        # Refused at CreateChangeSet (ValidationError) rather than as a FAILED change set; access
+        # and throttling errors are not a template's fault and still fail the step.
+        if error.response.get("Error", {}).get("Code") != "ValidationError":
+            raise
+        reason = f"{stack.stack_name}: {error}"
+    print(f"Change safety: no change set ({reason}); predicted from the resource schemas")
+    return None
 
 
 def stack_changes(
@@ -161,7 +193,7 @@ def stack_changes(
                 old=old,
                 new=stack.template,
                 region=stack.region,
-                change_set=None if old is None else describe_changes(stack, old, clients),
+                change_set=None if old is None else _changes_or_prediction(stack, old, clients),
             )
         )
     return found
