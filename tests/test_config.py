@@ -1436,7 +1436,7 @@ def test_a_region_without_known_zones_asks_for_its_row_in_the_table() -> None:
 
     found = problems(context)
 
-    assert [p.path for p in found][0] == "environments.dev.region"
+    assert found[0].path == "environments.dev.region"
     assert "AVAILABILITY_ZONE_LETTERS" in found[0].allowed
 
 
@@ -1463,7 +1463,8 @@ def test_an_unknown_architecture_is_named_with_the_two_allowed() -> None:
     problem = only_problem(with_values("dev", architecture="aarch64"))
 
     assert problem.path == "environments.dev.architecture"
-    assert "x86_64" in problem.allowed and "arm64" in problem.allowed
+    assert "x86_64" in problem.allowed
+    assert "arm64" in problem.allowed
 
 
 def test_one_ami_id_in_two_regions_is_rejected_because_ami_ids_are_regional() -> None:
