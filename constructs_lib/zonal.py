@@ -22,6 +22,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from constructs_lib.alarms import PERIOD, RESPONSE_COUNTS, publish_to, response_sums
+from constructs_lib.conventions import acknowledge_guard
 
 NAMESPACE = "AWS/ApplicationELB"
 # Three of five one-minute periods, as the regional error-rate and latency alarms: one bad minute
@@ -96,13 +97,19 @@ def _counts(
 
 
 def zonal_error_rate(
-    load_balancer: elbv2.ApplicationLoadBalancer, availability_zone: str, minimum: int
+    load_balancer: elbv2.ApplicationLoadBalancer,
+    availability_zone: str,
+    minimum: int,
+    prefix: str = "",
 ) -> cloudwatch.MathExpression:
-    """5xx responses in % of answered requests in one AZ; 0 below `minimum` answered."""
-    answered, failed = response_sums()
+    """5xx responses in % of answered requests in one AZ; 0 below `minimum` answered.
+
+    `prefix` keeps the ids of several AZs' counts apart in one graph.
+    """
+    answered, failed = response_sums(prefix)
     return cloudwatch.MathExpression(
         expression=f"IF({answered} >= {minimum}, 100 * ({failed}) / ({answered}), 0)",
-        using_metrics=_counts(load_balancer, availability_zone, ""),
+        using_metrics=_counts(load_balancer, availability_zone, prefix),
         label=f"{availability_zone} 5xx %",
         period=PERIOD,
     )
@@ -374,7 +381,10 @@ class ZonalResilience(Construct):
             graph(
                 "5xx % of answered requests by AZ",
                 # Minimum 1: the dashboard shows every minute that had any traffic.
-                [zonal_error_rate(lb, az, 1).with_(label=az) for az in azs],
+                [
+                    zonal_error_rate(lb, az, 1, prefix=f"z{index}").with_(label=az)
+                    for index, az in enumerate(azs)
+                ],
             ),
             graph(
                 "Target response time p99 by AZ (s)",
@@ -418,6 +428,14 @@ def enable_zonal_shift(
     target_group.set_attribute(
         "load_balancing.cross_zone.enabled", "true" if cross_zone else "false"
     )
+    if not cross_zone:
+        acknowledge_guard(
+            target_group,
+            "elbv2_target_group_cross_zone_check",
+            "cross-zone load balancing is off on purpose where every AZ holds an instance (config "
+            "validation requires it with zonal autoshift): the per-AZ alarms then see each AZ end "
+            "to end and a zonal shift removes the whole AZ (constructs_lib/zonal.py)",
+        )
     resource = group.node.default_child
     assert isinstance(resource, autoscaling.CfnAutoScalingGroup)
     resource.availability_zone_impairment_policy = (
