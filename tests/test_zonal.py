@@ -141,7 +141,7 @@ def test_latency_outlier_compares_this_az_with_the_slowest_other_az(
         "o1": "us-east-1c",
     }
     assert all(s["Stat"] == "p99" for s in stats.values())
-    assert expression == "IF(mine > 2, mine / MAX([o0, o1]), 0)"
+    assert expression == "IF(mine > 2.0, mine / MAX([o0, o1]), 0)"
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS, ids=IDS)
