@@ -292,8 +292,9 @@ class WebTierAlarms(Construct):
 # Every request the load balancer answers is counted once, either by the target that answered
 # it (HTTPCode_Target_*) or by the load balancer itself (HTTPCode_ELB_*: 503 with no healthy
 # target, 502/504 when the chosen target failed). RequestCount would be the wrong denominator:
-# AWS counts in it only "requests where the load balancer node was able to choose a target", so
-# requests rejected before that are in HTTPCode_ELB_5XX_Count but not in RequestCount, and a
+# per the ALB metric reference it counts only requests for which the load balancer node could
+# choose a target, so requests rejected before that are in HTTPCode_ELB_5XX_Count but not in
+# RequestCount (which the reference also describes as "processed over IPv4 and IPv6"), and a
 # rate over it can exceed 100 % and under-report an outage of every target. The 5xx rate is
 # therefore failed / answered over these counts, whose failed part is a subset of its answered
 # part: at most 100 % by construction. ELB 3xx (the HTTP listener's redirects) and ELB 4xx
