@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from aws_cdk.assertions import Template
 from constructs_lib.config import AppConfig, EnvironmentConfig
 from constructs_lib.fleet import CPU_TARGET_PERCENT
 from constructs_lib.service_limits import FLEET_CPU_TARGET_PERCENT
+from tests.conftest import Synthesized
 from tests.template_utils import only, resources
 from tools.context import fixture_context
 
@@ -275,3 +277,32 @@ def test_only_prod_autoshifts_and_the_emulator_gets_nothing_of_arc(
 
 def test_fleet_scales_on_the_cpu_target_the_static_stability_rule_assumes() -> None:
     assert CPU_TARGET_PERCENT == FLEET_CPU_TARGET_PERCENT
+
+
+def compute_stack_warnings(synthesized: Synthesized, env: str) -> list[str]:
+    """The warnings synth wrote for the compute stack of `env`: no second synth to ask for them."""
+    (metadata,) = (synthesized.outdir / f"assembly-{env.capitalize()}").glob(
+        "*Compute*.metadata.json"
+    )
+    return [
+        str(entry["data"])
+        for entries in json.loads(metadata.read_text()).values()
+        for entry in entries
+        if entry["type"] == "aws:cdk:warning"
+    ]
+
+
+def test_without_autoshift_an_environment_that_cannot_lose_an_az_is_warned_at_synth(
+    synthesized: Synthesized,
+) -> None:
+    # dev: 1 instance in 2 AZs, 1 NAT gateway. Allowed (README, "Static stability"), but said.
+    warnings = [w for w in compute_stack_warnings(synthesized, "dev") if "cannot lose an AZ" in w]
+
+    assert [w.split(" = ")[0].split(": ")[-1] for w in warnings] == [
+        "environments.dev.minCapacity",
+        "environments.dev.natGateways",
+    ]
+
+
+def test_prod_can_lose_an_az_and_gets_no_such_warning(synthesized: Synthesized) -> None:
+    assert not [w for w in compute_stack_warnings(synthesized, "prod") if "cannot lose an AZ" in w]
