@@ -80,7 +80,7 @@ def encrypted_topic(
     return topic
 
 
-def publish_to(alarm: cloudwatch.Alarm, topic: sns.ITopic) -> None:
+def publish_to(alarm: cloudwatch.AlarmBase, topic: sns.ITopic) -> None:
     """Send `alarm`'s ALARM and OK notifications to `topic`, once the topic lets it publish.
 
     The topic policy that admits cloudwatch.amazonaws.com is a resource of its own, which
@@ -274,21 +274,48 @@ class WebTierAlarms(Construct):
     def _server_error_rate(
         lb_metrics: elbv2.IApplicationLoadBalancerMetrics, minimum: int
     ) -> cloudwatch.MathExpression:
-        # FILL: the 5xx counts have no data in a minute without errors. Below the minimum request
-        # count the rate is reported as 0, so that a quiet minute never pages.
+        # Below the minimum count of answered requests the rate is reported as 0, so that a
+        # quiet minute never pages.
+        counts = {
+            key: lb_metrics.custom(metric, period=PERIOD, statistic="Sum")
+            for key, metric in RESPONSE_COUNTS.items()
+        }
+        answered, failed = response_sums()
         return cloudwatch.MathExpression(
-            expression=(
-                f"IF(requests >= {minimum}, 100 * (FILL(elb, 0) + FILL(target, 0)) / requests, 0)"
-            ),
-            using_metrics={
-                "elb": lb_metrics.http_code_elb(
-                    elbv2.HttpCodeElb.ELB_5XX_COUNT, period=PERIOD, statistic="Sum"
-                ),
-                "target": lb_metrics.http_code_target(
-                    elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=PERIOD, statistic="Sum"
-                ),
-                "requests": lb_metrics.request_count(period=PERIOD, statistic="Sum"),
-            },
-            label="5xx responses, % of requests",
+            expression=f"IF({answered} >= {minimum}, 100 * ({failed}) / ({answered}), 0)",
+            using_metrics=dict(counts),
+            label="5xx responses, % of answered requests",
             period=PERIOD,
         )
+
+
+# Every request the load balancer answers is counted once, either by the target that answered
+# it (HTTPCode_Target_*) or by the load balancer itself (HTTPCode_ELB_*: 503 with no healthy
+# target, 502/504 when the chosen target failed). RequestCount would be the wrong denominator:
+# per the ALB metric reference it counts only requests for which the load balancer node could
+# choose a target, so requests rejected before that are in HTTPCode_ELB_5XX_Count but not in
+# RequestCount (which the reference also describes as "processed over IPv4 and IPv6"), and a
+# rate over it can exceed 100 % and under-report an outage of every target. The 5xx rate is
+# therefore failed / answered over these counts, whose failed part is a subset of its answered
+# part: at most 100 % by construction. ELB 3xx (the HTTP listener's redirects) and ELB 4xx
+# (malformed requests, clients that went away) are left out of both: they are not requests the
+# tier was asked to serve. Each has the AvailabilityZone dimension too, so the per-AZ rate
+# (constructs_lib/zonal.py) is the same formula.
+RESPONSE_COUNTS = {
+    "t2": "HTTPCode_Target_2XX_Count",
+    "t3": "HTTPCode_Target_3XX_Count",
+    "t4": "HTTPCode_Target_4XX_Count",
+    "t5": "HTTPCode_Target_5XX_Count",
+    "e5": "HTTPCode_ELB_5XX_Count",
+}
+FAILED_COUNTS = ("t5", "e5")
+
+
+def response_sums(prefix: str = "") -> tuple[str, str]:
+    """(answered, failed) as metric-math sums over RESPONSE_COUNTS with ids `prefix + key`.
+
+    FILL: a count with no error has no data point in that minute, which is 0.
+    """
+    answered = " + ".join(f"FILL({prefix}{key}, 0)" for key in RESPONSE_COUNTS)
+    failed = " + ".join(f"FILL({prefix}{key}, 0)" for key in FAILED_COUNTS)
+    return answered, failed

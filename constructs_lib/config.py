@@ -12,6 +12,7 @@ import difflib
 import ipaddress
 import itertools
 import json
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -26,8 +27,10 @@ from pydantic_core import ErrorDetails
 from constructs_lib.naming import Naming, is_lower_word
 from constructs_lib.service_limits import (
     AVAILABILITY_ZONE_LETTERS,
+    FLEET_CPU_TARGET_PERCENT,
     LARGEST_SUBNET_PREFIX,
     LOG_RETENTION_DAYS,
+    LOST_AZ_CPU_CEILING_PERCENT,
     MAX_CERTIFICATE_DOMAIN,
     SUBNET_TIERS,
     Architecture,
@@ -134,6 +137,22 @@ HeaderName = Annotated[
     str, _text(r"^[a-z0-9!#$%&'*+.^_`|~-]+$", "a lower-case HTTP header name such as x-api-key")
 ]
 
+# ARC's formats (the CloudFormation schema of AWS::ARCZonalShift::ZonalAutoshiftConfiguration):
+# weekly windows `Ddd:HH:MM-Ddd:HH:MM` and dates `YYYY-MM-DD`, both in UTC.
+_DAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+_TIME = "(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+PracticeRunWindow = Annotated[
+    str,
+    _text(
+        f"^{_DAY}:{_TIME}-{_DAY}:{_TIME}$",
+        "a weekly UTC window such as Fri:16:00-Mon:08:00 (day Mon..Sun, hours 00..23)",
+    ),
+]
+PracticeRunDate = Annotated[
+    str,
+    _text(r"^20[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$", "a UTC date YYYY-MM-DD"),
+]
+
 
 class _Model(pydantic.BaseModel):
     # Strict: a capacity of "2" or `true`, or a switch of "false", is a mistake to report.
@@ -232,6 +251,41 @@ class EnvironmentConfig(_Model):
     alarm_elb_errors_per_minute: int = Field(
         10, ge=1, le=1_000_000, description="responses per minute, 1 to 1000000"
     )
+    # Per-AZ detection (constructs_lib/zonal.py says why each default is what it is).
+    zonal_server_error_rate_percent: float = Field(
+        5.0, gt=0, lt=100, description="a percentage above 0 and below 100"
+    )
+    zonal_response_time_p99_seconds: float = Field(
+        2.0, gt=0, le=60, description="seconds above 0, at most 60 (the load balancer's timeout)"
+    )
+    zonal_minimum_requests: int = Field(
+        20, ge=1, le=1_000_000, description="requests per minute in one AZ, 1 to 1000000"
+    )
+    zonal_error_outlier_points: float = Field(
+        5.0, gt=0, lt=100, description="percentage points above 0 and below 100"
+    )
+    zonal_latency_outlier_ratio: float = Field(
+        2.0, gt=1, le=100, description="a ratio above 1, at most 100"
+    )
+    # None: on in prod only. ARC has no resource types in the emulator.
+    zonal_autoshift: bool | None = Field(
+        None,
+        description="ARC zonal autoshift with weekly practice runs on the load balancer; "
+        "default: on in prod only; not in an emulator-only environment",
+    )
+    practice_run_blocked_windows: tuple[PracticeRunWindow, ...] = Field(
+        (),
+        strict=False,
+        max_length=15,
+        description="up to 15 weekly UTC windows such as Fri:16:00-Mon:08:00 in which ARC "
+        "starts no practice run",
+    )
+    practice_run_blocked_dates: tuple[PracticeRunDate, ...] = Field(
+        (),
+        strict=False,
+        max_length=15,
+        description="up to 15 UTC dates such as 2026-12-24 on which ARC starts no practice run",
+    )
     # None runs the bundled service; instances install a release only if its digest matches.
     release_artifact: str | None = _text(
         r"^releases/[-A-Za-z0-9._/]+$", "an object key under releases/", None
@@ -264,6 +318,13 @@ class EnvironmentConfig(_Model):
     @property
     def is_production(self) -> bool:
         return self.name == PRODUCTION
+
+    @property
+    def autoshifts(self) -> bool:
+        """Zonal autoshift and its weekly practice runs: on in prod unless config says no."""
+        if self.zonal_autoshift is None:
+            return self.is_production
+        return self.zonal_autoshift
 
     @property
     def serves_https(self) -> bool:
@@ -507,6 +568,14 @@ def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
         allowed = f"must be below maxCapacity ({env.max_capacity}): a rolling update keeps "
         allowed += "minCapacity in service and needs room for one more"
         yield problem("minCapacity", env.min_capacity, allowed)
+    if env.autoshifts and env.emulator:
+        allowed = "the emulator has no ARC resource types (AWS::ARCZonalShift::*): leave "
+        allowed += "zonalAutoshift off in an emulator-only environment"
+        yield problem("zonalAutoshift", True, allowed)
+    if env.autoshifts:
+        # Practice runs take an AZ away every week: what cannot survive that is an error here,
+        # and a synth warning where autoshift is off (stacks/compute_stack.py).
+        yield from lost_az_problems(env)
     if env.db_port == env.app_port:
         yield problem("dbPort", env.db_port, "must differ from appPort")
     if env.is_production and not env.serves_https:
@@ -564,6 +633,36 @@ def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
         allowed = "the emulator has no ACM certificates: leave an emulator-only environment "
         allowed += "without one"
         yield problem("domainName", domain, allowed)
+
+
+def survivor_cpu_percent(min_capacity: int, az_count: int) -> float:
+    """Fleet CPU right after the AZ holding the most of `min_capacity` instances is lost.
+
+    Auto Scaling spreads the group evenly, so one AZ holds at most ceil(min / AZs); target
+    tracking keeps the whole fleet near FLEET_CPU_TARGET_PERCENT, and the survivors take the
+    lost instances' share before any scale-out (static stability: no launch is needed to cope).
+    """
+    survivors = min_capacity - math.ceil(min_capacity / az_count)
+    return math.inf if survivors <= 0 else FLEET_CPU_TARGET_PERCENT * min_capacity / survivors
+
+
+def lost_az_problems(env: EnvironmentConfig) -> Iterator[Problem]:
+    """What keeps `env` from serving with one AZ gone (its practice runs, a zonal shift)."""
+    at, azs = f"environments.{env.name}", len(env.availability_zones)
+    if env.min_capacity < azs:
+        allowed = f"at least one instance per AZ ({azs}): cross-zone load balancing is off "
+        allowed += "where every AZ holds an instance, and an AZ without one cannot take a share "
+        allowed += "of the traffic when another is shifted away"
+        yield Problem(f"{at}.minCapacity", env.min_capacity, allowed)
+    elif (cpu := survivor_cpu_percent(env.min_capacity, azs)) > LOST_AZ_CPU_CEILING_PERCENT:
+        allowed = f"with {azs} AZs, losing the AZ with the most instances leaves the rest at "
+        allowed += f"{cpu:.0f}% CPU (the fleet aims at {FLEET_CPU_TARGET_PERCENT}%), above "
+        allowed += f"{LOST_AZ_CPU_CEILING_PERCENT}%: use a multiple of the AZ count, or more AZs"
+        yield Problem(f"{at}.minCapacity", env.min_capacity, allowed)
+    if env.nat_gateways not in (0, azs):
+        allowed = f"0 (AWS-only egress) or one per AZ ({azs}): with fewer, losing the AZ of a NAT "
+        allowed += "gateway also cuts the egress of the AZs routed through it"
+        yield Problem(f"{at}.natGateways", env.nat_gateways, allowed)
 
 
 def _pipeline_problems(

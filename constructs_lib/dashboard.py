@@ -44,7 +44,7 @@ class WebTierDashboard(Construct):
         load_balancer: elbv2.ApplicationLoadBalancer,
         target_group: elbv2.ApplicationTargetGroup,
         group: autoscaling.AutoScalingGroup,
-        alarms: list[cloudwatch.Alarm],
+        alarms: list[cloudwatch.AlarmBase],
         thresholds: AlarmThresholds,
         dashboard_name: str,
         agent_metric_namespace: str,
@@ -144,7 +144,7 @@ class WebTierDashboard(Construct):
             f"#dashboards/dashboard/{dashboard_name}"
         )
 
-    def _by_name(self, alarms: list[cloudwatch.Alarm]) -> list[cloudwatch.IAlarm]:
+    def _by_name(self, alarms: list[cloudwatch.AlarmBase]) -> list[cloudwatch.IAlarm]:
         """The alarms by their ARNs, built from their names: no Fn::GetAtt of each alarm.
 
         The names are fixed by the convention, so the ARN is known at synth; the emulator, which
@@ -154,8 +154,12 @@ class WebTierDashboard(Construct):
         found: list[cloudwatch.IAlarm] = []
         for alarm in alarms:
             resource = alarm.node.default_child
-            assert isinstance(resource, cloudwatch.CfnAlarm)
-            assert resource.alarm_name
-            arn = alarm_arn(stack, resource.alarm_name)
+            if isinstance(resource, cloudwatch.CfnCompositeAlarm):
+                name = resource.alarm_name
+            else:
+                assert isinstance(resource, cloudwatch.CfnAlarm)
+                name = resource.alarm_name
+            assert name
+            arn = alarm_arn(stack, name)
             found.append(cloudwatch.Alarm.from_alarm_arn(self, alarm.node.id, arn))
         return found

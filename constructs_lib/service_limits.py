@@ -44,6 +44,12 @@ def instance_architecture(instance_type: str) -> Architecture:
 
 SUBNET_TIERS = 3  # this app's layout (constructs_lib/network.py): public, private, isolated
 LARGEST_SUBNET_PREFIX = 27  # an Application Load Balancer needs 8 free addresses per subnet
+# The fleet's target-tracking CPU (constructs_lib/fleet.py builds with it; a test holds the two
+# equal) and the CPU the survivors of a lost AZ may reach before any scale-out: above it, p99
+# latency climbs steeply and the 5 s health checks start to fail, which would take healthy
+# instances out of the AZs that remain (config: lost_az_problems).
+FLEET_CPU_TARGET_PERCENT = 60
+LOST_AZ_CPU_CEILING_PERCENT = 90
 # ACM puts the domain into the certificate's Common Name, which RFC 5280 limits to 64 characters.
 MAX_CERTIFICATE_DOMAIN = 64
 

@@ -10,7 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.alarms import AlarmThresholds, WebTierAlarms, encrypted_topic
-from constructs_lib.config import EnvironmentConfig
+from constructs_lib.config import EnvironmentConfig, lost_az_problems
 from constructs_lib.conventions import log_retention
 from constructs_lib.dashboard import WebTierDashboard
 from constructs_lib.dns import WebDomainProps
@@ -21,6 +21,7 @@ from constructs_lib.load_balancer import (
     deletion_protection,
 )
 from constructs_lib.naming import COMPUTE, Naming
+from constructs_lib.zonal import PracticeRuns, ZonalResilience, ZonalThresholds, enable_zonal_shift
 
 
 class ComputeStack(cdk.Stack):
@@ -100,6 +101,32 @@ class ComputeStack(cdk.Stack):
             thresholds=thresholds,
             alarm_name=naming.alarm_name,
         )
+        # Cross-zone off needs an instance in every AZ; where the floor cannot put one there
+        # (dev, local), it stays on and the per-AZ alarms see the load balancer's nodes only.
+        enable_zonal_shift(
+            load_balancer=web.load_balancer,
+            target_group=web.target_group,
+            group=fleet.group,
+            cross_zone=environment.min_capacity < len(environment.availability_zones),
+        )
+        zonal = ZonalResilience(
+            self,
+            "Zonal",
+            load_balancer=web.load_balancer,
+            target_group=web.target_group,
+            availability_zones=environment.availability_zones,
+            thresholds=zonal_thresholds(environment),
+            paging_topic=paging_topic,
+            informational_topic=informational_topic,
+            alarm_name=naming.alarm_name,
+            outcome_alarms=alarms.paging,
+            practice_runs=practice_runs(environment),
+        )
+        if not environment.autoshifts:
+            # An error where autoshift is on (config); elsewhere the README explains the trade.
+            for problem in lost_az_problems(environment):
+                warning = f"cannot lose an AZ without a scale-out: {problem}"
+                cdk.Annotations.of(self).add_warning_v2("webapp:notStaticallyStable", warning)
 
         dashboard = WebTierDashboard(
             self,
@@ -107,11 +134,12 @@ class ComputeStack(cdk.Stack):
             load_balancer=web.load_balancer,
             target_group=web.target_group,
             group=fleet.group,
-            alarms=alarms.alarms,
+            alarms=[*alarms.alarms, *zonal.alarms],
             thresholds=thresholds,
             dashboard_name=naming.dashboard_name(),
             agent_metric_namespace=naming.agent_metric_namespace(),
         )
+        dashboard.dashboard.add_widgets(*zonal.dashboard_row())
 
         cdk.CfnOutput(
             self,
@@ -165,6 +193,25 @@ def alarm_thresholds(environment: EnvironmentConfig) -> AlarmThresholds:
         server_error_rate_percent=environment.alarm_server_error_rate_percent,
         minimum_requests=environment.alarm_minimum_requests,
         elb_errors_per_minute=environment.alarm_elb_errors_per_minute,
+    )
+
+
+def zonal_thresholds(environment: EnvironmentConfig) -> ZonalThresholds:
+    return ZonalThresholds(
+        server_error_rate_percent=environment.zonal_server_error_rate_percent,
+        response_time_p99_seconds=environment.zonal_response_time_p99_seconds,
+        minimum_requests=environment.zonal_minimum_requests,
+        error_outlier_points=environment.zonal_error_outlier_points,
+        latency_outlier_ratio=environment.zonal_latency_outlier_ratio,
+    )
+
+
+def practice_runs(environment: EnvironmentConfig) -> PracticeRuns | None:
+    if not environment.autoshifts:
+        return None
+    return PracticeRuns(
+        blocked_windows=environment.practice_run_blocked_windows,
+        blocked_dates=environment.practice_run_blocked_dates,
     )
 
 

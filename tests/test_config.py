@@ -1490,3 +1490,109 @@ def test_the_report_writes_values_as_cdk_json_does_null_true_and_double_quotes()
     assert "a = null: x" in report
     assert "b = true: y" in report
     assert 'c = "dev": z' in report
+
+
+def test_zonal_autoshift_is_on_in_prod_and_off_elsewhere_by_default() -> None:
+    config = AppConfig.from_context(fixture_context())
+
+    assert {e.name: e.autoshifts for e in config.environments} == {
+        "dev": False,
+        "staging": False,
+        "prod": True,
+        "local": False,
+    }
+
+
+def test_zonal_autoshift_in_the_emulator_is_rejected_because_it_has_no_arc_types() -> None:
+    problem = problem_at(
+        with_values("local", zonalAutoshift=True), "environments.local.zonalAutoshift"
+    )
+
+    assert problem.value is True
+    assert "ARC" in problem.allowed
+
+
+def test_autoshift_with_fewer_instances_than_azs_is_rejected_naming_the_floor() -> None:
+    problem = only_problem(with_values("prod", minCapacity=2))
+
+    assert (problem.path, problem.value) == ("environments.prod.minCapacity", 2)
+    assert "at least one instance per AZ (3)" in problem.allowed
+
+
+@pytest.mark.parametrize("min_capacity", [4, 5, 7])
+def test_autoshift_with_a_floor_the_other_azs_cannot_carry_is_rejected(min_capacity: int) -> None:
+    # 4 in 3 AZs is 2+1+1: losing the AZ with 2 leaves half the fleet at 120% CPU.
+    problem = only_problem(with_values("prod", minCapacity=min_capacity, maxCapacity=12))
+
+    assert problem.path == "environments.prod.minCapacity"
+    assert "use a multiple of the AZ count" in problem.allowed
+
+
+@pytest.mark.parametrize("min_capacity", [3, 6, 9])
+def test_autoshift_with_a_floor_spread_evenly_over_three_azs_is_accepted(min_capacity: int) -> None:
+    AppConfig.from_context(with_values("prod", minCapacity=min_capacity, maxCapacity=12))
+
+
+def test_autoshift_over_two_azs_is_rejected_as_one_az_cannot_carry_the_other() -> None:
+    context = with_values("prod", availabilityZones=["us-east-1a", "us-east-1b"], natGateways=2)
+
+    problem = only_problem(context)
+
+    assert problem.path == "environments.prod.minCapacity"
+    assert "with 2 AZs" in problem.allowed
+
+
+def test_autoshift_without_a_nat_gateway_per_az_is_rejected() -> None:
+    problem = only_problem(with_values("prod", natGateways=1))
+
+    assert (problem.path, problem.value) == ("environments.prod.natGateways", 1)
+    assert "one per AZ (3)" in problem.allowed
+
+
+def test_without_autoshift_an_environment_may_be_unable_to_lose_an_az() -> None:
+    # dev (1 instance, 2 AZs, 1 NAT) gets a synth warning instead (stacks/compute_stack.py).
+    AppConfig.from_context(with_values("prod", zonalAutoshift=False, minCapacity=2, natGateways=1))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("practiceRunBlockedWindows", ["Fri:16:00-Mon:8:00"]),
+        ("practiceRunBlockedWindows", ["Friday:16:00-Mon:08:00"]),
+        ("practiceRunBlockedWindows", ["Fri:24:00-Mon:08:00"]),
+        ("practiceRunBlockedDates", ["2026-13-01"]),
+        ("practiceRunBlockedDates", ["24.12.2026"]),
+    ],
+)
+def test_practice_run_windows_and_dates_outside_arc_formats_are_rejected(
+    key: str, value: list[str]
+) -> None:
+    problem = only_problem(with_values("prod", **{key: value}))
+
+    assert problem.path == f"environments.prod.{key}[0]"
+    assert problem.value == value[0]
+
+
+def test_more_than_fifteen_blocked_dates_are_rejected() -> None:
+    dates = [f"2026-12-{day:02d}" for day in range(1, 17)]
+
+    problem = only_problem(with_values("prod", practiceRunBlockedDates=dates))
+
+    assert problem.path == "environments.prod.practiceRunBlockedDates"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("zonalServerErrorRatePercent", 0),
+        ("zonalServerErrorRatePercent", 100),
+        ("zonalResponseTimeP99Seconds", 61),
+        ("zonalMinimumRequests", 0),
+        ("zonalErrorOutlierPoints", 0),
+        ("zonalLatencyOutlierRatio", 1),
+    ],
+)
+def test_zonal_thresholds_outside_their_ranges_are_rejected(key: str, value: float) -> None:
+    problem = only_problem(with_values("prod", **{key: value}))
+
+    assert (problem.path, problem.value) == (f"environments.prod.{key}", value)

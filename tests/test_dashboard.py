@@ -36,6 +36,10 @@ WIDGETS: dict[str, list[tuple[str, str, str]]] = {
         ("webapp/prod/instances", "mem_used_percent", "Maximum"),
         ("webapp/prod/instances", "disk_used_percent", "Maximum"),
     ],
+    # The per-AZ row: one line per AZ of prod.
+    "Requests by AZ": [(ELB, "RequestCount", "Sum")] * 3,
+    "Target response time p99 by AZ (s)": [(ELB, "TargetResponseTime", "p99")] * 3,
+    "Healthy hosts by AZ": [(ELB, "HealthyHostCount", "Minimum")] * 3,
     "NAT gateways: errors and drops": [
         ("AWS/NATGateway", "ErrorPortAllocation", "Sum"),
         ("AWS/NATGateway", "PacketsDropCount", "Sum"),
@@ -106,7 +110,7 @@ def test_dashboard_has_exactly_these_graphs_and_one_alarm_status_widget(
 ) -> None:
     titles = sorted(w["properties"]["title"] for w in body["widgets"] if w["type"] == "metric")
 
-    assert titles == sorted(WIDGETS)
+    assert titles == sorted([*WIDGETS, ZONAL_ERROR_RATE])
     assert [w["type"] for w in body["widgets"]].count("alarm") == 1
 
 
@@ -116,10 +120,12 @@ def test_alarm_status_widget_shows_every_alarm_of_the_stack(
     (status,) = (w for w in body["widgets"] if w["type"] == "alarm")
     names = [
         a["Properties"]["AlarmName"]
-        for a in resources(prod["compute"], "AWS::CloudWatch::Alarm").values()
+        for kind in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
+        for a in resources(prod["compute"], kind).values()
     ]
 
-    assert len(names) == 6
+    # 6 of the whole tier, 5 per AZ (4 and its composite), the 2 practice-run composites.
+    assert len(names) == 6 + 5 * 3 + 2
     assert sorted(status["properties"]["alarms"]) == sorted(
         f"arn:aws:cloudwatch:us-east-1:333333333333:alarm:{name}" for name in names
     )
@@ -143,3 +149,27 @@ def test_output_is_the_console_url_of_the_dashboard(prod: dict[str, Template]) -
         "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1"
         "#dashboards/dashboard/prod-webapp-compute-dashboard"
     )
+
+
+ZONAL_ERROR_RATE = "5xx % of answered requests by AZ"
+
+
+def test_per_az_row_draws_each_azs_error_rate_over_its_answered_requests(
+    body: dict[str, Any],
+) -> None:
+    lines = widget(body, ZONAL_ERROR_RATE)["properties"]["metrics"]
+    shown = [line[-1] for line in lines if "expression" in line[-1]]
+    hidden = [line for line in lines if "expression" not in line[-1]]
+
+    assert [line["label"] for line in shown] == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert all("100 * (FILL(" in line["expression"] for line in shown)
+    # 5 response counts per AZ, each with that AZ's dimension.
+    assert len(hidden) == 15
+    assert {line[1] for line in hidden} == {
+        "HTTPCode_Target_2XX_Count",
+        "HTTPCode_Target_3XX_Count",
+        "HTTPCode_Target_4XX_Count",
+        "HTTPCode_Target_5XX_Count",
+        "HTTPCode_ELB_5XX_Count",
+    }
+    assert all("AvailabilityZone" in line for line in hidden)

@@ -34,6 +34,7 @@ ANYWHERE = {"0.0.0.0/0", "::/0"}
 SKIPPED_BY_THE_EMULATOR = {
     "AWS::AutoScaling::ScalingPolicy",
     "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::CompositeAlarm",
     "AWS::EC2::SecurityGroupEgress",
     "AWS::S3::BucketPolicy",
     "AWS::SNS::TopicPolicy",

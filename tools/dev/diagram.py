@@ -172,6 +172,8 @@ MAIN_TYPES: dict[str, tuple[str, str, bool]] = {
     "AWS::EC2::Instance": (APP, "EC2 instance", True),
     "AWS::SNS::Topic": (APP, "SNS topic", True),
     "AWS::CloudWatch::Alarm": (APP, "CloudWatch alarm", False),
+    "AWS::CloudWatch::CompositeAlarm": (APP, "Composite alarm", False),
+    "AWS::ARCZonalShift::ZonalAutoshiftConfiguration": (PUBLIC, "ARC zonal autoshift", True),
     "AWS::S3::Bucket": (DATA, "S3 bucket", True),
     "AWS::Logs::LogGroup": (DATA, "Log group", True),
     "AWS::EC2::SecurityGroup": (SECURITY, "Security group", True),

@@ -309,7 +309,8 @@ def _skipped_section(emulator: Emulator, assembly: CloudAssembly) -> str:
     lines += [
         "  Deployed but not modelled:",
         "    security-group egress rules (moto shows its default allow-all egress instead)",
-        "    the load balancer's access-log attributes (not applied)",
+        "    the load balancer's and target group's attributes from the template (access logs,"
+        " zonal shift, cross-zone: not applied)",
         "    instances (records only: nothing boots, no cfn-signal is awaited)",
     ]
     return "\n".join(lines)
