@@ -65,10 +65,13 @@ $(NODE_STAMP): package.json package-lock.json
 # what the tests import (.pyc), written by importing it once (tools/bytecode.py). Where
 # PYTHONDONTWRITEBYTECODE=1 nothing else writes it (nor does uv), and every synth would compile
 # aws-cdk-lib's generated sources again. The stamp lives inside .venv, which a lock change
-# recreates: once per lock change. It needs node_modules (importing aws_cdk starts jsii's Node.js).
+# recreates: once per lock change, and again when the app's own code changes (a new construct may
+# import an aws-cdk-lib module nothing compiled yet; what is compiled already costs an import).
+# It needs node_modules (importing aws_cdk starts jsii's Node.js).
 BYTECODE_STAMP := $(VENV)/.bytecode
+APP_SOURCES := app.py $(wildcard stacks/*.py constructs_lib/*.py constructs_lib/*/*.py)
 
-$(BYTECODE_STAMP): $(VENV_STAMP) $(NODE_STAMP) tools/bytecode.py
+$(BYTECODE_STAMP): $(VENV_STAMP) $(NODE_STAMP) tools/bytecode.py $(APP_SOURCES)
 	@echo "==> bytecode of what the app and the tests import (tools/bytecode.py)"
 	$(PY) -m tools.bytecode
 	touch $@
