@@ -128,6 +128,7 @@ test: pipeline-synth dev-checks ## Everything CI runs: the deploy gate, then the
 # environment's stacks are selected with the `**` pattern after `-c env=` narrowed the app.
 diff: setup ## cdk diff environments against their accounts: make diff ENV=dev
 	@$(CHECK_ENV) diff '$(ENV)'
+	@$(PY) -m tools.release_plan
 	$(CDK) diff -c env=$(ENV) '**'
 
 deploy: setup ## cdk deploy one environment's stacks: make deploy ENV=dev
@@ -200,6 +201,12 @@ DIAGRAM_ENV ?= prod
 .PHONY: diagram
 diagram: setup ## docs/architecture.svg from the code (DIAGRAM_ENV=prod)
 	$(PY) -m tools.dev.diagram --env $(DIAGRAM_ENV)
+
+# Each environment's release (instance refresh) from cdk.json: batch sizes, capacity floor, worst
+# case in minutes (constructs_lib/rollout.py). README=1 writes the table into README.md.
+.PHONY: release-plan
+release-plan: setup ## Worst-case release duration and capacity floor per environment (README=1)
+	$(PY) -m tools.release_plan $(if $(filter 1,$(README)),--readme)
 
 .PHONY: schema
 schema: setup ## docs/config.schema.json from the configuration models (a test fails while it is stale)

@@ -14,13 +14,14 @@ from constructs_lib.config import EnvironmentConfig
 from constructs_lib.conventions import log_retention
 from constructs_lib.dashboard import WebTierDashboard
 from constructs_lib.dns import WebDomainProps
-from constructs_lib.fleet import Fleet, FleetProps, Release
+from constructs_lib.fleet import RELEASE_BATCH, Fleet, FleetProps, Release
 from constructs_lib.load_balancer import (
     WebLoadBalancer,
     WebLoadBalancerProps,
     deletion_protection,
 )
 from constructs_lib.naming import COMPUTE, Naming
+from constructs_lib.rollout import RolloutPlan, plan_rollout
 
 
 class ComputeStack(cdk.Stack):
@@ -100,6 +101,7 @@ class ComputeStack(cdk.Stack):
             thresholds=thresholds,
             alarm_name=naming.alarm_name,
         )
+        fleet.gate_releases_on(alarms.release_gate)
 
         dashboard = WebTierDashboard(
             self,
@@ -219,5 +221,21 @@ def fleet_props(environment: EnvironmentConfig, naming: Naming) -> FleetProps:
         instance_name=naming.name(COMPUTE, "instance"),
         log_group_name=naming.instance_log_group_name(),
         agent_metric_namespace=naming.agent_metric_namespace(),
+        rollout=release_plan(environment),
         release=release,
+    )
+
+
+def release_plan(environment: EnvironmentConfig) -> RolloutPlan:
+    """How a release replaces this environment's fleet, and its worst case (make release-plan)."""
+    rollout = environment.rollout
+    return plan_rollout(
+        min_capacity=environment.min_capacity,
+        max_capacity=environment.max_capacity,
+        min_healthy_percentage=rollout.min_healthy_percentage,
+        max_healthy_percentage=rollout.max_healthy_percentage,
+        checkpoints=rollout.checkpoints,
+        checkpoint_delay_minutes=rollout.checkpoint_delay_minutes,
+        bake_minutes=rollout.bake_time_minutes,
+        batch=RELEASE_BATCH,
     )
