@@ -185,6 +185,11 @@ class RolloutConfig(_Model):
     checkpoint_delay_minutes: int = Field(
         10, ge=ALARM_WINDOW_MINUTES, le=MAX_WAIT_MINUTES, description=_WAIT
     )
+    # Break glass: a gating alarm already in ALARM (an incident the release means to fix, or a
+    # bad release found after its bake) fails every release, the fix and the revert alike.
+    alarm_gate: bool = Field(
+        True, description="false only to deploy a fix or a revert while a gating alarm is in ALARM"
+    )
 
 
 class EnvironmentConfig(_Model):

@@ -146,6 +146,7 @@ class Fleet(Construct):
         props: FleetProps,
     ):
         super().__init__(scope, construct_id)
+        self.rollout = props.rollout
         user_data = ec2.UserData.for_linux()
 
         self.launch_template = ec2.LaunchTemplate(
@@ -272,11 +273,14 @@ class Fleet(Construct):
 
     def gate_releases_on(self, alarms: Sequence[cloudwatch.IAlarm]) -> None:
         """A release that sets one of `alarms` off while it replaces instances or bakes fails,
-        and CloudFormation rolls the stack, and with it the launch template version, back.
+        and CloudFormation rolls the stack, and with it the launch template version, back
+        (unless the plan breaks glass: `rollout.alarmGate` false).
 
         Set here, after the group exists, because some of the environment's alarms watch the
         group; `UpdatePolicy.instance_refresh` takes its alarms only when the group is built.
         """
+        if not self.rollout.alarm_gate:
+            return
         group_resource = self.group.node.default_child
         assert isinstance(group_resource, autoscaling.CfnAutoScalingGroup)
         group_resource.add_override(

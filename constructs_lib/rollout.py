@@ -53,6 +53,8 @@ class RolloutPlan:
     min_capacity: int
     max_capacity: int
     batch: BatchTiming
+    # False only to break glass: no alarm can fail the release (config `rollout.alarmGate`).
+    alarm_gate: bool = True
 
     def batch_size(self, desired: int) -> int:
         """Instances replaced at once at this desired capacity.
@@ -125,6 +127,7 @@ def plan_rollout(
     checkpoint_delay_minutes: int,
     bake_minutes: int,
     batch: BatchTiming,
+    alarm_gate: bool = True,
 ) -> RolloutPlan:
     """The plan of one environment; no maxHealthyPercentage means one instance per batch at
     minCapacity, the smallest batch that still launches before it terminates."""
@@ -141,6 +144,7 @@ def plan_rollout(
         min_capacity=min_capacity,
         max_capacity=max_capacity,
         batch=batch,
+        alarm_gate=alarm_gate,
     )
 
 

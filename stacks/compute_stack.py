@@ -238,4 +238,5 @@ def release_plan(environment: EnvironmentConfig) -> RolloutPlan:
         checkpoint_delay_minutes=rollout.checkpoint_delay_minutes,
         bake_minutes=rollout.bake_time_minutes,
         batch=RELEASE_BATCH,
+        alarm_gate=rollout.alarm_gate,
     )

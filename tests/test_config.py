@@ -1311,7 +1311,8 @@ def test_rollout_left_out_keeps_the_whole_capacity_and_bakes_past_the_alarm_wind
         staging.rollout.bake_time_minutes,
         staging.rollout.checkpoints,
         staging.rollout.checkpoint_delay_minutes,
-    ) == (100, None, 10, (), 10)
+        staging.rollout.alarm_gate,
+    ) == (100, None, 10, (), 10, True)
 
 
 @pytest.mark.parametrize(
@@ -1335,6 +1336,7 @@ def test_rollout_left_out_keeps_the_whole_capacity_and_bakes_past_the_alarm_wind
             "expected minutes, 5 (the gating alarms' evaluation window) to 2880",
         ),
         ("bakeTimeMinutes", "15m", "expected an integer"),
+        ("alarmGate", "false", "expected true or false"),
         ("checkpoints", [50, 25, 100], "expected percentages in ascending order, each once"),
         ("checkpoints", [50, 50, 100], "expected percentages in ascending order, each once"),
         (

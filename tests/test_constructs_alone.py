@@ -545,6 +545,15 @@ def test_fleet_alone_rolls_a_release_out_as_planned_and_gated_on_the_alarms_give
     assert asg["CreationPolicy"] == {"ResourceSignal": {"Count": 2, "Timeout": "PT15M"}}
 
 
+def test_fleet_alone_breaking_glass_lets_a_release_through_whatever_the_alarms_say() -> None:
+    template = fleet(replace(FLEET, rollout=replace(FLEET.rollout, alarm_gate=False)), gate=True)
+    (asg,) = template.find_resources("AWS::AutoScaling::AutoScalingGroup").values()
+    preferences = asg["UpdatePolicy"]["AutoScalingInstanceRefresh"]["Preferences"]
+
+    assert "AlarmSpecification" not in preferences
+    assert preferences["BakeTime"] == 12 * 60
+
+
 def test_fleet_with_a_release_hands_its_artifact_version_and_digest_to_the_boot_script() -> None:
     script = boot_script(fleet(replace(FLEET, release=RELEASE)))
 
