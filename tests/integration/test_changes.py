@@ -188,6 +188,98 @@ def test_stateful_resources_still_exist_after_the_update(
 
 
 @dataclass(frozen=True)
+class ReleaseChange:
+    diff: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    states: tuple[dict[str, StackState], dict[str, StackState]]
+
+
+def fleet_state(deployment: Deployment) -> dict[str, Any]:
+    """The launch template's versions and the version the group launches from, as the API says."""
+    compute = deployed_resources(deployment.emulator, stack_name(deployment, COMPUTE)).values()
+    template_id = next(
+        r.physical_id for r in compute if r.resource_type == "AWS::EC2::LaunchTemplate"
+    )
+    group_name = next(
+        r.physical_id for r in compute if r.resource_type == "AWS::AutoScaling::AutoScalingGroup"
+    )
+    (launch_template,) = deployment.client("ec2").describe_launch_templates(
+        LaunchTemplateIds=[template_id]
+    )["LaunchTemplates"]
+    (group,) = deployment.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[group_name]
+    )["AutoScalingGroups"]
+    return {
+        "template_id": template_id,
+        "latest_version": launch_template["LatestVersionNumber"],
+        "group_template": group["LaunchTemplate"],
+    }
+
+
+@pytest.fixture(scope="module")
+def release_change(deployment: Deployment, release_variant: Variant) -> ReleaseChange:
+    """A second release of the local environment in a copy of cdk.json: diff, then deploy.
+
+    What the emulator cannot show, so nothing here claims it: moto runs no instance refresh (it
+    boots no instance and evaluates no alarm: the update policy is recorded, not executed), and it
+    replaces an Auto Scaling group on every update where CloudFormation updates it in place (the
+    diff below shows the CLI plans no replacement of the group).
+    """
+    assembly = release_variant.assembly()
+    before, states_before = fleet_state(deployment), snapshot(deployment)
+    try:
+        diff_output = diff(deployment.emulator, assembly)
+    except CdkError as error:
+        pytest.fail(f"cdk diff failed:\n{error.tail()}")
+    deploy_or_fail(deployment.emulator, assembly)
+    return ReleaseChange(
+        diff=diff_output,
+        before=before,
+        after=fleet_state(deployment),
+        states=(states_before, snapshot(deployment)),
+    )
+
+
+def test_a_second_release_changes_only_the_launch_template_and_replaces_nothing(
+    release_change: ReleaseChange,
+) -> None:
+    lines = release_change.diff.splitlines()
+    changed_resources = [m.group("change", "type") for m in map(DIFF_RESOURCE.match, lines) if m]
+
+    assert ("~", "AWS::EC2::LaunchTemplate") in changed_resources
+    assert {kind for _, kind in changed_resources} <= {
+        "AWS::EC2::LaunchTemplate",
+        "AWS::AutoScaling::AutoScalingGroup",
+    }
+    assert "replace" not in release_change.diff.lower()
+
+
+def test_a_second_release_moves_the_group_to_a_new_launch_template_version(
+    release_change: ReleaseChange,
+) -> None:
+    before, after = release_change.before, release_change.after
+
+    assert after["template_id"] == before["template_id"]
+    assert after["latest_version"] == before["latest_version"] + 1
+    assert after["group_template"]["LaunchTemplateId"] == before["template_id"]
+    assert str(after["group_template"]["Version"]) == str(after["latest_version"])
+
+
+def test_a_second_release_updates_the_compute_stack_only_and_keeps_every_stateful_resource(
+    deployment: Deployment, release_change: ReleaseChange
+) -> None:
+    before, after = release_change.states
+    compute = stack_name(deployment, COMPUTE)
+
+    assert {n: s.stack_id for n, s in after.items()} == {n: s.stack_id for n, s in before.items()}
+    assert after[compute].status == "UPDATE_COMPLETE"
+    assert {n: s.stateful_ids for n, s in after.items()} == {
+        n: s.stateful_ids for n, s in before.items()
+    }
+
+
+@dataclass(frozen=True)
 class ExportRemoval:
     export_name: str
     # After the capacity change, after the first deploy (`keep`), after the second (`remove`).
@@ -200,6 +292,7 @@ class ExportRemoval:
 def export_removal(
     deployment: Deployment,
     capacity_change: CapacityChange,
+    release_change: ReleaseChange,
     keep_export_variant: Variant,
     remove_export_variant: Variant,
 ) -> ExportRemoval:
