@@ -30,6 +30,7 @@ STATEFUL_TYPES = ("AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::KMS::Key", "AWS::S3
 # `cdk diff` output: a changed resource, and a changed property of it.
 DIFF_RESOURCE = re.compile(r"^\[(?P<change>[~+-])\] (?P<type>AWS::\S+) (?P<path>\S+) (?P<id>\S+)")
 DIFF_PROPERTY = re.compile(r"^ [└├]─ \[(?P<change>[~+-])\] (?P<name>\S+)")
+REPLACEMENT = re.compile(r"\((?:requires|may cause) replacement\)")
 
 
 @dataclass(frozen=True)
@@ -222,9 +223,12 @@ def release_change(deployment: Deployment, release_variant: Variant) -> ReleaseC
     """A second release of the local environment in a copy of cdk.json: diff, then deploy.
 
     What the emulator cannot show, so nothing here claims it: moto runs no instance refresh (it
-    boots no instance and evaluates no alarm: the update policy is recorded, not executed), and it
+    boots no instance and evaluates no alarm: the update policy is recorded, not executed); it
     replaces an Auto Scaling group on every update where CloudFormation updates it in place (the
-    diff below shows the CLI plans no replacement of the group).
+    diff below shows the CLI plans no replacement of the group); and the group it re-creates
+    resolves `Fn::GetAtt LaunchTemplate.LatestVersionNumber` against the launch template as it
+    was before the update (it reads back version 1 beside a launch template at version 2), so the
+    group's version is asserted on the template (tests/test_compute.py), not here.
     """
     assembly = release_variant.assembly()
     before, states_before = fleet_state(deployment), snapshot(deployment)
@@ -252,10 +256,12 @@ def test_a_second_release_changes_only_the_launch_template_and_replaces_nothing(
         "AWS::EC2::LaunchTemplate",
         "AWS::AutoScaling::AutoScalingGroup",
     }
-    assert "replace" not in release_change.diff.lower()
+    # The diff prints the boot script, whose text says "replace": only the CLI's own markers count.
+    assert not REPLACEMENT.search(release_change.diff)
+    assert not [line for line in lines if DIFF_RESOURCE.match(line) and line.endswith("replace")]
 
 
-def test_a_second_release_moves_the_group_to_a_new_launch_template_version(
+def test_a_second_release_makes_a_new_version_of_the_same_launch_template(
     release_change: ReleaseChange,
 ) -> None:
     before, after = release_change.before, release_change.after
@@ -263,7 +269,6 @@ def test_a_second_release_moves_the_group_to_a_new_launch_template_version(
     assert after["template_id"] == before["template_id"]
     assert after["latest_version"] == before["latest_version"] + 1
     assert after["group_template"]["LaunchTemplateId"] == before["template_id"]
-    assert str(after["group_template"]["Version"]) == str(after["latest_version"])
 
 
 def test_a_second_release_updates_the_compute_stack_only_and_keeps_every_stateful_resource(
