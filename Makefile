@@ -159,6 +159,7 @@ test: pipeline-synth dev-checks ## Everything CI runs: the deploy gate, then the
 # (tools/change_safety): non-zero on a blocked change that change-acknowledgments.json does not name.
 diff: setup ## cdk diff one environment against its account, then the change-safety table: make diff ENV=dev
 	@$(CHECK_ENV) diff '$(ENV)'
+	@$(PY) -m tools.release_plan
 	$(CDK) diff -c env=$(ENV) '**'
 	$(PY) -m tools.change_safety deployed --env $(ENV)
 
@@ -277,6 +278,12 @@ DIAGRAM_ENV ?= prod
 .PHONY: diagram
 diagram: setup ## docs/architecture.svg from the code (DIAGRAM_ENV=prod)
 	$(PY) -m tools.dev.diagram --env $(DIAGRAM_ENV)
+
+# Each environment's release (instance refresh) from cdk.json: batch sizes, capacity floor, worst
+# case in minutes (constructs_lib/rollout.py). README=1 writes the table into README.md.
+.PHONY: release-plan
+release-plan: setup ## Worst-case release duration and capacity floor per environment (README=1)
+	$(PY) -m tools.release_plan $(if $(filter 1,$(README)),--readme)
 
 .PHONY: schema
 schema: setup ## docs/config.schema.json from the configuration models (a test fails while it is stale)

@@ -151,8 +151,8 @@ class WebTierAlarms(Construct):
         self.paging: list[cloudwatch.Alarm] = [
             # The one alarm that sees a total outage: with no healthy target, RequestCount and the
             # 5xx counts may have no data at all, and UnHealthyHostCount is 0 when there are no
-            # hosts. Minimum: the worst moment of the minute counts. A rolling update
-            # keeps minCapacity in service and scale-in stops at it, so below it means lost
+            # hosts. Minimum: the worst moment of the minute counts. A release keeps the desired
+            # capacity in service and scale-in stops at minCapacity, so below it means lost
             # capacity. Three minutes: longer than one failed health-check cycle, far shorter than
             # a replacement's boot. Missing data is breaching: no data point is no healthy host.
             target_group_metric(
@@ -262,13 +262,44 @@ class WebTierAlarms(Construct):
                 treat_missing_data=cloudwatch.TreatMissingData.MISSING,
             ),
         ]
-        for alarms, topic in ((self.paging, paging_topic), (self.informing, informational_topic)):
+        # The healthy-hosts page treats missing data as breaching, and a first create has minutes
+        # without data (the target group has no listener yet); that alarm could still be in
+        # ALARM when the next deploy starts and would fail a release for nothing it did. This
+        # twin gates releases only: same metric, threshold and window, but missing data is
+        # missing (a gate in INSUFFICIENT_DATA lets a release through; only ALARM stops it).
+        # A fleet with no healthy target still reports HealthyHostCount 0, which breaches. It
+        # pages nobody (its twin does); it informs, so the informational topic says why a
+        # release rolled back.
+        self.release_healthy_hosts = target_group_metric(
+            load_balancer, target_group, "HealthyHostCount", "Minimum"
+        ).create_alarm(
+            self,
+            "ReleaseHealthyHostsBelowMinimum",
+            alarm_name=alarm_name("release-healthy-hosts-below-minimum"),
+            alarm_description=(
+                f"Release gate: fewer than minCapacity ({thresholds.min_capacity}) targets are "
+                "healthy (missing data is not breaching)"
+            ),
+            threshold=thresholds.min_capacity,
+            evaluation_periods=3,
+            datapoints_to_alarm=3,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.MISSING,
+        )
+        informing = [*self.informing, self.release_healthy_hosts]
+        for alarms, topic in ((self.paging, paging_topic), (informing, informational_topic)):
             for alarm in alarms:
                 publish_to(alarm, topic)
 
     @property
     def alarms(self) -> list[cloudwatch.Alarm]:
-        return [*self.paging, *self.informing]
+        return [*self.paging, *self.informing, self.release_healthy_hosts]
+
+    @property
+    def release_gate(self) -> list[cloudwatch.Alarm]:
+        """The alarms that roll a release back: every page, healthy hosts through its twin."""
+        paging = [a for a in self.paging if a.node.id != "HealthyHostsBelowMinimum"]
+        return [self.release_healthy_hosts, *paging]
 
     @staticmethod
     def _server_error_rate(

@@ -25,6 +25,11 @@ from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import ErrorDetails
 
 from constructs_lib.naming import Naming, is_lower_word
+from constructs_lib.rollout import (
+    ALARM_WINDOW_MINUTES,
+    MAX_WAIT_MINUTES,
+    smallest_max_healthy_percentage,
+)
 from constructs_lib.service_limits import (
     AVAILABILITY_ZONE_LETTERS,
     FLEET_CPU_TARGET_PERCENT,
@@ -170,6 +175,56 @@ class _Model(pydantic.BaseModel):
 _M = TypeVar("_M", bound=_Model)
 
 
+def _ascending_to_100(checkpoints: tuple[int, ...]) -> tuple[int, ...]:
+    if list(checkpoints) != sorted(set(checkpoints)):
+        raise ValueError("expected percentages in ascending order, each once")
+    if checkpoints and checkpoints[-1] != 100:
+        raise ValueError("the last checkpoint must be 100, or the refresh stops short of the fleet")
+    return checkpoints
+
+
+_WAIT = f"minutes, {ALARM_WINDOW_MINUTES} (the gating alarms' evaluation window) to "
+_WAIT += str(MAX_WAIT_MINUTES)
+
+
+class RolloutConfig(_Model):
+    """How a release replaces the fleet: CloudFormation's instance refresh (rollout.py).
+
+    Percentages are of the group's desired capacity at the time, not of minCapacity.
+    """
+
+    min_healthy_percentage: int = Field(
+        100, ge=50, le=100, description="a percentage from 50 to 100 (prod: 100)"
+    )
+    # None: one instance per batch at minCapacity.
+    max_healthy_percentage: int | None = Field(
+        None,
+        ge=100,
+        le=200,
+        description="a percentage from 100 to 200, at most 100 above minHealthyPercentage",
+    )
+    bake_time_minutes: int = Field(
+        10, ge=ALARM_WINDOW_MINUTES, le=MAX_WAIT_MINUTES, description=_WAIT
+    )
+    checkpoints: Annotated[
+        tuple[Annotated[int, Field(ge=1, le=100)], ...], AfterValidator(_ascending_to_100)
+    ] = Field(
+        (),
+        strict=False,
+        max_length=10,
+        description="ascending percentages of the fleet replaced (1 to 100, the last one 100) "
+        "after which the release pauses",
+    )
+    checkpoint_delay_minutes: int = Field(
+        10, ge=ALARM_WINDOW_MINUTES, le=MAX_WAIT_MINUTES, description=_WAIT
+    )
+    # Break glass: a gating alarm already in ALARM (an incident the release means to fix, or a
+    # bad release found after its bake) fails every release, the fix and the revert alike.
+    alarm_gate: bool = Field(
+        True, description="false only to deploy a fix or a revert while a gating alarm is in ALARM"
+    )
+
+
 class EnvironmentConfig(_Model):
     """One deployment target: an account, a region and the size of its web tier."""
 
@@ -300,6 +355,10 @@ class EnvironmentConfig(_Model):
     )
     release_sha256: str | None = _text(
         r"^[0-9a-f]{64}$", "the release archive's SHA-256: 64 lower-case hex digits", None
+    )
+    rollout: RolloutConfig = Field(
+        default_factory=lambda: RolloutConfig.model_validate({}),
+        description="how a release replaces the fleet: healthy percentages, checkpoints, bake",
     )
     # authorization and cookie are always redacted (constructs_lib/web_acl.py).
     waf_redacted_headers: tuple[HeaderName, ...] = Field(
@@ -565,8 +624,8 @@ def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
         allowed += f"/{prefix}, an ALB needs at least /{LARGEST_SUBNET_PREFIX}"
         yield problem("vpcCidr", env.vpc_cidr, allowed)
     if env.min_capacity >= env.max_capacity:
-        allowed = f"must be below maxCapacity ({env.max_capacity}): a rolling update keeps "
-        allowed += "minCapacity in service and needs room for one more"
+        allowed = f"must be below maxCapacity ({env.max_capacity}): the group scales between "
+        allowed += "them, and a release launches replacements before it terminates"
         yield problem("minCapacity", env.min_capacity, allowed)
     if env.autoshifts and env.emulator:
         allowed = "the emulator has no ARC resource types (AWS::ARCZonalShift::*): leave "
@@ -576,6 +635,7 @@ def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
         # Practice runs take an AZ away every week: what cannot survive that is an error here,
         # and a synth warning where autoshift is off (stacks/compute_stack.py).
         yield from lost_az_problems(env)
+    yield from _rollout_problems(env, problem)
     if env.db_port == env.app_port:
         yield problem("dbPort", env.db_port, "must differ from appPort")
     if env.is_production and not env.serves_https:
@@ -665,6 +725,27 @@ def lost_az_problems(env: EnvironmentConfig) -> Iterator[Problem]:
         yield Problem(f"{at}.natGateways", env.nat_gateways, allowed)
 
 
+def _rollout_problems(
+    env: EnvironmentConfig, problem: Callable[[str, object, str], Problem]
+) -> Iterator[Problem]:
+    rollout = env.rollout
+    lowest, highest = rollout.min_healthy_percentage, rollout.max_healthy_percentage
+    if env.is_production and lowest != 100:
+        allowed = "production keeps the whole capacity it serves while a release replaces "
+        allowed += "instances: 100"
+        yield problem("rollout.minHealthyPercentage", lowest, allowed)
+    if highest is None:
+        return
+    if highest - lowest > 100:
+        allowed = f"at most 100 above minHealthyPercentage ({lowest}): Auto Scaling's limit"
+        yield problem("rollout.maxHealthyPercentage", highest, allowed)
+    elif env.min_capacity * (highest - lowest) < 100:
+        smallest = smallest_max_healthy_percentage(env.min_capacity, lowest)
+        allowed = f"leaves no room for one instance at minCapacity ({env.min_capacity}), so no "
+        allowed += f"release could start: at least {smallest} (or leave it out)"
+        yield problem("rollout.maxHealthyPercentage", highest, allowed)
+
+
 def _pipeline_problems(
     pipeline: _Rollout, names: list[str], emulators: set[str]
 ) -> Iterator[Problem]:
@@ -735,7 +816,9 @@ def _problem(error: ErrorDetails, names: list[str]) -> Problem:
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
     # The model and key the location names: an environment's, the pipeline's or the top level's.
     model, key = (
-        (EnvironmentConfig, loc[2]) if loc[0] == "environments" and len(loc) > 2
+        (RolloutConfig, loc[3]) if loc[0] == "environments" and len(loc) > 3
+        and loc[2] == "rollout"
+        else (EnvironmentConfig, loc[2]) if loc[0] == "environments" and len(loc) > 2
         else (PipelineConfig, loc[1]) if loc[0] == "pipeline" and len(loc) > 1
         else (AppConfig, loc[0])
     )  # fmt: skip

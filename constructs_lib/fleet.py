@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_autoscaling as autoscaling
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
@@ -21,14 +23,16 @@ from constructs_lib.conventions import (
     acknowledge,
     acknowledge_guard,
 )
+from constructs_lib.load_balancer import DEREGISTRATION_DELAY
 from constructs_lib.network import APP_TIER
+from constructs_lib.rollout import ALARM_WINDOW_MINUTES, BatchTiming, RolloutPlan
 
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
 ROOT_VOLUME_GIB = 20
-# CloudFormation waits this long for each instance's success signal (the CreationPolicy, and each
-# batch of a rolling update). Everything the boot script may spend is derived from it below, so a
-# failure signal arrives while CloudFormation still waits (its reason is in the boot log); a test
-# holds the relation.
+# CloudFormation waits this long for each instance's success signal of the first create (the
+# CreationPolicy; a release does not wait on signals). Everything the boot script may spend is
+# derived from it below, so a failure signal arrives while CloudFormation still waits (its reason
+# is in the boot log); a test holds the relation.
 SIGNAL_TIMEOUT = cdk.Duration.minutes(15)
 # From CloudFormation asking for an instance to that instance's kernel starting (capacity,
 # placement, pending). The boot script's clock is the kernel's uptime: OS boot, cloud-init and
@@ -77,15 +81,19 @@ AWS_CALL_SECONDS = 30
 HEALTH_CHECK_GRACE = cdk.Duration.seconds(BOOT_SCRIPT_END_SECONDS)
 CPU_TARGET_PERCENT = 60
 REQUESTS_PER_TARGET_PER_MINUTE = 1000
-# Processes that would fight a rolling update: they could replace or move instances mid-update.
-SUSPENDED_DURING_UPDATE = [
-    autoscaling.ScalingProcess.HEALTH_CHECK,
-    autoscaling.ScalingProcess.REPLACE_UNHEALTHY,
-    autoscaling.ScalingProcess.AZ_REBALANCE,
-    autoscaling.ScalingProcess.ALARM_NOTIFICATION,
-    autoscaling.ScalingProcess.SCHEDULED_ACTIONS,
-    autoscaling.ScalingProcess.INSTANCE_REFRESH,
-]
+# A release moves to its next batch no sooner than one alarm window after the replacements entered
+# service (and not before they are healthy in the target group): a release that fails at once
+# (crashes, answers 5xx) raises a gating alarm while it has replaced one batch, not the fleet.
+INSTANCE_WARMUP = cdk.Duration.minutes(ALARM_WINDOW_MINUTES)
+# What one batch of a healthy release may take (constructs_lib/rollout.py adds them up).
+RELEASE_BATCH = BatchTiming(
+    launch=LAUNCH_ALLOWANCE_SECONDS,
+    healthy_by=BOOT_DEADLINE_SECONDS,
+    warmup=int(INSTANCE_WARMUP.to_seconds()),
+    draining=int(DEREGISTRATION_DELAY.to_seconds()),
+)
+# CDK's warning that an instance refresh does not wait for cfn-signal: on purpose (release_policy).
+SIGNALS_NOT_USED_BY_REFRESH = "@aws-cdk/aws-autoscaling:signalsNotUsedByInstanceRefresh"
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,8 @@ class FleetProps:
     # Where the CloudWatch agent sends the instances' logs and metrics.
     log_group_name: str
     agent_metric_namespace: str
+    # How a release replaces the instances (CloudFormation's instance refresh).
+    rollout: RolloutPlan
     # None: the instances run the bundled service.
     release: Release | None = None
 
@@ -136,6 +146,7 @@ class Fleet(Construct):
         props: FleetProps,
     ):
         super().__init__(scope, construct_id)
+        self.rollout = props.rollout
         user_data = ec2.UserData.for_linux()
 
         self.launch_template = ec2.LaunchTemplate(
@@ -187,16 +198,14 @@ class Fleet(Construct):
             ),
             # CreationPolicy: one success signal from every instance the group starts with.
             signals=autoscaling.Signals.wait_for_min_capacity(timeout=SIGNAL_TIMEOUT),
-            update_policy=autoscaling.UpdatePolicy.rolling_update(
-                max_batch_size=1,
-                # Config validation keeps this below maxCapacity, or the update cannot start.
-                min_instances_in_service=props.min_capacity,
-                wait_on_resource_signals=True,
-                pause_time=SIGNAL_TIMEOUT,
-                suspend_processes=SUSPENDED_DURING_UPDATE,
-            ),
+            update_policy=release_policy(props.rollout),
             notifications=[autoscaling.NotificationConfiguration(topic=notifications)],
             group_metrics=[autoscaling.GroupMetrics.all()],
+        )
+        cdk.Annotations.of(self.group).acknowledge_warning(
+            SIGNALS_NOT_USED_BY_REFRESH,
+            "only the first create waits for cfn-signal (the CreationPolicy); a release proves "
+            "readiness by target-group health, warm-up and the alarms that gate it",
         )
         acknowledge_guard(
             self.group,
@@ -261,6 +270,59 @@ class Fleet(Construct):
             ),
             (ASSETS / "boot.sh").read_text(),
         )
+
+    def gate_releases_on(self, alarms: Sequence[cloudwatch.IAlarm]) -> None:
+        """A release that sets one of `alarms` off while it replaces instances or bakes fails,
+        and CloudFormation rolls the stack, and with it the launch template version, back
+        (unless the plan breaks glass: `rollout.alarmGate` false).
+
+        Set here, after the group exists, because some of the environment's alarms watch the
+        group; `UpdatePolicy.instance_refresh` takes its alarms only when the group is built.
+        """
+        if not self.rollout.alarm_gate:
+            return
+        group_resource = self.group.node.default_child
+        assert isinstance(group_resource, autoscaling.CfnAutoScalingGroup)
+        group_resource.add_override(
+            "UpdatePolicy.AutoScalingInstanceRefresh.Preferences.AlarmSpecification",
+            {"Alarms": [alarm.alarm_name for alarm in alarms]},
+        )
+        # A reference inside UpdatePolicy is not a property: the explicit dependency makes a
+        # gate alarm added in the same deploy exist before the group's refresh starts.
+        for alarm in alarms:
+            self.group.node.add_dependency(alarm)
+
+
+def release_policy(rollout: RolloutPlan) -> autoscaling.UpdatePolicy:
+    """CloudFormation's instance refresh: launch before terminate, nothing suspended.
+
+    A rolling update suspended health checks, replacements and alarm-driven scaling for as long as
+    it ran; an instance refresh suspends nothing, so the fleet keeps scaling and healing while a
+    release replaces it. It does not wait on cfn-signal: a replacement counts once it is healthy
+    in the target group (the group's ELB health check) and its warm-up has passed.
+    """
+    return autoscaling.UpdatePolicy.instance_refresh(
+        strategy=autoscaling.InstanceRefreshStrategy.ROLLING,
+        # Percentages of the desired capacity at the time: a scaled-out fleet keeps what it
+        # serves with (100) and replaces in batches that grow with it.
+        min_healthy_percentage=rollout.min_healthy_percentage,
+        max_healthy_percentage=rollout.max_healthy_percentage,
+        instance_warmup=INSTANCE_WARMUP,
+        # Only instances not on the group's launch template version are replaced: a deploy that
+        # changes nothing in the launch template (or redeploys the same release) replaces none.
+        skip_matching=True,
+        checkpoint_percentages=list(rollout.checkpoints) or None,
+        checkpoint_delay=(
+            cdk.Duration.minutes(rollout.checkpoint_delay_minutes) if rollout.checkpoints else None
+        ),
+        bake_time=cdk.Duration.minutes(rollout.bake_minutes),
+        # Nothing here protects instances from scale-in; one protected by hand still gets the
+        # release, or the fleet would serve two versions until someone noticed.
+        scale_in_protected_instances=autoscaling.ScaleInProtectedInstances.REFRESH,
+        # An instance in Standby serves nothing (someone is looking at it): left alone, and the
+        # release does not wait for it to come back.
+        standby_instances=autoscaling.StandbyInstances.IGNORE,
+    )
 
 
 def boot_variables(values: dict[str, str]) -> list[str]:

@@ -14,13 +14,14 @@ from constructs_lib.config import EnvironmentConfig, lost_az_problems
 from constructs_lib.conventions import log_retention
 from constructs_lib.dashboard import WebTierDashboard
 from constructs_lib.dns import WebDomainProps
-from constructs_lib.fleet import Fleet, FleetProps, Release
+from constructs_lib.fleet import RELEASE_BATCH, Fleet, FleetProps, Release
 from constructs_lib.load_balancer import (
     WebLoadBalancer,
     WebLoadBalancerProps,
     deletion_protection,
 )
 from constructs_lib.naming import COMPUTE, Naming
+from constructs_lib.rollout import RolloutPlan, plan_rollout
 from constructs_lib.zonal import PracticeRuns, ZonalResilience, ZonalThresholds, enable_zonal_shift
 
 
@@ -127,6 +128,7 @@ class ComputeStack(cdk.Stack):
             for problem in lost_az_problems(environment):
                 warning = f"cannot lose an AZ without a scale-out: {problem}"
                 cdk.Annotations.of(self).add_warning_v2("webapp:notStaticallyStable", warning)
+        fleet.gate_releases_on(alarms.release_gate)
 
         dashboard = WebTierDashboard(
             self,
@@ -265,5 +267,22 @@ def fleet_props(environment: EnvironmentConfig, naming: Naming) -> FleetProps:
         instance_name=naming.name(COMPUTE, "instance"),
         log_group_name=naming.instance_log_group_name(),
         agent_metric_namespace=naming.agent_metric_namespace(),
+        rollout=release_plan(environment),
         release=release,
+    )
+
+
+def release_plan(environment: EnvironmentConfig) -> RolloutPlan:
+    """How a release replaces this environment's fleet, and its worst case (make release-plan)."""
+    rollout = environment.rollout
+    return plan_rollout(
+        min_capacity=environment.min_capacity,
+        max_capacity=environment.max_capacity,
+        min_healthy_percentage=rollout.min_healthy_percentage,
+        max_healthy_percentage=rollout.max_healthy_percentage,
+        checkpoints=rollout.checkpoints,
+        checkpoint_delay_minutes=rollout.checkpoint_delay_minutes,
+        bake_minutes=rollout.bake_time_minutes,
+        batch=RELEASE_BATCH,
+        alarm_gate=rollout.alarm_gate,
     )

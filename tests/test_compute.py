@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -10,7 +11,9 @@ from aws_cdk.assertions import Match, Template
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
 from constructs_lib.fleet import SIGNAL_TIMEOUT
+from constructs_lib.rollout import ALARM_WINDOW_MINUTES
 from constructs_lib.web_acl import ALWAYS_REDACTED_HEADERS
+from stacks.compute_stack import release_plan
 from tests.conftest import synthesize
 from tests.template_utils import document, only, resources, waits_for
 from tools.cloud_assembly import walk
@@ -103,7 +106,7 @@ def test_capacities_come_from_config(
     assert asg["Properties"]["MaxSize"] == str(config["maxCapacity"])
 
 
-@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env", ["dev", "staging", "prod", "local"])
 def test_a_deploy_never_resets_the_size_of_a_scaled_out_fleet(
     templates: Templates, env: str
 ) -> None:
@@ -122,7 +125,7 @@ def test_fleet_replaces_instances_the_load_balancer_finds_unhealthy(
     assert asg["Properties"]["HealthCheckGracePeriod"] > 0
 
 
-@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env", ["dev", "staging", "prod", "local"])
 def test_creation_waits_for_a_signal_from_every_instance_the_group_starts_with(
     templates: Templates, context: dict[str, Any], env: str
 ) -> None:
@@ -134,25 +137,141 @@ def test_creation_waits_for_a_signal_from_every_instance_the_group_starts_with(
     }
 
 
-@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
-def test_rolling_update_waits_on_signals_and_keeps_room_to_replace(
+COMMITTED = ["dev", "staging", "prod", "local"]
+
+
+def refresh_preferences(asg: dict[str, Any]) -> dict[str, Any]:
+    refresh = asg["UpdatePolicy"]["AutoScalingInstanceRefresh"]
+    assert refresh["Strategy"] == "Rolling"
+    preferences: dict[str, Any] = refresh["Preferences"]
+    return preferences
+
+
+def environment_config(context: dict[str, Any], env: str) -> EnvironmentConfig:
+    return next(e for e in AppConfig.from_context(context).environments if e.name == env)
+
+
+@pytest.mark.parametrize("env", COMMITTED)
+def test_a_release_is_an_instance_refresh_never_a_rolling_update_that_suspends_processes(
     templates: Templates, env: str
 ) -> None:
     _, asg = group(templates[env]["compute"])
-    update = asg["UpdatePolicy"]["AutoScalingRollingUpdate"]
 
-    assert update["WaitOnResourceSignals"] is True
-    assert update["MinInstancesInService"] < int(asg["Properties"]["MaxSize"])
-    assert update["MaxBatchSize"] == 1
-    # Anything that could replace or move instances while the update replaces them.
-    assert set(update["SuspendProcesses"]) == {
-        "HealthCheck",
-        "ReplaceUnhealthy",
-        "AZRebalance",
-        "AlarmNotification",
-        "ScheduledActions",
-        "InstanceRefresh",
+    assert "AutoScalingRollingUpdate" not in asg["UpdatePolicy"]
+    assert "AutoScalingReplacingUpdate" not in asg["UpdatePolicy"]
+    # No process is suspended anywhere in the template: scaling and healing go on during a release.
+    assert "SuspendProcesses" not in json.dumps(templates[env]["compute"].to_json())
+    assert refresh_preferences(asg)
+
+
+@pytest.mark.parametrize("env", COMMITTED)
+def test_a_release_launches_replacements_before_it_terminates_and_keeps_what_the_fleet_serves(
+    templates: Templates, context: dict[str, Any], env: str
+) -> None:
+    _, asg = group(templates[env]["compute"])
+    preferences = refresh_preferences(asg)
+    plan = release_plan(environment_config(context, env))
+    lowest, highest = preferences["MinHealthyPercentage"], preferences["MaxHealthyPercentage"]
+
+    assert (lowest, highest) == (plan.min_healthy_percentage, plan.max_healthy_percentage)
+    assert lowest == 100
+    # AWS: the maximum is 100 to 200 and at most 100 above the minimum; above 100 it launches
+    # first, and it leaves room for one whole instance at minCapacity.
+    assert 100 < highest <= 200
+    assert highest - lowest <= 100
+    assert int(asg["Properties"]["MinSize"]) * (highest - lowest) >= 100
+
+
+@pytest.mark.parametrize("env", COMMITTED)
+def test_only_instances_off_the_launch_template_version_are_replaced(
+    templates: Templates, env: str
+) -> None:
+    template = templates[env]["compute"]
+    _, asg = group(template)
+    launch_template_id, _ = only(template, "AWS::EC2::LaunchTemplate")
+
+    assert refresh_preferences(asg)["SkipMatching"] is True
+    # A numbered version (not $Latest or $Default): the refresh can tell matching instances and
+    # Auto Scaling can roll back to the previous version.
+    assert asg["Properties"]["LaunchTemplate"]["Version"] == {
+        "Fn::GetAtt": [launch_template_id, "LatestVersionNumber"]
     }
+
+
+@pytest.mark.parametrize("env", COMMITTED)
+def test_the_paging_alarms_gate_a_release_through_its_rollout_and_bake(
+    templates: Templates, context: dict[str, Any], env: str
+) -> None:
+    template = templates[env]["compute"]
+    _, asg = group(template)
+    preferences = refresh_preferences(asg)
+    alarms = resources(template, "AWS::CloudWatch::Alarm")
+    gate = [ref["Ref"] for ref in preferences["AlarmSpecification"]["Alarms"]]
+    names = {alarms[alarm]["Properties"]["AlarmName"] for alarm in gate}
+    prefix = f"{env}-webapp-compute-"
+
+    assert names == {
+        f"{prefix}release-healthy-hosts-below-minimum",
+        f"{prefix}load-balancer-5xx",
+        f"{prefix}server-error-rate",
+        f"{prefix}target-response-time-p99",
+    }
+    # Each gate alarm exists before the group's update can start a refresh.
+    assert set(gate) <= set(asg["DependsOn"])
+    plan = release_plan(environment_config(context, env))
+    assert preferences["BakeTime"] == plan.bake_minutes * 60
+    for alarm in gate:
+        props = alarms[alarm]["Properties"]
+        window = props["EvaluationPeriods"] * props.get("Period", 60)
+        # The bake outlasts every gate alarm's evaluation window, so an alarm that a release sets
+        # off in its last batch can still fail it.
+        assert preferences["BakeTime"] >= window, alarm
+        assert window <= ALARM_WINDOW_MINUTES * 60, alarm
+
+
+def test_the_release_gate_on_healthy_hosts_ignores_missing_data_unlike_the_page(
+    prod: dict[str, Template],
+) -> None:
+    page = alarm_named(prod["compute"], "prod-webapp-compute-healthy-hosts-below-minimum")
+    gate = alarm_named(prod["compute"], "prod-webapp-compute-release-healthy-hosts-below-minimum")
+    same = ("MetricName", "Statistic", "Threshold", "EvaluationPeriods", "ComparisonOperator")
+
+    assert {key: gate[key] for key in same} == {key: page[key] for key in same}
+    assert gate["Dimensions"] == page["Dimensions"]
+    # Minutes without data (a first create before the listener exists) leave the gate in
+    # INSUFFICIENT_DATA, which lets a release through; the page still counts them as an outage.
+    assert (page["TreatMissingData"], gate["TreatMissingData"]) == ("breaching", "missing")
+    # It pages nobody: it tells the informational topic why a release rolled back.
+    assert gate["AlarmActions"] == [{"Ref": topic(prod["compute"], INFORMS)}]
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_checkpoints_pause_a_release_where_config_says(
+    templates: Templates, context: dict[str, Any], env: str
+) -> None:
+    _, asg = group(templates[env]["compute"])
+    preferences = refresh_preferences(asg)
+    rollout = environment_config(context, env).rollout
+
+    if rollout.checkpoints:
+        assert preferences["CheckpointPercentages"] == list(rollout.checkpoints)
+        assert preferences["CheckpointDelay"] == rollout.checkpoint_delay_minutes * 60
+    else:
+        assert "CheckpointPercentages" not in preferences
+        assert "CheckpointDelay" not in preferences
+
+
+def test_a_release_waits_for_neither_standby_nor_scale_in_protected_instances(
+    prod: dict[str, Template],
+) -> None:
+    preferences = refresh_preferences(group(prod["compute"])[1])
+
+    assert (preferences["StandbyInstances"], preferences["ScaleInProtectedInstances"]) == (
+        "Ignore",
+        "Refresh",
+    )
+    # A replacement counts no sooner than one alarm window after it entered service.
+    assert preferences["InstanceWarmup"] == ALARM_WINDOW_MINUTES * 60
 
 
 def topic(template: Template, name: str) -> str:
@@ -511,6 +630,13 @@ PROD_ALARMS: dict[str, dict[str, Any]] = {
         "dimensions": {"LoadBalancer": LOAD_BALANCER, "TargetGroup": TARGET_GROUP},
         "statistic": "Maximum",
         "alarm": (60, 3, 3, 0, "GreaterThanThreshold", "notBreaching"),
+        "topic": INFORMS,
+    },
+    "prod-webapp-compute-release-healthy-hosts-below-minimum": {
+        "metric": ("AWS/ApplicationELB", "HealthyHostCount"),
+        "dimensions": {"LoadBalancer": LOAD_BALANCER, "TargetGroup": TARGET_GROUP},
+        "statistic": "Minimum",
+        "alarm": (60, 3, 3, 3, "LessThanThreshold", "missing"),  # the release gate's twin
         "topic": INFORMS,
     },
     "prod-webapp-compute-high-cpu": {

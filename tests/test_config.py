@@ -15,7 +15,7 @@ import jsonschema  # type: ignore[import-untyped]  # no stubs
 import pytest
 from pydantic import ValidationError
 
-from constructs_lib.config import AppConfig, ConfigError, Problem
+from constructs_lib.config import AppConfig, ConfigError, Problem, RolloutConfig
 from constructs_lib.naming import InvalidNameError, NameKind, Naming, is_lower_word
 from tests.conftest import REPO
 from tools.config_schema import SCHEMA_FILE, json_schema
@@ -344,12 +344,12 @@ def test_desired_capacity_is_rejected_saying_what_replaced_it() -> None:
     assert "would reset a scaled-out fleet on every deploy (remove the key)" in problem.allowed
 
 
-def test_min_capacity_equal_to_max_capacity_is_rejected_as_a_rolling_update_needs_room() -> None:
+def test_min_capacity_equal_to_max_capacity_is_rejected_as_the_group_could_not_scale() -> None:
     problem = only_problem(with_values("prod", minCapacity=3, maxCapacity=3))
 
     assert (problem.path, problem.value) == ("environments.prod.minCapacity", 3)
     assert "must be below maxCapacity (3)" in problem.allowed
-    assert "rolling update" in problem.allowed
+    assert "the group scales between them" in problem.allowed
 
 
 @pytest.mark.parametrize("key", ["minCapacity", "maxCapacity"])
@@ -1596,3 +1596,120 @@ def test_zonal_thresholds_outside_their_ranges_are_rejected(key: str, value: flo
     problem = only_problem(with_values("prod", **{key: value}))
 
     assert (problem.path, problem.value) == (f"environments.prod.{key}", value)
+
+
+def with_rollout(environment: str, **rollout: object) -> Context:
+    context = fixture_context()
+    context["environments"][environment]["rollout"] = rollout
+    return context
+
+
+def test_rollout_left_out_keeps_the_whole_capacity_and_bakes_past_the_alarm_window() -> None:
+    context = fixture_context()
+    del context["environments"]["staging"]["rollout"]
+    (staging,) = (e for e in AppConfig.from_context(context).environments if e.name == "staging")
+
+    assert staging.rollout == RolloutConfig.model_validate({})
+    assert (
+        staging.rollout.min_healthy_percentage,
+        staging.rollout.max_healthy_percentage,
+        staging.rollout.bake_time_minutes,
+        staging.rollout.checkpoints,
+        staging.rollout.checkpoint_delay_minutes,
+        staging.rollout.alarm_gate,
+    ) == (100, None, 10, (), 10, True)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("minHealthyPercentage", 49, "expected a percentage from 50 to 100 (prod: 100)"),
+        ("minHealthyPercentage", 101, "expected a percentage from 50 to 100 (prod: 100)"),
+        (
+            "maxHealthyPercentage",
+            201,
+            "expected a percentage from 100 to 200, at most 100 above minHealthyPercentage",
+        ),
+        (
+            "bakeTimeMinutes",
+            4,
+            "expected minutes, 5 (the gating alarms' evaluation window) to 2880",
+        ),
+        (
+            "checkpointDelayMinutes",
+            2881,
+            "expected minutes, 5 (the gating alarms' evaluation window) to 2880",
+        ),
+        ("bakeTimeMinutes", "15m", "expected an integer"),
+        ("alarmGate", "false", "expected true or false"),
+        ("checkpoints", [50, 25, 100], "expected percentages in ascending order, each once"),
+        ("checkpoints", [50, 50, 100], "expected percentages in ascending order, each once"),
+        (
+            "checkpoints",
+            [25, 50],
+            "the last checkpoint must be 100, or the refresh stops short of the fleet",
+        ),
+    ],
+)
+def test_rollout_value_out_of_range_is_rejected_naming_the_key(
+    key: str, value: object, allowed: str
+) -> None:
+    problem = only_problem(with_rollout("staging", **{key: value}))
+
+    assert (problem.path, problem.value, problem.allowed) == (
+        f"environments.staging.rollout.{key}",
+        value,
+        allowed,
+    )
+
+
+def test_unknown_rollout_key_is_rejected_suggesting_the_one_meant() -> None:
+    problem = only_problem(with_rollout("dev", bakeTime=15))
+
+    assert problem.path == "environments.dev.rollout.bakeTime"
+    assert problem.allowed.startswith("unknown key; did you mean 'bakeTimeMinutes'?")
+
+
+def test_production_release_may_not_take_capacity_out_of_service() -> None:
+    problem = only_problem(with_rollout("prod", minHealthyPercentage=90))
+
+    assert (problem.path, problem.value) == ("environments.prod.rollout.minHealthyPercentage", 90)
+    assert problem.allowed.endswith("while a release replaces instances: 100")
+
+
+def test_other_environments_may_replace_part_of_their_capacity_at_once() -> None:
+    config = AppConfig.from_context(with_rollout("staging", minHealthyPercentage=50))
+
+    (staging,) = (e for e in config.environments if e.name == "staging")
+    assert staging.rollout.min_healthy_percentage == 50
+
+
+def test_maximum_more_than_100_above_the_minimum_is_rejected_as_aws_does() -> None:
+    problem = only_problem(
+        with_rollout("staging", minHealthyPercentage=60, maxHealthyPercentage=170)
+    )
+
+    assert (problem.path, problem.value) == (
+        "environments.staging.rollout.maxHealthyPercentage",
+        170,
+    )
+    assert "at most 100 above minHealthyPercentage (60)" in problem.allowed
+
+
+def test_maximum_without_room_for_one_instance_at_min_capacity_names_the_smallest_allowed() -> None:
+    # prod: minCapacity 3, so 133% of it is 3.99 instances: no replacement could launch.
+    problem = only_problem(with_rollout("prod", maxHealthyPercentage=133))
+
+    assert (problem.path, problem.value) == ("environments.prod.rollout.maxHealthyPercentage", 133)
+    assert "leaves no room for one instance at minCapacity (3)" in problem.allowed
+    assert "at least 134 (or leave it out)" in problem.allowed
+
+
+def test_rollout_problems_of_several_environments_are_reported_at_once() -> None:
+    context = with_rollout("prod", minHealthyPercentage=90)
+    context["environments"]["dev"]["rollout"] = {"bakeTimeMinutes": 1}
+
+    assert sorted(p.path for p in problems(context)) == [
+        "environments.dev.rollout.bakeTimeMinutes",
+        "environments.prod.rollout.minHealthyPercentage",
+    ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
@@ -23,9 +24,10 @@ from constructs import IConstruct
 from constructs_lib.conventions import CFN_GUARD
 from constructs_lib.dns import WebDomain, WebDomainProps
 from constructs_lib.encryption import WorkloadKey
-from constructs_lib.fleet import Fleet, FleetProps, Release
+from constructs_lib.fleet import RELEASE_BATCH, Fleet, FleetProps, Release
 from constructs_lib.load_balancer import WebLoadBalancer, WebLoadBalancerProps
 from constructs_lib.network import INTERFACE_ENDPOINTS, Network, NetworkProps
+from constructs_lib.rollout import plan_rollout
 from constructs_lib.security_groups import TierSecurityGroups
 from constructs_lib.web_acl import WebAcl
 from tests.template_utils import Resource, only, resources
@@ -68,6 +70,16 @@ FLEET = FleetProps(
     instance_name="test-webapp-compute-instance",
     log_group_name="/test/webapp/compute/instances",
     agent_metric_namespace="webapp/test/instances",
+    rollout=plan_rollout(
+        min_capacity=2,
+        max_capacity=4,
+        min_healthy_percentage=100,
+        max_healthy_percentage=None,
+        checkpoints=(50, 100),
+        checkpoint_delay_minutes=7,
+        bake_minutes=12,
+        batch=RELEASE_BATCH,
+    ),
 )
 # AWS Control Tower's rule that a log group keeps its logs for at least a year.
 RETENTION_RULE = f"{CFN_GUARD}::cloudwatch_log_group_retention_period_check"
@@ -120,12 +132,12 @@ def load_balancer_alone(props: WebLoadBalancerProps) -> Built:
     return built(stack)
 
 
-def fleet(props: FleetProps) -> Template:
+def fleet(props: FleetProps, *, gate: bool = False) -> Template:
     stack = bare_stack()
     vpc = Network(stack, "Network", props=NETWORK).vpc
     # Scaling on requests per target needs a target group behind a load balancer.
     web = load_balancer(stack, vpc, LOAD_BALANCER)
-    Fleet(
+    built_fleet = Fleet(
         stack,
         "Fleet",
         vpc=vpc,
@@ -137,6 +149,14 @@ def fleet(props: FleetProps) -> Template:
         notifications=sns.Topic(stack, "Notifications"),
         props=props,
     )
+    if gate:
+        metric = cloudwatch.Metric(namespace="Test", metric_name="Errors", statistic="Sum")
+        built_fleet.gate_releases_on(
+            [
+                metric.create_alarm(stack, name, threshold=1, evaluation_periods=1)
+                for name in ("First", "Second")
+            ]
+        )
     return Template.from_stack(stack)
 
 
@@ -494,6 +514,40 @@ def test_plain_http_outside_production_is_a_choice_synth_does_not_warn_about(
     plain_http: Built,
 ) -> None:
     plain_http.annotations.has_no_warning("*", Match.any_value())
+
+
+def test_fleet_alone_rolls_a_release_out_as_planned_and_gated_on_the_alarms_given() -> None:
+    template = fleet(FLEET, gate=True)
+    (asg,) = template.find_resources("AWS::AutoScaling::AutoScalingGroup").values()
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+
+    assert asg["UpdatePolicy"]["AutoScalingInstanceRefresh"] == {
+        "Strategy": "Rolling",
+        "Preferences": {
+            "MinHealthyPercentage": 100,
+            # One whole instance at minCapacity 2: 50% above the desired capacity.
+            "MaxHealthyPercentage": 150,
+            "InstanceWarmup": 300,
+            "SkipMatching": True,
+            "CheckpointPercentages": [50, 100],
+            "CheckpointDelay": 7 * 60,
+            "BakeTime": 12 * 60,
+            "ScaleInProtectedInstances": "Refresh",
+            "StandbyInstances": "Ignore",
+            "AlarmSpecification": {"Alarms": [{"Ref": alarm} for alarm in alarms]},
+        },
+    }
+    assert set(alarms) <= set(asg["DependsOn"])
+    assert asg["CreationPolicy"] == {"ResourceSignal": {"Count": 2, "Timeout": "PT15M"}}
+
+
+def test_fleet_alone_breaking_glass_lets_a_release_through_whatever_the_alarms_say() -> None:
+    template = fleet(replace(FLEET, rollout=replace(FLEET.rollout, alarm_gate=False)), gate=True)
+    (asg,) = template.find_resources("AWS::AutoScaling::AutoScalingGroup").values()
+    preferences = asg["UpdatePolicy"]["AutoScalingInstanceRefresh"]["Preferences"]
+
+    assert "AlarmSpecification" not in preferences
+    assert preferences["BakeTime"] == 12 * 60
 
 
 def test_fleet_with_a_release_hands_its_artifact_version_and_digest_to_the_boot_script() -> None:

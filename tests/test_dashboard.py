@@ -124,8 +124,9 @@ def test_alarm_status_widget_shows_every_alarm_of_the_stack(
         for a in resources(prod["compute"], kind).values()
     ]
 
-    # 6 of the whole tier, 5 per AZ (4 and its composite), the 2 practice-run composites.
-    assert len(names) == 6 + 5 * 3 + 2
+    # 7 of the whole tier (4 that page, 2 that inform, the release gate's twin of healthy hosts),
+    # 5 per AZ (4 and its composite), the 2 practice-run composites.
+    assert len(names) == 7 + 5 * 3 + 2
     assert sorted(status["properties"]["alarms"]) == sorted(
         f"arn:aws:cloudwatch:us-east-1:333333333333:alarm:{name}" for name in names
     )

@@ -46,7 +46,20 @@ BOOTSTRAP_STACK = "CDKToolkit"
 EXPORT_REMOVAL_APP = Path(__file__).with_name("export_removal_app.py")
 DOMAIN_APP = Path(__file__).with_name("domain_app.py")
 # Fixtures whose app variants are worth synthesizing while the first deploy runs.
-VARIANT_FIXTURES = {"capacity_variant", "keep_export_variant", "remove_export_variant"}
+VARIANT_FIXTURES = {
+    "capacity_variant",
+    "release_variant",
+    "keep_export_variant",
+    "remove_export_variant",
+}
+# A second release of the local environment: only the launch template's user data differs from
+# the capacity change deployed before it. The emulator downloads nothing: the values need only
+# pass config validation.
+SECOND_RELEASE = {
+    "releaseArtifact": "releases/webapp-2.0.0.tar.gz",
+    "releaseVersionId": "Lb2nVxJ2VwL0nUpSpQ5VEXsT.ZdUYdhg",
+    "releaseSha256": "0123456789abcdef" * 4,
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -113,8 +126,16 @@ def capacity_context() -> dict[str, Any]:
     return context
 
 
-def export_removal_context(step: str) -> dict[str, Any]:
+def release_context() -> dict[str, Any]:
+    """The capacity change's context with a second release of the local environment."""
     context = capacity_context()
+    context["environments"][ENVIRONMENT].update(SECOND_RELEASE)
+    return context
+
+
+def export_removal_context(step: str) -> dict[str, Any]:
+    # After the second release, so that each deploy of test_changes.py changes one thing.
+    context = release_context()
     context[STEP] = step
     return context
 
@@ -132,6 +153,7 @@ def _variants(
     root = tmp_path_factory.mktemp("variants")
     apps = {
         "capacity_variant": lambda: cdk_json_with(capacity_context(), [str(REPO / "app.py")]),
+        "release_variant": lambda: cdk_json_with(release_context(), [str(REPO / "app.py")]),
         "keep_export_variant": lambda: cdk_json_with(
             export_removal_context(KEEP_EXPORT), [str(EXPORT_REMOVAL_APP)]
         ),
@@ -196,6 +218,11 @@ def deployment(
 @pytest.fixture(scope="session")
 def capacity_variant(_variants: dict[str, Variant]) -> Variant:
     return _variants["capacity_variant"]
+
+
+@pytest.fixture(scope="session")
+def release_variant(_variants: dict[str, Variant]) -> Variant:
+    return _variants["release_variant"]
 
 
 @pytest.fixture(scope="session")

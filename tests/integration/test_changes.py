@@ -30,6 +30,7 @@ STATEFUL_TYPES = ("AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::KMS::Key", "AWS::S3
 # `cdk diff` output: a changed resource, and a changed property of it.
 DIFF_RESOURCE = re.compile(r"^\[(?P<change>[~+-])\] (?P<type>AWS::\S+) (?P<path>\S+) (?P<id>\S+)")
 DIFF_PROPERTY = re.compile(r"^ [└├]─ \[(?P<change>[~+-])\] (?P<name>\S+)")
+REPLACEMENT = re.compile(r"\((?:requires|may cause) replacement\)")
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,102 @@ def test_stateful_resources_still_exist_after_the_update(
 
 
 @dataclass(frozen=True)
+class ReleaseChange:
+    diff: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    states: tuple[dict[str, StackState], dict[str, StackState]]
+
+
+def fleet_state(deployment: Deployment) -> dict[str, Any]:
+    """The launch template's versions and the version the group launches from, as the API says."""
+    compute = deployed_resources(deployment.emulator, stack_name(deployment, COMPUTE)).values()
+    template_id = next(
+        r.physical_id for r in compute if r.resource_type == "AWS::EC2::LaunchTemplate"
+    )
+    group_name = next(
+        r.physical_id for r in compute if r.resource_type == "AWS::AutoScaling::AutoScalingGroup"
+    )
+    (launch_template,) = deployment.client("ec2").describe_launch_templates(
+        LaunchTemplateIds=[template_id]
+    )["LaunchTemplates"]
+    (group,) = deployment.client("autoscaling").describe_auto_scaling_groups(
+        AutoScalingGroupNames=[group_name]
+    )["AutoScalingGroups"]
+    return {
+        "template_id": template_id,
+        "latest_version": launch_template["LatestVersionNumber"],
+        "group_template": group["LaunchTemplate"],
+    }
+
+
+@pytest.fixture(scope="module")
+def release_change(deployment: Deployment, release_variant: Variant) -> ReleaseChange:
+    """A second release of the local environment in a copy of cdk.json: diff, then deploy.
+
+    What the emulator cannot show, so nothing here claims it: moto runs no instance refresh (it
+    boots no instance and evaluates no alarm: the update policy is recorded, not executed); it
+    replaces an Auto Scaling group on every update where CloudFormation updates it in place (the
+    diff below shows the CLI plans no replacement of the group); and the group it re-creates
+    resolves `Fn::GetAtt LaunchTemplate.LatestVersionNumber` against the launch template as it
+    was before the update (it reads back version 1 beside a launch template at version 2), so the
+    group's version is asserted on the template (tests/test_compute.py), not here.
+    """
+    assembly = release_variant.assembly()
+    before, states_before = fleet_state(deployment), snapshot(deployment)
+    try:
+        diff_output = diff(deployment.emulator, assembly)
+    except CdkError as error:
+        pytest.fail(f"cdk diff failed:\n{error.tail()}")
+    deploy_or_fail(deployment.emulator, assembly)
+    return ReleaseChange(
+        diff=diff_output,
+        before=before,
+        after=fleet_state(deployment),
+        states=(states_before, snapshot(deployment)),
+    )
+
+
+def test_a_second_release_changes_only_the_launch_template_and_replaces_nothing(
+    release_change: ReleaseChange,
+) -> None:
+    lines = release_change.diff.splitlines()
+    changed_resources = [m.group("change", "type") for m in map(DIFF_RESOURCE.match, lines) if m]
+
+    assert ("~", "AWS::EC2::LaunchTemplate") in changed_resources
+    assert {kind for _, kind in changed_resources} <= {
+        "AWS::EC2::LaunchTemplate",
+        "AWS::AutoScaling::AutoScalingGroup",
+    }
+    # The diff prints the boot script, whose text says "replace": only the CLI's own markers count.
+    assert not REPLACEMENT.search(release_change.diff)
+    assert not [line for line in lines if DIFF_RESOURCE.match(line) and line.endswith("replace")]
+
+
+def test_a_second_release_makes_a_new_version_of_the_same_launch_template(
+    release_change: ReleaseChange,
+) -> None:
+    before, after = release_change.before, release_change.after
+
+    assert after["template_id"] == before["template_id"]
+    assert after["latest_version"] == before["latest_version"] + 1
+    assert after["group_template"]["LaunchTemplateId"] == before["template_id"]
+
+
+def test_a_second_release_updates_the_compute_stack_only_and_keeps_every_stateful_resource(
+    deployment: Deployment, release_change: ReleaseChange
+) -> None:
+    before, after = release_change.states
+    compute = stack_name(deployment, COMPUTE)
+
+    assert {n: s.stack_id for n, s in after.items()} == {n: s.stack_id for n, s in before.items()}
+    assert after[compute].status == "UPDATE_COMPLETE"
+    assert {n: s.stateful_ids for n, s in after.items()} == {
+        n: s.stateful_ids for n, s in before.items()
+    }
+
+
+@dataclass(frozen=True)
 class ExportRemoval:
     export_name: str
     # After the capacity change, after the first deploy (`keep`), after the second (`remove`).
@@ -200,6 +297,7 @@ class ExportRemoval:
 def export_removal(
     deployment: Deployment,
     capacity_change: CapacityChange,
+    release_change: ReleaseChange,
     keep_export_variant: Variant,
     remove_export_variant: Variant,
 ) -> ExportRemoval:

@@ -1,0 +1,82 @@
+"""Each environment's release plan: batches, capacity floor and worst case.
+
+`make release-plan` prints it; `make release-plan README=1` writes it into README.md between the
+markers below, and a test fails while the README states other numbers than this computes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from constructs_lib.config import AppConfig
+from stacks.compute_stack import release_plan
+from tools.context import cdk_json_context, fixture_context
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BEGIN, END = "<!-- release-plan: begin -->", "<!-- release-plan: end -->"
+_SECTION = re.compile(re.escape(BEGIN) + r"\n(.*?)" + re.escape(END), re.DOTALL)
+
+
+def plan_table(config: AppConfig) -> str:
+    """A Markdown table with one row per configured environment."""
+    rows = [
+        "| environment | min..max | healthy % | batch at min / max | capacity floor | "
+        "checkpoints | bake | worst case (at desired) | failed + rolled back |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for environment in config.environments:
+        plan = release_plan(environment)
+        low, high = plan.min_capacity, plan.max_capacity
+        checkpoints = (
+            f"{', '.join(map(str, plan.checkpoints))} % + {plan.checkpoint_delay_minutes} min"
+            if plan.checkpoints
+            else "none"
+        )
+        floor = (
+            "= desired"
+            if plan.min_healthy_percentage == 100
+            else f"{plan.capacity_floor(low)}..{plan.capacity_floor(high)}"
+        )
+        rows.append(
+            f"| {environment.name} | {low}..{high} "
+            f"| {plan.min_healthy_percentage}..{plan.max_healthy_percentage} "
+            f"| {plan.batch_size(low)} / {plan.batch_size(high)} "
+            f"| {floor} "
+            f"| {checkpoints} | {plan.bake_minutes} min "
+            f"| {plan.worst_case_minutes} min ({plan.worst_case_desired}) "
+            f"| {plan.worst_case_failed_minutes} min |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def readme_section(text: str) -> str:
+    match = _SECTION.search(text)
+    if match is None:
+        raise ValueError(f"README.md lacks the markers {BEGIN} ... {END}")
+    return match.group(1)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    args = parser.parse_args(argv)
+    if args.readme:
+        # The README describes the example environments (tests/fixture_context.json), as its
+        # cost table and picture do: a team's own cdk.json never makes it stale.
+        table = plan_table(AppConfig.from_context(fixture_context()))
+        text = README.read_text()
+        readme_section(text)  # fails without the markers
+        README.write_text(_SECTION.sub(lambda _: f"{BEGIN}\n{table}{END}", text, count=1))
+        print(f"==> {README.name}: release plan of the example environments")
+    else:
+        table = plan_table(AppConfig.from_context(cdk_json_context()))
+    sys.stdout.write(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
