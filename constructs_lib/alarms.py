@@ -6,7 +6,7 @@ while requests flow, and a page that arrives five minutes late is an outage five
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
@@ -41,6 +41,44 @@ def target_group_metric(
             "TargetGroup": target_group.target_group_full_name,
         },
         statistic=statistic,
+        period=PERIOD,
+    )
+
+
+def healthy_hosts(
+    load_balancer: elbv2.ApplicationLoadBalancer,
+    target_group: elbv2.ApplicationTargetGroup,
+    zones: Sequence[str],
+) -> cloudwatch.Metric | cloudwatch.MathExpression:
+    """Healthy targets of the group, per minute: the worst moment of the minute (Minimum).
+
+    Load-balancer nodes report HealthyHostCount each, and "the Minimum and Maximum statistics
+    reflect the minimum and maximum values of the data points reported by the individual load
+    balancer nodes" (ALB metrics). With cross-zone load balancing on, every node counts every
+    target. With it off (`zones` given), a node counts only its own AZ's targets, so the
+    (LoadBalancer, TargetGroup) Minimum would be one AZ's count: then each AZ's count (its
+    AvailabilityZone dimension) is summed, an AZ without data counting as none.
+    """
+    if not zones:
+        return target_group_metric(load_balancer, target_group, "HealthyHostCount", "Minimum")
+    per_zone = {
+        f"z{index}": cloudwatch.Metric(
+            namespace="AWS/ApplicationELB",
+            metric_name="HealthyHostCount",
+            dimensions_map={
+                "LoadBalancer": load_balancer.load_balancer_full_name,
+                "TargetGroup": target_group.target_group_full_name,
+                "AvailabilityZone": zone,
+            },
+            statistic="Minimum",
+            period=PERIOD,
+        )
+        for index, zone in enumerate(zones)
+    }
+    return cloudwatch.MathExpression(
+        expression=" + ".join(f"FILL({name}, 0)" for name in per_zone),
+        using_metrics=per_zone,
+        label="Healthy targets, summed over the AZs",
         period=PERIOD,
     )
 
@@ -144,8 +182,10 @@ class WebTierAlarms(Construct):
         informational_topic: sns.ITopic,
         thresholds: AlarmThresholds,
         alarm_name: Callable[[str], str],
+        zones_without_cross_zone: Sequence[str] = (),
     ):
-        """`alarm_name` turns an alarm's role (`high-cpu`) into its physical name."""
+        """`alarm_name` turns an alarm's role (`high-cpu`) into its physical name;
+        `zones_without_cross_zone`: the AZs, where the target group has cross-zone off."""
         super().__init__(scope, construct_id)
         lb_metrics = load_balancer.metrics
         self.paging: list[cloudwatch.Alarm] = [
@@ -155,9 +195,7 @@ class WebTierAlarms(Construct):
             # capacity in service and scale-in stops at minCapacity, so below it means lost
             # capacity. Three minutes: longer than one failed health-check cycle, far shorter than
             # a replacement's boot. Missing data is breaching: no data point is no healthy host.
-            target_group_metric(
-                load_balancer, target_group, "HealthyHostCount", "Minimum"
-            ).create_alarm(
+            healthy_hosts(load_balancer, target_group, zones_without_cross_zone).create_alarm(
                 self,
                 "HealthyHostsBelowMinimum",
                 alarm_name=alarm_name("healthy-hosts-below-minimum"),
@@ -270,8 +308,8 @@ class WebTierAlarms(Construct):
         # A fleet with no healthy target still reports HealthyHostCount 0, which breaches. It
         # pages nobody (its twin does); it informs, so the informational topic says why a
         # release rolled back.
-        self.release_healthy_hosts = target_group_metric(
-            load_balancer, target_group, "HealthyHostCount", "Minimum"
+        self.release_healthy_hosts = healthy_hosts(
+            load_balancer, target_group, zones_without_cross_zone
         ).create_alarm(
             self,
             "ReleaseHealthyHostsBelowMinimum",

@@ -146,13 +146,23 @@ HeaderName = Annotated[
 # weekly windows `Ddd:HH:MM-Ddd:HH:MM` and dates `YYYY-MM-DD`, both in UTC.
 _DAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
 _TIME = "(?:[01][0-9]|2[0-3]):[0-5][0-9]"
+# ARC: "The blockedWindows have to start and end on the same day. Windows that span multiple days
+# aren't supported" (CreatePracticeRunConfiguration): a weekend is four windows, not one.
 PracticeRunWindow = Annotated[
     str,
     _text(
         f"^{_DAY}:{_TIME}-{_DAY}:{_TIME}$",
-        "a weekly UTC window such as Fri:16:00-Mon:08:00 (day Mon..Sun, hours 00..23)",
+        "a weekly UTC window within one day such as Sat:00:00-Sat:23:59 (day Mon..Sun, hours "
+        "00..23)",
+    ),
+    _check(
+        lambda window: window[:3] == window[10:13] and window[4:9] < window[14:19],
+        "a window within one day that ends after it starts, such as Sat:00:00-Sat:23:59 (ARC "
+        "refuses windows across days: a weekend is four windows, Fri, Sat, Sun and Mon)",
     ),
 ]
+
+
 PracticeRunDate = Annotated[
     str,
     _text(r"^20[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$", "a UTC date YYYY-MM-DD"),
@@ -332,8 +342,8 @@ class EnvironmentConfig(_Model):
         (),
         strict=False,
         max_length=15,
-        description="up to 15 weekly UTC windows such as Fri:16:00-Mon:08:00 in which ARC "
-        "starts no practice run",
+        description="up to 15 weekly UTC windows within one day each, such as "
+        "Sat:00:00-Sat:23:59, in which ARC starts no practice run",
     )
     practice_run_blocked_dates: tuple[PracticeRunDate, ...] = Field(
         (),

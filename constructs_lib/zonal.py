@@ -419,10 +419,17 @@ def enable_zonal_shift(
     use the load balancer setting, but you can override the default by explicitly turning
     cross-zone load balancing off at the target group level." Off (`cross_zone=False`), each AZ's
     load balancer node sends only to the targets of its own AZ: the per-AZ metrics then describe
-    one AZ end to end (its node and its instances), and a zonal shift takes the whole AZ out of
-    the path. On, a bad AZ's instances would be reached from every node and their errors spread
-    evenly over every AZ's metrics, where no outlier rule can see them. Off needs an instance in
-    every AZ at all times, so the stack keeps it on where the floor cannot put one there.
+    one AZ end to end (its node and its instances). On, a bad AZ's instances would be reached from
+    every node and their errors spread evenly over every AZ's metrics, where no outlier rule can
+    see them. (A zonal shift takes the AZ out either way: "all traffic to targets is blocked in
+    the availability zone being impacted".) Off needs an instance in every AZ at all times, so
+    the stack keeps it on where the floor cannot put one there.
+
+    With cross-zone off, Auto Scaling refuses zonal shift on the group unless told the capacity
+    imbalance it may cause is understood ("you can acknowledge this possibility by ... using the
+    skip-zonal-shift-validation flag", EC2 Auto Scaling User Guide, zonal shift), and AWS
+    recommends "balanced only" Availability Zone distribution for such groups: a launch that
+    cannot go to its AZ fails rather than pile into another AZ whose node cannot send to it.
     """
     load_balancer.set_attribute("zonal_shift.config.enabled", "true")
     target_group.set_attribute(
@@ -434,10 +441,17 @@ def enable_zonal_shift(
             "elbv2_target_group_cross_zone_check",
             "cross-zone load balancing is off on purpose where every AZ holds an instance (config "
             "validation requires it with zonal autoshift): the per-AZ alarms then see each AZ end "
-            "to end and a zonal shift removes the whole AZ (constructs_lib/zonal.py)",
+            "to end (constructs_lib/zonal.py)",
         )
     resource = group.node.default_child
     assert isinstance(resource, autoscaling.CfnAutoScalingGroup)
+    if not cross_zone:
+        resource.skip_zonal_shift_validation = True
+        resource.availability_zone_distribution = (
+            autoscaling.CfnAutoScalingGroup.AvailabilityZoneDistributionProperty(
+                capacity_distribution_strategy="balanced-only"
+            )
+        )
     resource.availability_zone_impairment_policy = (
         autoscaling.CfnAutoScalingGroup.AvailabilityZoneImpairmentPolicyProperty(
             zonal_shift_enabled=True,

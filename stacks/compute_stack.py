@@ -91,6 +91,9 @@ class ComputeStack(cdk.Stack):
         # an environment with its own domain waits for ACM's DNS validation. Until it exists the
         # target health stays `unused`, the boot scripts give up and the first create rolls back.
         fleet.group.node.add_dependency(web.listener)
+        # Cross-zone off needs an instance in every AZ; where the floor cannot put one there
+        # (dev, local), it stays on and the per-AZ alarms see the load balancer's nodes only.
+        cross_zone = environment.min_capacity < len(environment.availability_zones)
         alarms = WebTierAlarms(
             self,
             "Alarms",
@@ -101,14 +104,13 @@ class ComputeStack(cdk.Stack):
             informational_topic=informational_topic,
             thresholds=thresholds,
             alarm_name=naming.alarm_name,
+            zones_without_cross_zone=() if cross_zone else environment.availability_zones,
         )
-        # Cross-zone off needs an instance in every AZ; where the floor cannot put one there
-        # (dev, local), it stays on and the per-AZ alarms see the load balancer's nodes only.
         enable_zonal_shift(
             load_balancer=web.load_balancer,
             target_group=web.target_group,
             group=fleet.group,
-            cross_zone=environment.min_capacity < len(environment.availability_zones),
+            cross_zone=cross_zone,
         )
         zonal = ZonalResilience(
             self,

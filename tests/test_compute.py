@@ -234,10 +234,11 @@ def test_the_release_gate_on_healthy_hosts_ignores_missing_data_unlike_the_page(
 ) -> None:
     page = alarm_named(prod["compute"], "prod-webapp-compute-healthy-hosts-below-minimum")
     gate = alarm_named(prod["compute"], "prod-webapp-compute-release-healthy-hosts-below-minimum")
-    same = ("MetricName", "Statistic", "Threshold", "EvaluationPeriods", "ComparisonOperator")
+    # The same count (prod sums each AZ's: its target group has cross-zone off), threshold and
+    # window.
+    same = ("Metrics", "Threshold", "EvaluationPeriods", "DatapointsToAlarm", "ComparisonOperator")
 
     assert {key: gate[key] for key in same} == {key: page[key] for key in same}
-    assert gate["Dimensions"] == page["Dimensions"]
     # Minutes without data (a first create before the listener exists) leave the gate in
     # INSUFFICIENT_DATA, which lets a release through; the page still counts them as an outage.
     assert (page["TreatMissingData"], gate["TreatMissingData"]) == ("breaching", "missing")
@@ -604,13 +605,6 @@ ASG = "AWS::AutoScaling::AutoScalingGroup"
 # and the resource whose value it is), statistic, period, evaluation periods, datapoints,
 # threshold, comparison, missing data, and the topic. The README's on-call table says the same.
 PROD_ALARMS: dict[str, dict[str, Any]] = {
-    "prod-webapp-compute-healthy-hosts-below-minimum": {
-        "metric": ("AWS/ApplicationELB", "HealthyHostCount"),
-        "dimensions": {"LoadBalancer": LOAD_BALANCER, "TargetGroup": TARGET_GROUP},
-        "statistic": "Minimum",
-        "alarm": (60, 3, 3, 3, "LessThanThreshold", "breaching"),  # threshold: prod minCapacity
-        "topic": PAGES,
-    },
     "prod-webapp-compute-load-balancer-5xx": {
         "metric": ("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count"),
         "dimensions": {"LoadBalancer": LOAD_BALANCER},
@@ -632,13 +626,6 @@ PROD_ALARMS: dict[str, dict[str, Any]] = {
         "alarm": (60, 3, 3, 0, "GreaterThanThreshold", "notBreaching"),
         "topic": INFORMS,
     },
-    "prod-webapp-compute-release-healthy-hosts-below-minimum": {
-        "metric": ("AWS/ApplicationELB", "HealthyHostCount"),
-        "dimensions": {"LoadBalancer": LOAD_BALANCER, "TargetGroup": TARGET_GROUP},
-        "statistic": "Minimum",
-        "alarm": (60, 3, 3, 3, "LessThanThreshold", "missing"),  # the release gate's twin
-        "topic": INFORMS,
-    },
     "prod-webapp-compute-high-cpu": {
         "metric": ("AWS/EC2", "CPUUtilization"),
         "dimensions": {"AutoScalingGroupName": ASG},
@@ -648,6 +635,11 @@ PROD_ALARMS: dict[str, dict[str, Any]] = {
     },
 }
 SERVER_ERROR_RATE = "prod-webapp-compute-server-error-rate"
+# Healthy hosts: the page, and the release gate's twin (missing data not breaching).
+HEALTHY_HOSTS = {
+    "healthy-hosts-below-minimum": ("breaching", PAGES),
+    "release-healthy-hosts-below-minimum": ("missing", INFORMS),
+}
 ENVIRONMENTS = AppConfig.from_context(fixture_context()).environments
 
 
@@ -707,7 +699,55 @@ def test_every_alarm_is_in_the_asserted_table(prod: dict[str, Template]) -> None
     }
 
     # The per-AZ alarms (`-az-<zone>-`) are asserted in tests/test_zonal.py.
-    assert {n for n in names if "-az-" not in n} == {*PROD_ALARMS, SERVER_ERROR_RATE}
+    assert {n for n in names if "-az-" not in n} == {
+        *PROD_ALARMS,
+        SERVER_ERROR_RATE,
+        *(f"prod-webapp-compute-{role}" for role in HEALTHY_HOSTS),
+    }
+
+
+@pytest.mark.parametrize("role", sorted(HEALTHY_HOSTS))
+def test_with_cross_zone_off_healthy_hosts_are_summed_over_every_az_of_the_environment(
+    prod: dict[str, Template], role: str
+) -> None:
+    # A load-balancer node of a target group with cross-zone off counts only its own AZ's
+    # targets: the group's Minimum over the nodes would be one AZ's count, a page for ever.
+    template = prod["compute"]
+    props = alarm_named(template, f"prod-webapp-compute-{role}")
+    (expression,) = (m for m in props["Metrics"] if "Expression" in m)
+    inputs = {m["Id"]: m["MetricStat"] for m in props["Metrics"] if "MetricStat" in m}
+    zones = next(e for e in ENVIRONMENTS if e.name == "prod").availability_zones
+
+    assert expression["Expression"] == " + ".join(f"FILL({i}, 0)" for i in sorted(inputs))
+    assert len(inputs) == len(zones)
+    seen_zones = []
+    for stat in inputs.values():
+        dimensions = {d["Name"]: d["Value"] for d in stat["Metric"]["Dimensions"]}
+        assert stat["Metric"]["MetricName"] == "HealthyHostCount"
+        assert stat["Stat"] == "Minimum"
+        assert refers_to(dimensions["LoadBalancer"], template, LOAD_BALANCER)
+        assert refers_to(dimensions["TargetGroup"], template, TARGET_GROUP)
+        seen_zones.append(dimensions["AvailabilityZone"])
+    assert sorted(seen_zones) == sorted(zones)
+    missing, target = HEALTHY_HOSTS[role]
+    assert (props["Threshold"], props["ComparisonOperator"], props["TreatMissingData"]) == (
+        3,
+        "LessThanThreshold",
+        missing,
+    )
+    assert props["AlarmActions"] == [{"Ref": topic(template, target)}]
+
+
+def test_with_cross_zone_on_healthy_hosts_are_the_target_groups_own_count(
+    dev: dict[str, Template],
+) -> None:
+    template = dev["compute"]
+    for role in HEALTHY_HOSTS:
+        props = alarm_named(template, f"dev-webapp-compute-{role}")
+        dimensions = {d["Name"]: d["Value"] for d in props["Dimensions"]}
+
+        assert props["MetricName"] == "HealthyHostCount"
+        assert sorted(dimensions) == ["LoadBalancer", "TargetGroup"]
 
 
 @pytest.mark.parametrize("name", sorted(PROD_ALARMS))

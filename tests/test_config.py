@@ -1713,3 +1713,17 @@ def test_rollout_problems_of_several_environments_are_reported_at_once() -> None
         "environments.dev.rollout.bakeTimeMinutes",
         "environments.prod.rollout.minHealthyPercentage",
     ]
+
+
+@pytest.mark.parametrize(
+    "window", ["Fri:16:00-Mon:08:00", "Sat:10:00-Sat:09:00", "Sun:12:00-Sun:12:00"]
+)
+def test_a_practice_run_window_across_days_or_ending_before_it_starts_is_rejected(
+    window: str,
+) -> None:
+    # ARC: "The blockedWindows have to start and end on the same day."
+    problem = only_problem(with_values("prod", practiceRunBlockedWindows=[window]))
+
+    assert problem.path == "environments.prod.practiceRunBlockedWindows[0]"
+    assert problem.value == window
+    assert "within one day" in problem.allowed

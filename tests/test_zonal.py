@@ -306,3 +306,26 @@ def test_without_autoshift_an_environment_that_cannot_lose_an_az_is_warned_at_sy
 
 def test_prod_can_lose_an_az_and_gets_no_such_warning(synthesized: Synthesized) -> None:
     assert not [w for w in compute_stack_warnings(synthesized, "prod") if "cannot lose an AZ" in w]
+
+
+def test_a_group_behind_cross_zone_off_acknowledges_the_imbalance_auto_scaling_checks(
+    templates: dict[str, dict[str, Template]],
+) -> None:
+    # Auto Scaling refuses zonal shift on such a group without SkipZonalShiftValidation, and AWS
+    # recommends balanced-only distribution for it; with cross-zone on, neither is set.
+    for environment in ENVIRONMENTS:
+        template = templates[environment.name]["compute"]
+        (group,) = resources(template, "AWS::AutoScaling::AutoScalingGroup").values()
+        (target_group,) = resources(template, "AWS::ElasticLoadBalancingV2::TargetGroup").values()
+        attributes = {
+            a["Key"]: a["Value"] for a in target_group["Properties"]["TargetGroupAttributes"]
+        }
+        cross_zone_off = attributes["load_balancing.cross_zone.enabled"] == "false"
+        properties = group["Properties"]
+
+        assert properties.get("SkipZonalShiftValidation", False) is cross_zone_off
+        distribution = properties.get("AvailabilityZoneDistribution")
+        if cross_zone_off:
+            assert distribution == {"CapacityDistributionStrategy": "balanced-only"}
+        else:
+            assert distribution is None
