@@ -40,13 +40,19 @@ from tools.dev.emulator import (
     explain_deploy_failure,
     start_synth,
 )
+from tools.dev.local_change_safety import with_new_vpc_cidr
 
 CHANGING_MODULE = "test_changes.py"
 BOOTSTRAP_STACK = "CDKToolkit"
 EXPORT_REMOVAL_APP = Path(__file__).with_name("export_removal_app.py")
 DOMAIN_APP = Path(__file__).with_name("domain_app.py")
 # Fixtures whose app variants are worth synthesizing while the first deploy runs.
-VARIANT_FIXTURES = {"capacity_variant", "keep_export_variant", "remove_export_variant"}
+VARIANT_FIXTURES = {
+    "capacity_variant",
+    "keep_export_variant",
+    "remove_export_variant",
+    "vpc_cidr_variant",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -138,6 +144,10 @@ def _variants(
         "remove_export_variant": lambda: cdk_json_with(
             export_removal_context(REMOVE_EXPORT), [str(EXPORT_REMOVAL_APP)]
         ),
+        # A new range for the local VPC: classified against the deployment, never deployed.
+        "vpc_cidr_variant": lambda: cdk_json_with(
+            with_new_vpc_cidr(fixture_context()), ["-O", str(REPO / "app.py")]
+        ),
     }
     variants = {name: Variant(root / name, apps[name]()) for name in sorted(wanted)}
     yield variants
@@ -206,3 +216,8 @@ def keep_export_variant(_variants: dict[str, Variant]) -> Variant:
 @pytest.fixture(scope="session")
 def remove_export_variant(_variants: dict[str, Variant]) -> Variant:
     return _variants["remove_export_variant"]
+
+
+@pytest.fixture(scope="session")
+def vpc_cidr_variant(_variants: dict[str, Variant]) -> Variant:
+    return _variants["vpc_cidr_variant"]
