@@ -40,6 +40,7 @@ from tools.dev.emulator import (
     explain_deploy_failure,
     start_synth,
 )
+from tools.dev.local_change_safety import with_new_vpc_cidr
 
 CHANGING_MODULE = "test_changes.py"
 BOOTSTRAP_STACK = "CDKToolkit"
@@ -51,6 +52,7 @@ VARIANT_FIXTURES = {
     "release_variant",
     "keep_export_variant",
     "remove_export_variant",
+    "vpc_cidr_variant",
 }
 # A second release of the local environment: only the launch template's user data differs from
 # the capacity change deployed before it. The emulator downloads nothing: the values need only
@@ -160,6 +162,10 @@ def _variants(
         "remove_export_variant": lambda: cdk_json_with(
             export_removal_context(REMOVE_EXPORT), [str(EXPORT_REMOVAL_APP)]
         ),
+        # A new range for the local VPC: classified against the deployment, never deployed.
+        "vpc_cidr_variant": lambda: cdk_json_with(
+            with_new_vpc_cidr(fixture_context()), ["-O", str(REPO / "app.py")]
+        ),
     }
     variants = {name: Variant(root / name, apps[name]()) for name in sorted(wanted)}
     yield variants
@@ -233,3 +239,8 @@ def keep_export_variant(_variants: dict[str, Variant]) -> Variant:
 @pytest.fixture(scope="session")
 def remove_export_variant(_variants: dict[str, Variant]) -> Variant:
     return _variants["remove_export_variant"]
+
+
+@pytest.fixture(scope="session")
+def vpc_cidr_variant(_variants: dict[str, Variant]) -> Variant:
+    return _variants["vpc_cidr_variant"]

@@ -25,11 +25,13 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from constructs_lib.config import PRODUCTION
 from tools.change_safety.acknowledgments import (
     DEFAULT_FILE,
     AcknowledgmentError,
+    Verdict,
     judge,
     load,
     render,
@@ -60,10 +62,17 @@ def changes_between(base: dict[str, Json | None], head: dict[str, Stack]) -> lis
     ]
 
 
-def report(changes: Sequence[StackChange], *, environment: str, acknowledgments: Path) -> int:
+def verdict_on(
+    changes: Sequence[StackChange], *, environment: str, acknowledgments: Path
+) -> Verdict:
+    """Classify, then apply the acknowledgments file; raises `AcknowledgmentError` on a bad one."""
     classification = classify(changes, production=environment == PRODUCTION)
+    return judge(classification, load(acknowledgments))
+
+
+def report(changes: Sequence[StackChange], *, environment: str, acknowledgments: Path) -> int:
     try:
-        verdict = judge(classification, load(acknowledgments))
+        verdict = verdict_on(changes, environment=environment, acknowledgments=acknowledgments)
     except AcknowledgmentError as error:
         print(f"Invalid acknowledgments:\n{error}", file=sys.stderr)
         return 2
@@ -140,6 +149,25 @@ def check_change(reference: str, *, environment: str, acknowledgments: Path) -> 
         return compare(base_out, head_out, environment=environment, acknowledgments=acknowledgments)
 
 
+def changes_from_deployed(
+    stacks: dict[str, Stack], session: Any, *, endpoint_url: str | None = None
+) -> list[StackChange]:
+    """Each stack's change from the template CloudFormation holds (`GetTemplate`) to `stacks`'.
+
+    `endpoint_url`: a CloudFormation other than AWS's own (`make local`'s emulator).
+    """
+    from tools.change_safety.change_sets import deployed_template
+
+    base = {
+        name: deployed_template(
+            session.client("cloudformation", region_name=stack.region, endpoint_url=endpoint_url),
+            name,
+        )
+        for name, stack in stacks.items()
+    }
+    return changes_between(base, stacks)
+
+
 def deployed(
     assembly_dir: Path,
     *,
@@ -147,18 +175,22 @@ def deployed(
     acknowledgments: Path,
     change_sets: bool = False,
     assume_bootstrap_roles: bool = False,
+    session: Any = None,
+    endpoint_url: str | None = None,
 ) -> int:
     """Classify against what CloudFormation holds, with the shell's credentials (or the bootstrap
     roles they may assume); with `change_sets`, CloudFormation's own change sets decide replacement.
+    `session` and `endpoint_url` (templates only) point it elsewhere: `make local`'s emulator.
     """
     # Development dependencies, slow to import: only this path needs them.
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from tools.change_safety.change_sets import deployed_template, stack_changes
+    from tools.change_safety.change_sets import stack_changes
 
     stacks = environment_stacks(read(assembly_dir), environment)
-    session = boto3.Session()
+    if session is None:
+        session = boto3.Session()
     if session.get_credentials() is None:
         print(
             "Change safety: no AWS credentials, so the deployed templates cannot be read. "
@@ -173,13 +205,7 @@ def deployed(
                 list(stacks.values()), session, assume_bootstrap_roles=assume_bootstrap_roles
             )
         else:
-            base = {
-                name: deployed_template(
-                    session.client("cloudformation", region_name=stack.region), name
-                )
-                for name, stack in stacks.items()
-            }
-            found = changes_between(base, stacks)
+            found = changes_from_deployed(stacks, session, endpoint_url=endpoint_url)
     except (BotoCoreError, ClientError) as error:
         print(f"Change safety: cannot read the deployed stacks: {error}", file=sys.stderr)
         return 2

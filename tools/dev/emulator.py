@@ -169,6 +169,12 @@ class Emulator:
         return self._clients[service]
 
     def _new_client(self, service: str) -> Any:
+        config = Config(retries={"max_attempts": 2}, s3={"addressing_style": "path"})
+        return self.session().client(service, endpoint_url=self.endpoint, config=config)
+
+    def session(self) -> Any:
+        """A boto3 session with the dummy credentials that ignores AWS_PROFILE and ~/.aws; its
+        clients need `endpoint_url=self.endpoint` to reach the emulator."""
         core = botocore.session.Session(
             session_vars={
                 "profile": (None, None, None, None),
@@ -176,14 +182,12 @@ class Emulator:
                 "credentials_file": (None, None, os.devnull, None),
             }
         )
-        session = boto3.session.Session(
+        return boto3.session.Session(
             aws_access_key_id=DUMMY_CREDENTIAL,
             aws_secret_access_key=DUMMY_CREDENTIAL,
             region_name=REGION,
             botocore_session=core,
         )
-        config = Config(retries={"max_attempts": 2}, s3={"addressing_style": "path"})
-        return session.client(service, endpoint_url=self.endpoint, config=config)
 
 
 def cli_environment() -> dict[str, str]:

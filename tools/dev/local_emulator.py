@@ -91,6 +91,7 @@ def main() -> int:
             progress.step(5, "Reading back through the AWS API")
             print(report(emulator, assembly), flush=True)
             print(f"\nDeployed and read back in {progress.elapsed:.1f} s (wall time).", flush=True)
+            _change_safety(emulator, Path(workdir))
             if keep:
                 _serve_until_interrupted(emulator)
         except StepFailedError as failure:
@@ -105,6 +106,21 @@ def main() -> int:
     if keep:
         print("Emulator stopped.")
     return 0
+
+
+def _change_safety(emulator: Emulator, workdir: Path) -> None:
+    """Issue 22, item 6: a new vpcCidr, classified against the deployed templates, not deployed."""
+    from tools.dev.local_change_safety import section, walk_through
+
+    started = time.monotonic()
+    print("\n==> Change safety: a new vpcCidr against what the emulator runs", flush=True)
+    try:
+        walkthrough = walk_through(emulator, workdir)
+    except CdkError as error:
+        raise StepFailedError(f"cdk synth of the vpcCidr variant:\n{error.tail()}") from error
+    print(section(walkthrough), flush=True)
+    elapsed = time.monotonic() - started
+    print(f"    ({elapsed:.1f} s: one synth of {ENVIRONMENT}, two classifications)", flush=True)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
