@@ -1,4 +1,4 @@
-"""Eleven places where moto 5.2.5's CloudFormation does not do what CloudFormation does.
+"""Twelve places where moto 5.2.5's CloudFormation does not do what CloudFormation does.
 
 The emulator runs inside this Python process (`ThreadedMotoServer`), so patching moto's classes here
 changes the server. Each fix makes moto do with a template what the real service does with it; none
@@ -13,6 +13,7 @@ import re
 from graphlib import TopologicalSorter
 from typing import Any
 
+from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
 from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend, Stack
 from moto.ec2.models import ec2_backends
@@ -47,6 +48,7 @@ def apply() -> None:
     _keep_stacks_deleted_or_failed()
     _detach_managed_policies_before_deleting_them()
     _delete_what_moto_only_creates()
+    _update_auto_scaling_groups_in_place()
     _applied.append(True)
 
 
@@ -240,7 +242,7 @@ def _references(value: Any) -> set[str]:
     return found
 
 
-def dependency_order(resources: dict[str, Any]) -> list[str]:
+def _dependency_order(resources: dict[str, Any]) -> list[str]:
     """Logical IDs of a template's resources, each after every resource it depends on.
 
     A resource depends on each resource it names with `Ref`, `Fn::GetAtt`, `Fn::Sub` or
@@ -269,7 +271,7 @@ def _delete_resources_in_reverse_dependency_order() -> None:
 
     def delete(self: parsing.ResourceMap) -> None:
         resources = self._resource_json_map
-        for logical_id in reversed(dependency_order(resources)):
+        for logical_id in reversed(_dependency_order(resources)):
             parsed = self._parsed_resources.get(logical_id)
             retained = resources[logical_id].get("DeletionPolicy") in (
                 "Retain",
@@ -405,3 +407,69 @@ def _delete_what_moto_only_creates() -> None:
 
     FakeListener.delete = delete_listener  # type: ignore[attr-defined]
     FakeTargetGroup.delete = delete_target_group  # type: ignore[attr-defined]
+
+
+def _update_auto_scaling_groups_in_place() -> None:
+    """UpdateStack that changes a property of an `AWS::AutoScaling::AutoScalingGroup`.
+
+    moto replaces the group on any change: it deletes it and creates one under a new generated
+    name, so a change of `MaxSize` alone shows a new group name (and new instance records).
+    CloudFormation replaces a group only when `AutoScalingGroupName` or `InstanceId` changes, the
+    type's create-only properties; every other property (capacities, subnets, launch template,
+    health check) it updates in place with UpdateAutoScalingGroup, which is what this does. A
+    change of those two, or of the load balancers or target groups (another API), keeps moto's
+    replacement.
+    """
+    update = FakeAutoScalingGroup.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def update_from_cloudformation_json(
+        cls: type[FakeAutoScalingGroup],
+        /,
+        original_resource: FakeAutoScalingGroup,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> FakeAutoScalingGroup:
+        properties = cloudformation_json["Properties"]
+        replaced = (
+            properties.get("AutoScalingGroupName", original_resource.name) != original_resource.name
+            or "InstanceId" in properties
+            or properties.get("TargetGroupARNs", []) != original_resource.target_group_arns
+            or properties.get("LoadBalancerNames", []) != original_resource.load_balancer_names
+        )
+        if replaced:
+            return update(  # type: ignore[no-any-return]
+                cls,
+                original_resource,
+                new_resource_name,
+                cloudformation_json,
+                account_id,
+                region_name,
+            )
+
+        def number(key: str) -> int | None:
+            return None if properties.get(key) is None else int(properties[key])
+
+        # Any: moto's hints want values where its code also takes None ("leave as it is").
+        backend: Any = autoscaling_backends[account_id][region_name]
+        return backend.update_auto_scaling_group(  # type: ignore[no-any-return]
+            name=original_resource.name,
+            availability_zones=properties.get("AvailabilityZones", []),
+            desired_capacity=number("DesiredCapacity"),
+            max_size=number("MaxSize"),
+            min_size=number("MinSize"),
+            launch_config_name=properties.get("LaunchConfigurationName"),
+            launch_template=properties.get("LaunchTemplate", {}),
+            vpc_zone_identifier=",".join(properties.get("VPCZoneIdentifier", [])) or None,
+            health_check_period=number("HealthCheckGracePeriod"),
+            health_check_type=properties.get("HealthCheckType"),
+            new_instances_protected_from_scale_in=properties.get(
+                "NewInstancesProtectedFromScaleIn"
+            ),
+            mixed_instances_policy=properties.get("MixedInstancesPolicy"),
+        )
+
+    FakeAutoScalingGroup.update_from_cloudformation_json = classmethod(  # type: ignore[assignment]
+        update_from_cloudformation_json
+    )
