@@ -191,7 +191,7 @@ def leftovers_report(left: dict[str, list[str]]) -> str:
     if not remaining:
         return (
             f"Left in the emulator: nothing (no stack but {BOOTSTRAP_STACK}, and none of: "
-            + ", ".join(left)
+            + ", ".join(kind for kind in left if kind != "stacks")
             + "; read back through the APIs)"
         )
     lines = [f"Left in the emulator besides {BOOTSTRAP_STACK} and moto's defaults"]
