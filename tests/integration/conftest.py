@@ -9,7 +9,9 @@ cdk.json in a folder of its own, never in the repository's cdk.out. (`test_domai
 deploys one small app of its own besides, into the same emulator.)
 
 Tests that change the deployment live in `test_changes.py` and run after every other integration
-test (`pytest_collection_modifyitems` below), whatever order pytest is given.
+test, and `test_teardown.py` destroys it and runs last of all (`pytest_collection_modifyitems`
+below), whatever order pytest is given. A module that deploys a stack of its own deletes it when
+it is done, so that the teardown finds only the session's deployment.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from tests.integration.export_removal_app import KEEP_EXPORT, REMOVE_EXPORT, STE
 from tools.cloud_assembly import CloudAssembly, read
 from tools.context import fixture_context
 from tools.dev.emulator import (
+    BOOTSTRAP_STACK,
     CDK,
     ENVIRONMENT,
     CdkError,
@@ -42,8 +45,8 @@ from tools.dev.emulator import (
 )
 from tools.dev.local_change_safety import with_new_vpc_cidr
 
-CHANGING_MODULE = "test_changes.py"
-BOOTSTRAP_STACK = "CDKToolkit"
+# Run in this order after every other module: they change, then destroy, the deployment.
+LAST_MODULES = ("test_changes.py", "test_teardown.py")
 EXPORT_REMOVAL_APP = Path(__file__).with_name("export_removal_app.py")
 DOMAIN_APP = Path(__file__).with_name("domain_app.py")
 # Fixtures whose app variants are worth synthesizing while the first deploy runs.
@@ -71,10 +74,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the tests that change the deployment after those that read it as first deployed."""
-    changing = [item for item in items if item.path.name == CHANGING_MODULE]
-    if changing:
-        items[:] = [item for item in items if item.path.name != CHANGING_MODULE] + changing
+    """Run the tests that change the deployment after those that read it as first deployed, and
+    the teardown after all of them."""
+    last = {name: [item for item in items if item.path.name == name] for name in LAST_MODULES}
+    items[:] = [item for item in items if item.path.name not in LAST_MODULES] + [
+        item for name in LAST_MODULES for item in last[name]
+    ]
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,10 @@ def main() -> int:
         "Web",
         vpc=vpc,
         security_group=ec2.SecurityGroup(stack, "WebSecurityGroup", vpc=vpc),
-        access_log_bucket=s3.Bucket(stack, "AccessLogs"),
-        key=kms.Key(stack, "Key"),
+        # Deleted with the stack when test_domain.py is done (the CDK default keeps them), so
+        # that the teardown test finds nothing of this app.
+        access_log_bucket=s3.Bucket(stack, "AccessLogs", removal_policy=cdk.RemovalPolicy.DESTROY),
+        key=kms.Key(stack, "Key", removal_policy=cdk.RemovalPolicy.DESTROY),
         props=WebLoadBalancerProps(
             app_port=8080,
             health_check_path="/health",

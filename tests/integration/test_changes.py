@@ -1,10 +1,11 @@
 """Changes to the deployed environment, made as a person makes them: edit cdk.json (or the app),
 run `cdk diff`, run `cdk deploy`. These tests change the deployment; conftest runs them last.
 
-Two things the emulator cannot show, so nothing here claims them:
-- moto replaces an Auto Scaling group on every update (new generated name), where CloudFormation
-  changes MaxSize in place; the diff below shows the CLI plans no replacement, and the stateful
-  resources around the group keep their IDs.
+The capacity change updates the Auto Scaling group in place, keeping its name, as CloudFormation
+does (`MaxSize` is not one of the type's create-only properties); moto 5.2.5 replaced the group
+with a newly named one until tools/dev/moto_fixes.py made it update in place.
+
+One thing the emulator cannot show, so nothing here claims it:
 - moto does not refuse to delete an export that another stack imports (see the last test), so the
   two-step export removal is shown by its templates and successful deploys, not by a refusal.
 """
@@ -94,19 +95,34 @@ class CapacityChange:
     diff: str
     before: dict[str, StackState]
     after: dict[str, StackState]
+    # The Auto Scaling group's physical ID (its name) before and after.
+    groups: tuple[str, str]
+
+
+def group_name(deployment: Deployment) -> str:
+    return next(
+        r.physical_id
+        for r in deployed_resources(deployment.emulator, stack_name(deployment, COMPUTE)).values()
+        if r.resource_type == "AWS::AutoScaling::AutoScalingGroup"
+    )
 
 
 @pytest.fixture(scope="module")
 def capacity_change(deployment: Deployment, capacity_variant: Variant) -> CapacityChange:
     """maxCapacity + 1 in a copy of cdk.json: `cdk diff`, then `cdk deploy`."""
     assembly = capacity_variant.assembly()
-    before = snapshot(deployment)
+    before, group_before = snapshot(deployment), group_name(deployment)
     try:
         diff_output = diff(deployment.emulator, assembly)
     except CdkError as error:
         pytest.fail(f"cdk diff failed:\n{error.tail()}")
     deploy_or_fail(deployment.emulator, assembly)
-    return CapacityChange(diff=diff_output, before=before, after=snapshot(deployment))
+    return CapacityChange(
+        diff=diff_output,
+        before=before,
+        after=snapshot(deployment),
+        groups=(group_before, group_name(deployment)),
+    )
 
 
 def test_cdk_diff_names_only_the_changed_capacity(capacity_change: CapacityChange) -> None:
@@ -139,17 +155,20 @@ def test_capacity_update_updates_only_the_compute_stack_and_in_place(
     }
 
 
+def test_the_auto_scaling_group_is_updated_in_place_and_keeps_its_name(
+    deployment: Deployment, capacity_change: CapacityChange
+) -> None:
+    before, after = capacity_change.groups
+    assert after == before
+    groups = deployment.client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+    assert [group["AutoScalingGroupName"] for group in groups] == [before]
+
+
 def test_fleet_allows_the_new_maximum(
     deployment: Deployment, capacity_change: CapacityChange
 ) -> None:
-    compute = stack_name(deployment, COMPUTE)
-    group_name = next(
-        r.physical_id
-        for r in deployed_resources(deployment.emulator, compute).values()
-        if r.resource_type == "AWS::AutoScaling::AutoScalingGroup"
-    )
     group = deployment.client("autoscaling").describe_auto_scaling_groups(
-        AutoScalingGroupNames=[group_name]
+        AutoScalingGroupNames=[capacity_change.groups[1]]
     )["AutoScalingGroups"][0]
     environment = deployment.environment
     assert (group["MinSize"], group["DesiredCapacity"], group["MaxSize"]) == (

@@ -127,6 +127,10 @@ def domain(
     ]
     yield DomainDeployment(emulator, assembly, hosted_zone_id, certificate_arn, load_balancer)
     app.kill()
+    # What this module made goes with it: the teardown test expects only the session's deployment.
+    emulator.client("cloudformation").delete_stack(StackName=STACK_NAME)
+    emulator.client("acm").delete_certificate(CertificateArn=certificate_arn)
+    emulator.client("route53").delete_hosted_zone(Id=hosted_zone_id)
 
 
 def records(domain: DomainDeployment) -> list[dict[str, Any]]:

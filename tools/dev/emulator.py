@@ -1,9 +1,10 @@
 """An embedded AWS emulator (moto's server) and the real CDK CLI pointed at it.
 
 `make local` (tools/dev/local_emulator.py) and the integration tests (tests/integration/) share this
-module: both synthesize with the pinned CLI, bootstrap, deploy with `--method=direct` and read the
-result back through the AWS API. Nothing here can reach AWS: the emulator listens on 127.0.0.1,
-credentials are dummies, and no profile, credentials file or instance metadata is consulted.
+module: both synthesize with the pinned CLI, bootstrap, deploy with `--method=direct`, read the
+result back through the AWS API, and destroy it with `cdk destroy`. Nothing here can reach AWS:
+the emulator listens on 127.0.0.1, credentials are dummies, and no profile, credentials file or
+instance metadata is consulted.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ CDK = NODE_BIN / "cdk"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 ENVIRONMENT = "local"
+# The stack `cdk bootstrap` creates; a teardown keeps it, as `make destroy` does.
+BOOTSTRAP_STACK = "CDKToolkit"
 DUMMY_CREDENTIAL = "testing"
 # Every stack of the synthesized assembly. `--all` would select only top-level stacks, and this
 # app's stacks live in a cdk.Stage: `cdk deploy --all` finds none there.
@@ -51,6 +54,7 @@ SYNTH_TIMEOUT_SECONDS = 300
 # moto never runs a Lambda function: a deploy that includes a Lambda-backed custom resource waits
 # for an answer that never comes. A deploy of this app takes seconds; this bounds the wait.
 DEPLOY_TIMEOUT_SECONDS = 180
+DESTROY_FLAGS = ("--force",)
 
 
 class CdkError(Exception):
@@ -310,6 +314,176 @@ def deploy(
         timeout=DEPLOY_TIMEOUT_SECONDS,
         on_line=on_line,
     ).result()
+
+
+def destroy(
+    emulator: Emulator, assembly: CloudAssembly, *, on_line: Callable[[str], None] | None = None
+) -> str:
+    """`cdk destroy --force` of every stack of `assembly`, as `make destroy` runs it.
+
+    The CLI deletes in the reverse of the deployment order and waits for each stack's deletion;
+    moto deletes synchronously and answers a failed one with the error (tools/dev/moto_fixes.py).
+    """
+    return CdkProcess(
+        ["destroy", "--app", str(assembly.directory), ALL_STACKS, *DESTROY_FLAGS],
+        cwd=assembly.directory,
+        env=emulator.environment(),
+        timeout=DEPLOY_TIMEOUT_SECONDS,
+        on_line=on_line,
+    ).result()
+
+
+# What `leftovers` looks for, in the order it reports them.
+LEFTOVER_KINDS = (
+    "stacks",
+    "VPCs",
+    "subnets",
+    "route tables",
+    "internet gateways",
+    "NAT gateways",
+    "VPC endpoints",
+    "security groups",
+    "network interfaces",
+    "instances",
+    "flow logs",
+    "launch templates",
+    "Auto Scaling groups",
+    "load balancers",
+    "target groups",
+    "IAM roles",
+    "IAM managed policies",
+    "instance profiles",
+    "KMS keys",
+    "S3 buckets",
+    "log groups",
+    "SNS topics",
+    "CloudWatch dashboards",
+)
+
+
+def leftovers(emulator: Emulator) -> dict[str, list[str]]:
+    """Kind -> IDs of what the emulator holds besides the bootstrap stack and its own defaults.
+
+    Empty lists for every kind of `LEFTOVER_KINDS` after a complete teardown. Kept out: the
+    bootstrap stack and the resources it lists, the default VPC with its subnets, route table,
+    gateway and group, and what AWS itself shows for a while after deletion: keys pending
+    deletion, terminated instances, deleted NAT gateways and endpoints. (The `instances` are the
+    Auto Scaling group's instance records: moto boots nothing.)
+    """
+    client = emulator.client
+    cloudformation = client("cloudformation")
+    summaries = cloudformation.list_stacks()["StackSummaries"]
+    stacks = [
+        f"{s['StackName']} ({s['StackStatus']})"
+        for s in summaries
+        if s["StackStatus"] != "DELETE_COMPLETE" and s["StackName"] != BOOTSTRAP_STACK
+    ]
+    bootstrapped = any(
+        s["StackName"] == BOOTSTRAP_STACK and s["StackStatus"] != "DELETE_COMPLETE"
+        for s in summaries
+    )
+    kept = (
+        {r.physical_id for r in stack_resources(emulator, BOOTSTRAP_STACK).values()}
+        if bootstrapped
+        else set()
+    )
+
+    ec2 = client("ec2")
+    default_vpcs = {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if v.get("IsDefault")}
+
+    def outside_default_vpc(items: list[dict[str, Any]], id_key: str) -> list[str]:
+        return [str(i[id_key]) for i in items if i.get("VpcId") not in default_vpcs]
+
+    gateways = [
+        g["InternetGatewayId"]
+        for g in ec2.describe_internet_gateways()["InternetGateways"]
+        if not {a["VpcId"] for a in g.get("Attachments", [])} & default_vpcs
+    ]
+    instances = [i for r in ec2.describe_instances()["Reservations"] for i in r["Instances"]]
+    # moto keeps a terminated instance's primary interface, attached; EC2 deletes the interface
+    # it created at launch with the instance (DeleteOnTermination is true for it by default).
+    terminated = {
+        i["InstanceId"] for i in instances if i["State"]["Name"] in ("shutting-down", "terminated")
+    }
+    keys = []
+    kms = client("kms")
+    for key in kms.list_keys()["Keys"]:
+        metadata = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+        if metadata["KeyState"] != "PendingDeletion" and key["KeyId"] not in kept:
+            keys.append(str(key["KeyId"]))
+    found = {
+        "stacks": stacks,
+        "VPCs": outside_default_vpc(ec2.describe_vpcs()["Vpcs"], "VpcId"),
+        "subnets": outside_default_vpc(ec2.describe_subnets()["Subnets"], "SubnetId"),
+        "route tables": outside_default_vpc(
+            ec2.describe_route_tables()["RouteTables"], "RouteTableId"
+        ),
+        "internet gateways": gateways,
+        "NAT gateways": [
+            g["NatGatewayId"]
+            for g in ec2.describe_nat_gateways()["NatGateways"]
+            if g["State"] not in ("deleting", "deleted")
+        ],
+        "VPC endpoints": [
+            e["VpcEndpointId"]
+            for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]
+            if e["State"].lower() != "deleted"
+        ],
+        "security groups": outside_default_vpc(
+            ec2.describe_security_groups()["SecurityGroups"], "GroupId"
+        ),
+        "network interfaces": outside_default_vpc(
+            [
+                interface
+                for interface in ec2.describe_network_interfaces()["NetworkInterfaces"]
+                if interface.get("Attachment", {}).get("InstanceId") not in terminated
+            ],
+            "NetworkInterfaceId",
+        ),
+        "instances": [i["InstanceId"] for i in instances if i["InstanceId"] not in terminated],
+        "flow logs": [f["FlowLogId"] for f in ec2.describe_flow_logs()["FlowLogs"]],
+        "launch templates": [
+            t["LaunchTemplateId"] for t in ec2.describe_launch_templates()["LaunchTemplates"]
+        ],
+        "Auto Scaling groups": [
+            g["AutoScalingGroupName"]
+            for g in client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+        ],
+        "load balancers": [
+            b["LoadBalancerName"]
+            for b in client("elbv2").describe_load_balancers()["LoadBalancers"]
+        ],
+        "target groups": [
+            g["TargetGroupName"] for g in client("elbv2").describe_target_groups()["TargetGroups"]
+        ],
+        "IAM roles": [
+            r["RoleName"]
+            for r in client("iam").list_roles()["Roles"]
+            if r["RoleName"] not in kept and not r["Path"].startswith("/aws-service-role/")
+        ],
+        "IAM managed policies": [
+            p["PolicyName"]
+            for p in client("iam").list_policies(Scope="Local")["Policies"]
+            if p["Arn"] not in kept
+        ],
+        "instance profiles": [
+            p["InstanceProfileName"]
+            for p in client("iam").list_instance_profiles()["InstanceProfiles"]
+            if p["InstanceProfileName"] not in kept
+        ],
+        "KMS keys": keys,
+        "S3 buckets": [
+            b["Name"] for b in client("s3").list_buckets()["Buckets"] if b["Name"] not in kept
+        ],
+        "log groups": [
+            g["logGroupName"] for g in client("logs").describe_log_groups()["logGroups"]
+        ],
+        "SNS topics": [t["TopicArn"] for t in client("sns").list_topics()["Topics"]],
+        "CloudWatch dashboards": [
+            d["DashboardName"] for d in client("cloudwatch").list_dashboards()["DashboardEntries"]
+        ],
+    }
+    return {kind: sorted(found[kind]) for kind in LEFTOVER_KINDS}
 
 
 def diff(emulator: Emulator, assembly: CloudAssembly) -> str:

@@ -1,13 +1,17 @@
-"""`make local`: deploy the `local` environment into an embedded AWS emulator, then report on it.
+"""`make local`: deploy the `local` environment into an embedded AWS emulator, report, tear down.
 
 Starts moto's server on 127.0.0.1 (a free port, dummy credentials, no real AWS reachable), runs the
 real CDK CLI against it (synth, bootstrap, deploy with `--method=direct`) and prints each stack's
 status, the outputs and what the AWS API reports about the network, the fleet and the listener.
+Then it destroys the stacks as `make destroy` does (`cdk destroy '**' --force`: compute, security,
+network) and checks through the APIs that nothing the app created is left (`leftovers`).
 
-The emulator stops at the end. With KEEP=1 it keeps running in the foreground, and the commands
-that reach it (`aws ...`, `cdk diff`, `cdk deploy`) are printed; Ctrl-C stops it.
+The emulator stops at the end. With KEEP=1 nothing is destroyed: the emulator keeps running in the
+foreground, and the commands that reach it (`aws ...`, `cdk diff`, `cdk deploy`, `make destroy`)
+are printed; Ctrl-C stops it, after saying what is still in it.
 
-Exit status: 0 when every stack deployed, 1 when a step failed, 130 when interrupted.
+Exit status: 0 when every stack deployed (and, without KEEP=1, was destroyed leaving nothing), 1
+when a step failed, 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ from tools.cloud_assembly import CloudAssembly, read
 from tools.dev.emulator import (
     ACCOUNT,
     ALL_STACKS,
+    BOOTSTRAP_STACK,
     DEPLOY_FLAGS,
+    DESTROY_FLAGS,
     DUMMY_CREDENTIAL,
     ENVIRONMENT,
     NOT_AWS_RESOURCES,
@@ -39,14 +45,15 @@ from tools.dev.emulator import (
     Emulator,
     bootstrap,
     deploy,
+    destroy,
     explain_deploy_failure,
+    leftovers,
     skipped_resources,
     stack_resources,
     stack_statuses,
     start_synth,
 )
 
-STEPS = 5
 TIER_TAG = "aws-cdk:subnet-type"
 TIERS = ("Public", "Private", "Isolated")
 # Outputs that only carry cross-stack references; the report shows the ones people read.
@@ -60,13 +67,14 @@ class StepFailedError(Exception):
 class Progress:
     """One line per step, with the time it took."""
 
-    def __init__(self) -> None:
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
         self.started = time.monotonic()
         self._step_started = self.started
 
     def step(self, number: int, text: str) -> None:
         self._step_started = time.monotonic()
-        print(f"==> [{number}/{STEPS}] {text}", flush=True)
+        print(f"==> [{number}/{self.steps}] {text}", flush=True)
 
     def done(self, text: str = "done") -> None:
         print(f"    {text} ({time.monotonic() - self._step_started:.1f} s)", flush=True)
@@ -81,7 +89,7 @@ class Progress:
 
 def main() -> int:
     keep = os.environ.get("KEEP", "") not in ("", "0")
-    progress = Progress()
+    progress = Progress(steps=5 if keep else 6)
     # `kill PID` stops the emulator as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     emulator = Emulator()
@@ -90,10 +98,18 @@ def main() -> int:
             assembly = _deploy(emulator, Path(workdir), progress)
             progress.step(5, "Reading back through the AWS API")
             print(report(emulator, assembly), flush=True)
-            print(f"\nDeployed and read back in {progress.elapsed:.1f} s (wall time).", flush=True)
+            # Classification only: the changed variant is never deployed.
             _change_safety(emulator, Path(workdir))
             if keep:
+                print(f"\nDeployed and read back in {progress.elapsed:.1f} s (wall time).")
                 _serve_until_interrupted(emulator)
+                print(leftovers_report(leftovers(emulator)), flush=True)
+            else:
+                _teardown(emulator, assembly, progress)
+                print(
+                    f"\nDeployed, read back and torn down in {progress.elapsed:.1f} s (wall time).",
+                    flush=True,
+                )
         except StepFailedError as failure:
             print(f"\nFAILED: {failure}", file=sys.stderr, flush=True)
             print(f"Stopped after {progress.elapsed:.1f} s (wall time).", file=sys.stderr)
@@ -163,6 +179,43 @@ def _deploy(emulator: Emulator, workdir: Path, progress: Progress) -> CloudAssem
     return assembly
 
 
+def _teardown(emulator: Emulator, assembly: CloudAssembly, progress: Progress) -> None:
+    progress.step(
+        6,
+        f"Tearing down as `make destroy ENV={ENVIRONMENT}` does (cdk destroy '{ALL_STACKS}' "
+        f"{' '.join(DESTROY_FLAGS)}), then checking that nothing is left",
+    )
+    try:
+        destroy(emulator, assembly, on_line=_stack_progress(progress, assembly))
+    except CdkError as error:
+        statuses = stack_statuses(emulator, assembly)
+        raise StepFailedError(
+            "cdk destroy failed\n"
+            + _indent("stacks: " + ", ".join(f"{n} {s}" for n, (s, _) in statuses.items()))
+            + "\n  last lines of the CLI's output:\n"
+            + _indent(error.tail(), 4)
+        ) from error
+    left = leftovers(emulator)
+    print(leftovers_report(left), flush=True)
+    if any(left.values()):
+        raise StepFailedError("the teardown left resources behind (listed above)")
+    progress.done()
+
+
+def leftovers_report(left: dict[str, list[str]]) -> str:
+    """What the emulator still holds, kind by kind, or that none of the checked kinds is left."""
+    remaining = {kind: ids for kind, ids in left.items() if ids}
+    if not remaining:
+        return (
+            f"Left in the emulator: nothing (no stack but {BOOTSTRAP_STACK}, and none of: "
+            + ", ".join(kind for kind in left if kind != "stacks")
+            + "; read back through the APIs)"
+        )
+    lines = [f"Left in the emulator besides {BOOTSTRAP_STACK} and moto's defaults"]
+    lines += [f"  {kind}: {', '.join(ids)}" for kind, ids in remaining.items()]
+    return "\n".join(lines)
+
+
 def _stack_progress(progress: Progress, assembly: CloudAssembly) -> Callable[[str], None]:
     """Turns the CLI's per-stack lines into one progress line per stack event that matters."""
     names = assembly.stack_names
@@ -175,6 +228,10 @@ def _stack_progress(progress: Progress, assembly: CloudAssembly) -> Callable[[st
         with lock:
             if ": deploying..." in line:
                 progress.detail(f"{name}: deploying")
+            elif ": destroying..." in line:
+                progress.detail(f"{name}: destroying")
+            elif "✅" in line and "destroyed" in line:
+                progress.detail(f"{name}: destroyed")
             elif "✅" in line:
                 progress.detail(f"{name}: {'unchanged' if 'no changes' in line else 'deployed'}")
             elif "❌" in line:
@@ -367,9 +424,11 @@ In another shell, from {REPO}:
   aws cloudformation describe-stacks --query 'Stacks[].[StackName,StackStatus]' --output text
   cdk diff -c env={ENVIRONMENT} '{ALL_STACKS}' --method=template --no-notices
   cdk deploy -c env={ENVIRONMENT} '{ALL_STACKS}' {flags} --no-notices
+  make destroy ENV={ENVIRONMENT} FORCE=1
 
 Always --method=direct against the emulator (change sets lose outputs and exports there).
-Stop it with Ctrl-C here, or: kill {os.getpid()}""",
+`make destroy` deletes compute, security, network (the bootstrap stack stays); stopping the
+emulator says what is left in it. Stop it with Ctrl-C here, or: kill {os.getpid()}""",
         flush=True,
     )
     try:

@@ -1,4 +1,4 @@
-"""Seven places where moto 5.2.5's CloudFormation does not do what CloudFormation does.
+"""Twelve places where moto 5.2.5's CloudFormation does not do what CloudFormation does.
 
 The emulator runs inside this Python process (`ThreadedMotoServer`), so patching moto's classes here
 changes the server. Each fix makes moto do with a template what the real service does with it; none
@@ -9,13 +9,24 @@ pinned in pyproject.toml (dev group): when it changes, check each one against th
 from __future__ import annotations
 
 import json
+import re
+from graphlib import TopologicalSorter
 from typing import Any
 
+from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
 from moto.cloudformation import parsing
-from moto.cloudformation.models import CloudFormationBackend
-from moto.ec2.models.subnets import SubnetBackend
-from moto.elbv2.models import FakeLoadBalancer, FakeTargetGroup
+from moto.cloudformation.models import CloudFormationBackend, Stack
+from moto.ec2.models import ec2_backends
+from moto.ec2.models.flow_logs import FlowLogs
+from moto.ec2.models.internet_gateways import InternetGateway
+from moto.ec2.models.route_tables import RouteTable
+from moto.ec2.models.subnets import SubnetBackend, SubnetRouteTableAssociation
+from moto.ec2.models.vpcs import VPCEndPoint
+from moto.ec2.models.vpn_gateway import VPCGatewayAttachment
+from moto.elbv2.models import FakeListener, FakeLoadBalancer, FakeTargetGroup, elbv2_backends
+from moto.iam.models import Group, ManagedPolicy, Role, User, iam_backends
 from moto.kms.models import Key
+from moto.utilities.utils import get_partition
 
 _applied: list[bool] = []
 # (stack, logical ID, type) of each resource whose update moto cannot apply (see below).
@@ -33,6 +44,11 @@ def apply() -> None:
     _update_exports_with_their_stack()
     _resolve_load_balancer_hosted_zone()
     _resolve_target_group_full_name()
+    _delete_resources_in_reverse_dependency_order()
+    _keep_stacks_deleted_or_failed()
+    _detach_managed_policies_before_deleting_them()
+    _delete_what_moto_only_creates()
+    _update_auto_scaling_groups_in_place()
     _applied.append(True)
 
 
@@ -197,3 +213,263 @@ def _resolve_target_group_full_name() -> None:
 
     FakeTargetGroup.has_cfn_attr = classmethod(has_cfn_attr)  # type: ignore[assignment]
     FakeTargetGroup.get_cfn_attribute = get_cfn_attribute  # type: ignore[attr-defined]
+
+
+# `${Name}` or `${Name.Attribute}` in an `Fn::Sub` string; `${!Literal}` is text, not a reference.
+_SUB_VARIABLE = re.compile(r"\$\{(?!!)(?P<name>[^}.]+)[^}]*\}")
+
+
+def _references(value: Any) -> set[str]:
+    """The logical IDs (and parameters) that `Ref`, `Fn::GetAtt` and `Fn::Sub` in `value` name."""
+    if isinstance(value, list):
+        return set().union(*(_references(item) for item in value))
+    if not isinstance(value, dict):
+        return set()
+    found: set[str] = set()
+    for key, argument in value.items():
+        if key == "Ref" and isinstance(argument, str):
+            found.add(argument)
+        elif key == "Fn::GetAtt":
+            found.add(argument[0] if isinstance(argument, list) else str(argument).split(".")[0])
+        elif key == "Fn::Sub":
+            text, variables = (
+                (argument[0], argument[1]) if isinstance(argument, list) else (argument, {})
+            )
+            found |= {m.group("name") for m in _SUB_VARIABLE.finditer(str(text))} - set(variables)
+            found |= _references(variables)
+        else:
+            found |= _references(argument)
+    return found
+
+
+def _dependency_order(resources: dict[str, Any]) -> list[str]:
+    """Logical IDs of a template's resources, each after every resource it depends on.
+
+    A resource depends on each resource it names with `Ref`, `Fn::GetAtt`, `Fn::Sub` or
+    `DependsOn`, as CloudFormation reads a template.
+    """
+    graph: dict[str, set[str]] = {}
+    for logical_id, resource in resources.items():
+        depends_on = resource.get("DependsOn", [])
+        named = _references(resource) | set(
+            [depends_on] if isinstance(depends_on, str) else depends_on
+        )
+        graph[logical_id] = {name for name in named if name in resources and name != logical_id}
+    return list(TopologicalSorter(graph).static_order())
+
+
+def _delete_resources_in_reverse_dependency_order() -> None:
+    """DeleteStack (and `cdk destroy`) of a stack whose resources depend on one another.
+
+    moto deletes a stack's resources in set order and retries those that raised while a pass
+    still deletes one: the outcome is luck, and a resource that cannot go (the role below) ends
+    it with the last error. CloudFormation deletes in the reverse of the order the template
+    implies (dependents first: `Ref`, `Fn::GetAtt`, `Fn::Sub`, `DependsOn`) and keeps resources
+    with `DeletionPolicy: Retain`. This does the same; the first failure ends the deletion and is
+    the caller's error, as before.
+    """
+
+    def delete(self: parsing.ResourceMap) -> None:
+        resources = self._resource_json_map
+        for logical_id in reversed(_dependency_order(resources)):
+            parsed = self._parsed_resources.get(logical_id)
+            retained = resources[logical_id].get("DeletionPolicy") in (
+                "Retain",
+                "RetainExceptOnCreate",
+            )
+            if retained or parsed is None or isinstance(parsed, str):
+                continue  # kept, or never created (a type moto skips, a false condition)
+            self._delete_resource(parsed, resources[logical_id])
+            self._parsed_resources.pop(logical_id)
+
+    parsing.ResourceMap.delete = delete  # type: ignore[method-assign]
+
+
+def _keep_stacks_deleted_or_failed() -> None:
+    """A stack after DeleteStack, as DescribeStacks, ListStacks and DescribeStackResources show it.
+
+    moto takes the stack out of its list before deleting its resources, so after a failure the
+    stack is gone from DescribeStacks and ListStacks while its resources stay. After a success it
+    keeps the stack's template: describing the deleted stack by its ID (which `cdk destroy` does
+    while it waits) resolves the outputs and lists the resources through moto's lazy resource
+    map, which creates every resource they name again, a second VPC, key, role and buckets that
+    belong to no stack. CloudFormation keeps a stack it could not delete, as DELETE_FAILED with
+    the reason in its events, and a deleted stack shows neither outputs nor resources.
+    """
+    delete_stack = CloudFormationBackend.delete_stack
+
+    def delete_stack_or_keep_it_as_failed(
+        self: CloudFormationBackend, name_or_stack_id: str
+    ) -> None:
+        stacks = dict(self.stacks)
+        try:
+            delete_stack(self, name_or_stack_id)
+        except Exception as error:
+            for stack_id, stack in stacks.items():
+                if stack_id not in self.stacks and stack.stack_id not in self.deleted_stacks:
+                    stack.status = "DELETE_FAILED"
+                    stack._add_stack_event("DELETE_FAILED", resource_status_reason=str(error))
+                    self.stacks[stack_id] = stack
+            raise
+
+    CloudFormationBackend.delete_stack = delete_stack_or_keep_it_as_failed  # type: ignore[method-assign]
+
+    delete = Stack.delete
+
+    def delete_and_forget_resources(self: Stack) -> None:
+        delete(self)
+        self.resource_map._resource_json_map = {}
+        self.output_map = parsing.OutputMap(self.resource_map, {}, self.stack_id)
+
+    Stack.delete = delete_and_forget_resources  # type: ignore[method-assign]
+
+
+def _detach_managed_policies_before_deleting_them() -> None:
+    """`AWS::IAM::ManagedPolicy` when its stack is deleted.
+
+    moto has no delete handler for the type, so the policy stays, still attached to the roles its
+    `Roles` property names, and deleting such a role then fails with DeleteConflict "Cannot delete
+    entity, must detach all policies first" (every role of this app that has a managed policy).
+    CloudFormation detaches the policy from each role, user and group, then deletes it.
+    """
+
+    def delete_from_cloudformation_json(
+        cls: type[ManagedPolicy],
+        /,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        backend = iam_backends[account_id][get_partition(region_name)]
+        policy = backend.managed_policies.get(resource_name)  # the physical ID is the ARN
+        if policy is None:
+            return
+        entities: list[Role | User | Group] = [
+            *backend.roles.values(),
+            *backend.users.values(),
+            *backend.groups.values(),
+        ]
+        for entity in entities:
+            if policy.arn in entity.managed_policies:
+                policy.detach_from(entity)
+        backend.delete_policy(policy.arn)
+
+    ManagedPolicy.delete_from_cloudformation_json = classmethod(delete_from_cloudformation_json)  # type: ignore[assignment]
+
+
+def _delete_what_moto_only_creates() -> None:
+    """Seven resource types of this app that moto creates from a template but never deletes.
+
+    moto has no delete handler for them and skips them silently when their stack is deleted, so
+    they outlive it: route tables (the VPC's deletion then fails with DependencyViolation, "has
+    dependencies"), route-table associations, the internet gateway and its attachment, interface
+    endpoints, flow logs, listeners and target groups. CloudFormation deletes each with its
+    service's API, after the resources that depend on it, which is what these do. (Routes and
+    security-group rules go with their table and group, as in EC2.)
+    """
+
+    def disassociate(association: SubnetRouteTableAssociation, ec2: Any) -> None:
+        route_table = ec2.get_route_table(association.route_table_id)
+        for association_id, subnet_id in list(route_table._associations.items()):
+            if subnet_id == association.subnet_id:
+                ec2.disassociate_route_table(association_id)
+        ec2.subnet_associations.pop(f"{association.route_table_id}:{association.subnet_id}", None)
+
+    def detach(attachment: VPCGatewayAttachment, ec2: Any) -> None:
+        if str(attachment.gateway_id).startswith("igw-"):
+            ec2.detach_internet_gateway(attachment.gateway_id, attachment.vpc_id)
+        else:
+            ec2.detach_vpn_gateway(attachment.gateway_id, attachment.vpc_id)
+
+    ec2_deletions: dict[type, Any] = {
+        RouteTable: lambda table, ec2: ec2.delete_route_table(table.id),
+        SubnetRouteTableAssociation: disassociate,
+        InternetGateway: lambda gateway, ec2: ec2.delete_internet_gateway(gateway.id),
+        VPCGatewayAttachment: detach,
+        VPCEndPoint: lambda endpoint, ec2: ec2.delete_vpc_endpoints([endpoint.id]),
+        FlowLogs: lambda flow_log, ec2: ec2.delete_flow_logs([flow_log.id]),
+    }
+    for model, delete_with_ec2 in ec2_deletions.items():
+
+        def delete(
+            self: Any, account_id: str, region_name: str, delete_with_ec2: Any = delete_with_ec2
+        ) -> None:
+            delete_with_ec2(self, ec2_backends[account_id][region_name])
+
+        model.delete = delete  # type: ignore[attr-defined]
+
+    def delete_listener(self: FakeListener, account_id: str, region_name: str) -> None:
+        elbv2_backends[account_id][region_name].delete_listener(self.arn)
+
+    def delete_target_group(self: FakeTargetGroup, account_id: str, region_name: str) -> None:
+        elbv2_backends[account_id][region_name].delete_target_group(self.arn)
+
+    FakeListener.delete = delete_listener  # type: ignore[attr-defined]
+    FakeTargetGroup.delete = delete_target_group  # type: ignore[attr-defined]
+
+
+def _update_auto_scaling_groups_in_place() -> None:
+    """UpdateStack that changes a property of an `AWS::AutoScaling::AutoScalingGroup`.
+
+    moto replaces the group on any change: it deletes it and creates one under a new generated
+    name, so a change of `MaxSize` alone shows a new group name (and new instance records).
+    CloudFormation replaces a group only when `AutoScalingGroupName` or `InstanceId` changes, the
+    type's create-only properties; every other property (capacities, subnets, launch template,
+    health check) it updates in place with UpdateAutoScalingGroup, which is what this does. A
+    change of those two, or of the load balancers or target groups (another API), keeps moto's
+    replacement.
+    """
+    update = FakeAutoScalingGroup.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def update_from_cloudformation_json(
+        cls: type[FakeAutoScalingGroup],
+        /,
+        original_resource: FakeAutoScalingGroup,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> FakeAutoScalingGroup:
+        properties = cloudformation_json["Properties"]
+        replaced = (
+            properties.get("AutoScalingGroupName", original_resource.name) != original_resource.name
+            or "InstanceId" in properties
+            or properties.get("TargetGroupARNs", []) != original_resource.target_group_arns
+            or properties.get("LoadBalancerNames", []) != original_resource.load_balancer_names
+        )
+        if replaced:
+            return update(  # type: ignore[no-any-return]
+                cls,
+                original_resource,
+                new_resource_name,
+                cloudformation_json,
+                account_id,
+                region_name,
+            )
+
+        def number(key: str) -> int | None:
+            return None if properties.get(key) is None else int(properties[key])
+
+        # Any: moto's hints want values where its code also takes None ("leave as it is").
+        backend: Any = autoscaling_backends[account_id][region_name]
+        return backend.update_auto_scaling_group(  # type: ignore[no-any-return]
+            name=original_resource.name,
+            availability_zones=properties.get("AvailabilityZones", []),
+            desired_capacity=number("DesiredCapacity"),
+            max_size=number("MaxSize"),
+            min_size=number("MinSize"),
+            launch_config_name=properties.get("LaunchConfigurationName"),
+            launch_template=properties.get("LaunchTemplate", {}),
+            vpc_zone_identifier=",".join(properties.get("VPCZoneIdentifier", [])) or None,
+            health_check_period=number("HealthCheckGracePeriod"),
+            health_check_type=properties.get("HealthCheckType"),
+            new_instances_protected_from_scale_in=properties.get(
+                "NewInstancesProtectedFromScaleIn"
+            ),
+            mixed_instances_policy=properties.get("MixedInstancesPolicy"),
+        )
+
+    FakeAutoScalingGroup.update_from_cloudformation_json = classmethod(  # type: ignore[assignment]
+        update_from_cloudformation_json
+    )
