@@ -282,7 +282,7 @@ diagram: setup ## docs/architecture.svg from the code (DIAGRAM_ENV=prod)
 # Each environment's release (instance refresh) from cdk.json: batch sizes, capacity floor, worst
 # case in minutes (constructs_lib/rollout.py). README=1 writes the table into README.md.
 .PHONY: release-plan
-release-plan: setup ## Worst-case release duration and capacity floor per environment (README=1)
+release-plan: setup ## Worst-case release duration and capacity floor per environment (README=1: docs/design.md)
 	$(PY) -m tools.release_plan $(if $(filter 1,$(README)),--readme)
 
 .PHONY: schema

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -85,3 +86,20 @@ def test_make_checks_env_before_any_cdk_command_runs(target: str, env: str, mess
     assert completed.returncode != 0
     assert message in completed.stderr
     assert "cdk --no-notices" not in completed.stdout
+
+
+def test_the_readmes_command_table_and_make_help_list_the_same_targets() -> None:
+    help_text = subprocess.run(
+        ["make", "--no-print-directory", "-s", "help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    targets = {line.split()[0] for line in help_text.splitlines() if line.strip()}
+    readme = (REPO / "README.md").read_text()
+    table = readme[readme.index("## Commands") : readme.index("## Deploying")]
+    documented = set(re.findall(r"^\| `make ([a-z-]+)", table, re.M))
+
+    assert documented == targets

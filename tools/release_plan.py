@@ -1,7 +1,8 @@
 """Each environment's release plan: batches, capacity floor and worst case.
 
-`make release-plan` prints it; `make release-plan README=1` writes it into README.md between the
-markers below, and a test fails while the README states other numbers than this computes.
+`make release-plan` prints it; `make release-plan README=1` writes the example environments' plan
+into docs/design.md ("Releases") between the markers below, and a test fails while that document
+states other numbers than this computes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from constructs_lib.config import AppConfig
 from stacks.compute_stack import release_plan
 from tools.context import cdk_json_context, fixture_context
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+# The design document's "Releases" section holds the example environments' plan.
+README = Path(__file__).resolve().parents[1] / "docs" / "design.md"
 BEGIN, END = "<!-- release-plan: begin -->", "<!-- release-plan: end -->"
 _SECTION = re.compile(re.escape(BEGIN) + r"\n(.*?)" + re.escape(END), re.DOTALL)
 
@@ -56,17 +58,17 @@ def plan_table(config: AppConfig) -> str:
 def readme_section(text: str) -> str:
     match = _SECTION.search(text)
     if match is None:
-        raise ValueError(f"README.md lacks the markers {BEGIN} ... {END}")
+        raise ValueError(f"{README.name} lacks the markers {BEGIN} ... {END}")
     return match.group(1)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--readme", action="store_true", help="write the table into README.md")
+    parser.add_argument("--readme", action="store_true", help="write the table into docs/design.md")
     args = parser.parse_args(argv)
     if args.readme:
-        # The README describes the example environments (tests/fixture_context.json), as its
-        # cost table and picture do: a team's own cdk.json never makes it stale.
+        # The docs describe the example environments (tests/fixture_context.json), as the README's
+        # cost table and picture do: a team's own cdk.json never makes them stale.
         table = plan_table(AppConfig.from_context(fixture_context()))
         text = README.read_text()
         readme_section(text)  # fails without the markers
