@@ -628,6 +628,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ],
             ),
             Scenario(
+                "checkchange",
+                "`make check-change ENV=prod BASE=HEAD`: both sides synthesized, then classified"
+                " (not one synth: two, in parallel)",
+                lambda _: [
+                    PYTHON,
+                    "-m",
+                    "tools.change_safety",
+                    "check-change",
+                    "--env",
+                    "prod",
+                    "--base",
+                    "HEAD",
+                ],
+            ),
+            Scenario(
                 "typeguard",
                 "`cdk synth` with jsii's runtime type checks on (no `-O`)",
                 cdk_synth("--app", bench_app(PYTHON)),
