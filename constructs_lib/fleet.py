@@ -199,6 +199,10 @@ class Fleet(Construct):
             # CreationPolicy: one success signal from every instance the group starts with.
             signals=autoscaling.Signals.wait_for_min_capacity(timeout=SIGNAL_TIMEOUT),
             update_policy=release_policy(props.rollout),
+            # One warm-up for scaling and refresh alike: AWS recommends DefaultInstanceWarmup "in
+            # all cases" (RefreshPreferences); without it target tracking counts a booting
+            # instance's metrics at once.
+            default_instance_warmup=INSTANCE_WARMUP,
             notifications=[autoscaling.NotificationConfiguration(topic=notifications)],
             group_metrics=[autoscaling.GroupMetrics.all()],
         )
@@ -283,6 +287,10 @@ class Fleet(Construct):
             return
         group_resource = self.group.node.default_child
         assert isinstance(group_resource, autoscaling.CfnAutoScalingGroup)
+        # An override skips CDK's own check of CloudFormation's limit: "You can specify up to 10
+        # alarms" (AlarmSpecification).
+        if len(alarms) > 10:
+            raise ValueError(f"{len(alarms)} release-gate alarms: CloudFormation takes 10 at most")
         group_resource.add_override(
             "UpdatePolicy.AutoScalingInstanceRefresh.Preferences.AlarmSpecification",
             {"Alarms": [alarm.alarm_name for alarm in alarms]},

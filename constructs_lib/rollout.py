@@ -109,12 +109,13 @@ class RolloutPlan:
     def worst_case_failed_minutes(self) -> int:
         """A release that fails at the end of its bake, then rolls every instance back.
 
-        CloudFormation rolls the stack back, which refreshes the group to the previous launch
-        template version the same way: every batch again, without checkpoints.
+        CloudFormation reads the update policy of the template it rolls back to ("CloudFormation
+        reads the UpdatePolicy from the rollback target template", aws-cdk-lib's autoscaling
+        guide): the rollback's refresh replaces every batch again, with the same checkpoints and
+        bake.
         """
         desired = self.worst_case_desired
-        rollback = math.ceil(desired / self.batch_size(desired)) * self.batch.seconds
-        return math.ceil((self.release_seconds(desired) + rollback) / 60)
+        return math.ceil(2 * self.release_seconds(desired) / 60)
 
 
 def plan_rollout(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from constructs_lib.config import AppConfig
@@ -98,10 +100,14 @@ def test_worst_case_is_at_the_slowest_capacity_not_necessarily_the_largest() -> 
     assert rollout.worst_case_minutes == 5 * 6 + 10
 
 
-def test_a_failed_release_costs_its_rollout_plus_replacing_every_batch_again() -> None:
+def test_a_failed_release_costs_its_rollout_twice_as_the_rollback_runs_the_same_policy() -> None:
+    # The rollback's refresh follows the rollback target's update policy: every batch, every
+    # checkpoint pause and the bake again.
     rollout = plan(max_healthy_percentage=150, bake_minutes=15)
+    seconds = rollout.release_seconds(rollout.worst_case_desired)
 
-    assert rollout.worst_case_failed_minutes == rollout.worst_case_minutes + 3 * 6
+    assert rollout.worst_case_failed_minutes == math.ceil(2 * seconds / 60)
+    assert rollout.worst_case_failed_minutes >= 2 * rollout.worst_case_minutes - 1
 
 
 @pytest.mark.parametrize("name", ["dev", "staging", "prod", "local"])
