@@ -159,7 +159,8 @@ test: pipeline-synth dev-checks ## Everything CI runs: the deploy gate, then the
 # (tools/change_safety): non-zero on a blocked change that change-acknowledgments.json does not name.
 diff: setup ## cdk diff one environment against its account, then the change-safety table: make diff ENV=dev
 	@$(CHECK_ENV) diff '$(ENV)'
-	@$(PY) -m tools.release_plan
+	@$(PY) -m tools.change_safety credentials --env $(ENV)
+	@$(PY) -m tools.release_plan --env $(ENV)
 	$(CDK) diff -c env=$(ENV) '**'
 	$(PY) -m tools.change_safety deployed --env $(ENV)
 

@@ -696,3 +696,29 @@ def test_a_consumer_of_an_export_its_producer_adds_in_the_same_deploy_is_predict
         )
 
     assert found is None
+
+
+def test_make_diff_without_credentials_says_once_what_it_needs_and_the_offline_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The CDK CLI would print "no credentials have been configured" once per stack instead.
+    from tools.change_safety.__main__ import has_credentials
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setattr(
+        "tools.change_safety.__main__.cdk_json_context",
+        lambda: {"environments": {"dev": {"account": "210987654321"}}},
+    )
+
+    assert has_credentials("dev") == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "account 210987654321" in line
+    assert "make check-change ENV=dev BASE=" in line
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    assert has_credentials("dev") == 0

@@ -125,3 +125,10 @@ def test_the_readme_states_the_worst_case_that_make_release_plan_computes() -> N
     table = plan_table(AppConfig.from_context(fixture_context()))
 
     assert readme_section(README.read_text()) == table, "run: make release-plan README=1"
+
+
+def test_make_diff_prints_the_release_plan_of_its_environment_only() -> None:
+    table = plan_table(AppConfig.from_context(fixture_context()), ["staging"])
+
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [row.split("|")[1].strip() for row in rows[1:]] == ["staging"]

@@ -23,14 +23,16 @@ BEGIN, END = "<!-- release-plan: begin -->", "<!-- release-plan: end -->"
 _SECTION = re.compile(re.escape(BEGIN) + r"\n(.*?)" + re.escape(END), re.DOTALL)
 
 
-def plan_table(config: AppConfig) -> str:
-    """A Markdown table with one row per configured environment."""
+def plan_table(config: AppConfig, names: Sequence[str] = ()) -> str:
+    """A Markdown table with one row per configured environment (or per one of `names`)."""
     rows = [
         "| environment | min..max | healthy % | batch at min / max | capacity floor | "
         "checkpoints | bake | worst case (at desired) | failed + rolled back |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for environment in config.environments:
+        if names and environment.name not in names:
+            continue
         plan = release_plan(environment)
         low, high = plan.min_capacity, plan.max_capacity
         checkpoints = (
@@ -65,6 +67,7 @@ def readme_section(text: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--readme", action="store_true", help="write the table into docs/design.md")
+    parser.add_argument("--env", default="", help="environments, comma-separated (default: all)")
     args = parser.parse_args(argv)
     if args.readme:
         # The docs describe the example environments (tests/fixture_context.json), as the README's
@@ -75,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         README.write_text(_SECTION.sub(lambda _: f"{BEGIN}\n{table}{END}", text, count=1))
         print(f"==> {README.name}: release plan of the example environments")
     else:
-        table = plan_table(AppConfig.from_context(cdk_json_context()))
+        names = [name for name in args.env.split(",") if name]
+        table = plan_table(AppConfig.from_context(cdk_json_context()), names)
     sys.stdout.write(table)
     return 0
 

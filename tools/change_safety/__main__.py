@@ -39,6 +39,7 @@ from tools.change_safety.acknowledgments import (
 from tools.change_safety.classify import Json, StackChange, classify
 from tools.change_safety.stack_policy import stack_policy
 from tools.cloud_assembly import CloudAssembly, Stack, read
+from tools.context import cdk_json_context
 
 REPO = Path(__file__).resolve().parents[2]
 # The pinned CLI and Node 22 first, and no network: the Makefile's own settings, for a caller
@@ -223,10 +224,37 @@ def write_stack_policies(assembly_dir: Path, *, environment: str, outdir: Path) 
     return 0
 
 
+def has_credentials(environment: str) -> int:
+    """0 when the shell has AWS credentials; else one line saying what `make diff` needs.
+
+    Without this, the CDK CLI prints "no credentials have been configured" once per stack and
+    the change-safety step a third time, none of them saying what to do offline.
+    """
+    import boto3
+
+    if boto3.Session().get_credentials() is not None:
+        return 0
+    account = cdk_json_context()["environments"][environment]["account"]
+    print(
+        f"make diff ENV={environment} reads the deployed templates of account {account} and "
+        "needs AWS credentials for it. Offline, the same table between two commits: "
+        f"make check-change ENV={environment} BASE=<the commit deployed last>",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.change_safety")
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("check-change", "compare", "deployed", "change-sets", "stack-policy"):
+    for name in (
+        "check-change",
+        "compare",
+        "deployed",
+        "change-sets",
+        "stack-policy",
+        "credentials",
+    ):
         command = commands.add_parser(name)
         command.add_argument("--env", required=True)
         command.add_argument("--acknowledgments", type=Path, default=DEFAULT_FILE)
@@ -241,6 +269,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == "stack-policy":
             command.add_argument("--out", type=Path, default=REPO / "cdk.out" / "stack-policies")
     args = parser.parse_args(argv)
+    if args.command == "credentials":
+        return has_credentials(args.env)
     if args.command == "check-change":
         return check_change(args.base, environment=args.env, acknowledgments=args.acknowledgments)
     if args.command == "compare":
