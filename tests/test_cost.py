@@ -11,12 +11,10 @@ from constructs_lib.config import AppConfig, EnvironmentConfig
 from tests.conftest import Synthesized
 from tools.context import fixture_context
 from tools.cost import (
-    BEGIN,
-    END,
+    DOCUMENTED,
     HOURS_PER_MONTH,
     INSTANCE_HOURLY,
     NAT_GATEWAY_HOURLY,
-    README,
     Line,
     environments,
     estimate,
@@ -94,8 +92,7 @@ def test_an_instance_type_without_a_price_names_the_table_to_extend(
 def test_the_readme_cost_section_is_what_make_cost_readme_writes_now(
     synthesized: Synthesized,
 ) -> None:
-    readme = README.read_text()
-    block = readme[readme.index(BEGIN) + len(BEGIN) : readme.index(END)].strip()
+    block = DOCUMENTED.read().strip()
 
     expected = report(synthesized.assembly, readme_environments())
     assert block == expected, "README.md's Cost section is stale: run `make cost-readme`"

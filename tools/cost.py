@@ -9,7 +9,6 @@ log ingestion, requests) depends on the workload: it is shown as rates, not gues
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from tools.cloud_assembly import CloudAssembly, Json, Stack, read
 from tools.context import example_assembly
+from tools.generated_block import GeneratedBlock
 
 PRICES_AS_OF = "2026-11"
 HOURS_PER_MONTH = 730
@@ -198,15 +198,11 @@ def report(assembly: CloudAssembly, names: Sequence[str] | None = None) -> str:
     )
 
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-BEGIN, END = "<!-- cost:begin (make cost-readme) -->", "<!-- cost:end -->"
-
-
-def with_readme_block(readme: str, block: str) -> str:
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    if not pattern.search(readme):
-        raise ValueError(f"README.md has no {BEGIN} ... {END} block")
-    return pattern.sub(lambda _: f"{BEGIN}\n{block}\n{END}", readme)
+DOCUMENTED = GeneratedBlock(
+    Path(__file__).resolve().parents[1] / "README.md",
+    "<!-- cost:begin (make cost-readme) -->",
+    "<!-- cost:end -->",
+)
 
 
 def readme_environments() -> list[str]:
@@ -233,8 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.readme:
             with tempfile.TemporaryDirectory() as scratch:
                 text = report(example_assembly(Path(scratch)), readme_environments())
-            README.write_text(with_readme_block(README.read_text(), text))
-            print(f"==> {README.name}: Cost block rewritten")
+            DOCUMENTED.write(text)
+            print(f"==> {DOCUMENTED.path.name}: Cost block rewritten")
             return 0
         print(report(read(args.assembly), names))
     except (FileNotFoundError, ValueError) as error:

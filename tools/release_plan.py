@@ -8,7 +8,6 @@ states other numbers than this computes.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,11 +15,14 @@ from pathlib import Path
 from constructs_lib.config import AppConfig
 from stacks.compute_stack import release_plan
 from tools.context import cdk_json_context, fixture_context
+from tools.generated_block import GeneratedBlock
 
 # The design document's "Releases" section holds the example environments' plan.
-README = Path(__file__).resolve().parents[1] / "docs" / "design.md"
-BEGIN, END = "<!-- release-plan: begin -->", "<!-- release-plan: end -->"
-_SECTION = re.compile(re.escape(BEGIN) + r"\n(.*?)" + re.escape(END), re.DOTALL)
+DOCUMENTED = GeneratedBlock(
+    Path(__file__).resolve().parents[1] / "docs" / "design.md",
+    "<!-- release-plan: begin -->",
+    "<!-- release-plan: end -->",
+)
 
 
 def plan_table(config: AppConfig, names: Sequence[str] = ()) -> str:
@@ -57,13 +59,6 @@ def plan_table(config: AppConfig, names: Sequence[str] = ()) -> str:
     return "\n".join(rows) + "\n"
 
 
-def readme_section(text: str) -> str:
-    match = _SECTION.search(text)
-    if match is None:
-        raise ValueError(f"{README.name} lacks the markers {BEGIN} ... {END}")
-    return match.group(1)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--readme", action="store_true", help="write the table into docs/design.md")
@@ -73,10 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The docs describe the example environments (tests/fixture_context.json), as the README's
         # cost table and picture do: a team's own cdk.json never makes them stale.
         table = plan_table(AppConfig.from_context(fixture_context()))
-        text = README.read_text()
-        readme_section(text)  # fails without the markers
-        README.write_text(_SECTION.sub(lambda _: f"{BEGIN}\n{table}{END}", text, count=1))
-        print(f"==> {README.name}: release plan of the example environments")
+        DOCUMENTED.write(table)
+        print(f"==> {DOCUMENTED.path.name}: release plan of the example environments")
     else:
         names = [name for name in args.env.split(",") if name]
         table = plan_table(AppConfig.from_context(cdk_json_context()), names)
