@@ -10,6 +10,7 @@ every value inside one of those templates.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -152,3 +153,35 @@ def _in_deployment_order(stacks: list[Stack]) -> tuple[Stack, ...]:
     for stack in stacks:
         visit(stack)
     return tuple(ordered.values())
+
+
+# The mandatory tag every resource of an environment carries (constructs_lib/conventions.py).
+ENVIRONMENT_TAG = "Environment"
+
+
+def resource_tag(resource: Json, key: str) -> str | None:
+    """A tag of a resource as the template writes it (a list of Key/Value, or a map), if set."""
+    tags = resource.get("Properties", {}).get("Tags")
+    if isinstance(tags, list):
+        for tag in tags:
+            if (
+                isinstance(tag, dict)
+                and tag.get("Key") == key
+                and isinstance(tag.get("Value"), str)
+            ):
+                value: str = tag["Value"]
+                return value
+    elif isinstance(tags, dict) and isinstance(tags.get(key), str):
+        mapped: str = tags[key]
+        return mapped
+    return None
+
+
+def tagged_environment(stack: Stack) -> str | None:
+    """The `Environment` tag most of the stack's resources carry, if any."""
+    values = Counter(
+        tag_value
+        for resource in stack.template.get("Resources", {}).values()
+        if (tag_value := resource_tag(resource, ENVIRONMENT_TAG)) is not None
+    )
+    return values.most_common(1)[0][0] if values else None

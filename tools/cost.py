@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.cloud_assembly import CloudAssembly, Json, Stack, read
+from tools.cloud_assembly import CloudAssembly, Json, Stack, read, tagged_environment
 from tools.context import example_assembly
 from tools.generated_block import GeneratedBlock
 
@@ -57,11 +57,6 @@ class Line:
     count: int
     at_min: float
     at_max: float
-
-
-def environment_of(stack: Stack) -> str:
-    """`<env>-<project>-<component>`: environment names are lower-case words (config rule)."""
-    return stack.stack_name.split("-", 1)[0]
 
 
 def resources(stacks: Iterable[Stack], resource_type: str) -> list[Json]:
@@ -138,7 +133,11 @@ def estimate(stacks: Sequence[Stack]) -> list[Line]:
         )
     composites = len(resources(stacks, "AWS::CloudWatch::CompositeAlarm"))
     fixed("CloudWatch composite alarm", composites, COMPOSITE_ALARM_MONTHLY)
-    fixed("CloudWatch dashboard", len(resources(stacks, "AWS::CloudWatch::Dashboard")), 3.0)
+    fixed(
+        "CloudWatch dashboard",
+        len(resources(stacks, "AWS::CloudWatch::Dashboard")),
+        DASHBOARD_MONTHLY,
+    )
     return lines
 
 
@@ -153,8 +152,9 @@ def _alarm_metrics(alarm: Json) -> int:
 def environments(assembly: CloudAssembly) -> dict[str, list[Stack]]:
     found: dict[str, list[Stack]] = {}
     for stack in assembly.stacks:
-        if stack.template.get("Resources") and not stack.stack_name.endswith("-pipeline"):
-            found.setdefault(environment_of(stack), []).append(stack)
+        # The stacks of a stage (`Prod/Network`); the pipeline stands outside every stage.
+        if "/" in stack.path and (name := tagged_environment(stack)) is not None:
+            found.setdefault(name, []).append(stack)
     return found
 
 

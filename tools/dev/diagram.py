@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.cloud_assembly import CloudAssembly, Stack, read, walk
+from tools.cloud_assembly import CloudAssembly, Stack, read, resource_tag, tagged_environment, walk
 from tools.context import example_assembly
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,8 +38,6 @@ RENDERER = ROOT / "tools" / "dev" / "render_svg.mjs"
 NODE = ROOT / "node_modules" / ".bin" / "node"
 DEFAULT_ENVIRONMENT = "prod"
 
-# The mandatory tag every resource of an environment carries (constructs_lib/conventions.py).
-ENVIRONMENT_TAG = "Environment"
 INTERNET = "internet"
 ANYWHERE = {"0.0.0.0/0", "::/0"}
 
@@ -47,16 +45,6 @@ Json = dict[str, Any]
 # (stack name, logical ID): one resource anywhere in the assembly.
 Key = tuple[str, str]
 INTERNET_KEY: Key = ("", INTERNET)
-
-
-def tagged_environment(stack: Stack) -> str | None:
-    """The `Environment` tag most of the stack's resources carry, if any."""
-    values = Counter(
-        tag_value
-        for resource in stack.template.get("Resources", {}).values()
-        if (tag_value := _tag(resource, ENVIRONMENT_TAG)) is not None
-    )
-    return values.most_common(1)[0][0] if values else None
 
 
 def load_stacks(assembly: CloudAssembly) -> list[Stack]:
@@ -84,23 +72,6 @@ def _deployed_stacks(stack: Stack, names: set[str]) -> list[str]:
         node for node in walk(stack.template.get("Resources", {})) if isinstance(node, str)
     }
     return sorted(names & mentioned)
-
-
-def _tag(resource: Json, key: str) -> str | None:
-    tags = resource.get("Properties", {}).get("Tags")
-    if isinstance(tags, list):
-        for tag in tags:
-            if (
-                isinstance(tag, dict)
-                and tag.get("Key") == key
-                and isinstance(tag.get("Value"), str)
-            ):
-                value: str = tag["Value"]
-                return value
-    elif isinstance(tags, dict) and isinstance(tags.get(key), str):
-        mapped: str = tags[key]
-        return mapped
-    return None
 
 
 def _target(node: Any) -> tuple[str, str] | None:
@@ -284,8 +255,8 @@ def _tier_and_kind(resource: Json) -> tuple[str, str, bool] | None:
     tier, kind, individual = main
     properties: Json = resource.get("Properties", {})
     if rtype == "AWS::EC2::Subnet":
-        subnet_type = _tag(resource, "aws-cdk:subnet-type") or "Private"
-        subnet_name = _tag(resource, "aws-cdk:subnet-name") or subnet_type
+        subnet_type = resource_tag(resource, "aws-cdk:subnet-type") or "Private"
+        subnet_name = resource_tag(resource, "aws-cdk:subnet-name") or subnet_type
         return SUBNET_TIERS.get(subnet_type, APP), f"{subnet_name} subnet", False
     if rtype == "AWS::ElasticLoadBalancingV2::LoadBalancer":
         internal = properties.get("Scheme") == "internal"
