@@ -396,6 +396,12 @@ class EnvironmentConfig(_Model):
         return self.zonal_autoshift
 
     @property
+    def cross_zone(self) -> bool:
+        """Cross-zone load balancing stays on unless every AZ holds an instance at the floor: a
+        load-balancer node without a target in its own AZ could not serve its share."""
+        return self.min_capacity < len(self.availability_zones)
+
+    @property
     def serves_https(self) -> bool:
         return self.certificate_arn is not None or self.domain_name is not None
 
@@ -637,13 +643,13 @@ def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
         allowed = f"must be below maxCapacity ({env.max_capacity}): the group scales between "
         allowed += "them, and a release launches replacements before it terminates"
         yield problem("minCapacity", env.min_capacity, allowed)
-    if env.autoshifts and env.emulator:
-        allowed = "the emulator has no ARC resource types (AWS::ARCZonalShift::*): leave "
-        allowed += "zonalAutoshift off in an emulator-only environment"
-        yield problem("zonalAutoshift", True, allowed)
     if env.autoshifts:
-        # Practice runs take an AZ away every week: what cannot survive that is an error here,
-        # and a synth warning where autoshift is off (stacks/compute_stack.py).
+        if env.emulator:
+            allowed = "the emulator has no ARC resource types (AWS::ARCZonalShift::*): leave "
+            allowed += "zonalAutoshift off in an emulator-only environment"
+            yield problem("zonalAutoshift", True, allowed)
+        # Practice runs take an AZ away every week: what cannot survive that is an error here
+        # (where autoshift is off it is a choice, docs/design.md "Static stability").
         yield from lost_az_problems(env)
     yield from _rollout_problems(env, problem)
     if env.db_port == env.app_port:
@@ -719,7 +725,7 @@ def survivor_cpu_percent(min_capacity: int, az_count: int) -> float:
 def lost_az_problems(env: EnvironmentConfig) -> Iterator[Problem]:
     """What keeps `env` from serving with one AZ gone (its practice runs, a zonal shift)."""
     at, azs = f"environments.{env.name}", len(env.availability_zones)
-    if env.min_capacity < azs:
+    if env.cross_zone:
         allowed = f"at least one instance per AZ ({azs}): cross-zone load balancing is off "
         allowed += "where every AZ holds an instance, and an AZ without one cannot take a share "
         allowed += "of the traffic when another is shifted away"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -13,6 +15,7 @@ from constructs_lib.alarms import (
     AlarmThresholds,
     alarm_arn,
     group_metric,
+    healthy_hosts,
     target_group_metric,
 )
 
@@ -48,7 +51,10 @@ class WebTierDashboard(Construct):
         thresholds: AlarmThresholds,
         dashboard_name: str,
         agent_metric_namespace: str,
+        zones_without_cross_zone: Sequence[str] = (),
+        zone_row: Sequence[cloudwatch.IWidget] = (),
     ):
+        """`zones_without_cross_zone` as for WebTierAlarms; `zone_row`: a last row (per AZ)."""
         super().__init__(scope, construct_id)
         lb = load_balancer.metrics
 
@@ -101,7 +107,8 @@ class WebTierDashboard(Construct):
         self.dashboard.add_widgets(
             graph(
                 "Healthy hosts",
-                target_group_metric(load_balancer, target_group, "HealthyHostCount", "Minimum"),
+                # As the healthy-hosts alarms count them (summed per AZ where cross-zone is off).
+                healthy_hosts(load_balancer, target_group, zones_without_cross_zone),
                 target_group_metric(load_balancer, target_group, "UnHealthyHostCount", "Maximum"),
                 left_annotations=[
                     cloudwatch.HorizontalAnnotation(
@@ -138,6 +145,8 @@ class WebTierDashboard(Construct):
                 _nat_gateways("PacketsDropCount"),
             ),
         )
+        if zone_row:
+            self.dashboard.add_widgets(*zone_row)
         stack = cdk.Stack.of(self)
         self.url = (
             f"https://{stack.region}.console.aws.amazon.com/cloudwatch/home?region={stack.region}"
@@ -154,11 +163,8 @@ class WebTierDashboard(Construct):
         found: list[cloudwatch.IAlarm] = []
         for alarm in alarms:
             resource = alarm.node.default_child
-            if isinstance(resource, cloudwatch.CfnCompositeAlarm):
-                name = resource.alarm_name
-            else:
-                assert isinstance(resource, cloudwatch.CfnAlarm)
-                name = resource.alarm_name
+            assert isinstance(resource, cloudwatch.CfnAlarm | cloudwatch.CfnCompositeAlarm)
+            name = resource.alarm_name
             assert name
             arn = alarm_arn(stack, name)
             found.append(cloudwatch.Alarm.from_alarm_arn(self, alarm.node.id, arn))

@@ -26,6 +26,7 @@ from constructs_lib.conventions import (
 from constructs_lib.load_balancer import DEREGISTRATION_DELAY
 from constructs_lib.network import APP_TIER
 from constructs_lib.rollout import ALARM_WINDOW_MINUTES, BatchTiming, RolloutPlan
+from constructs_lib.service_limits import FLEET_CPU_TARGET_PERCENT
 
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
 ROOT_VOLUME_GIB = 20
@@ -79,7 +80,6 @@ AWS_CALL_SECONDS = 30
 # an instance in Pending:Wait is not yet registered with the target group, so the script could
 # never see it healthy there.
 HEALTH_CHECK_GRACE = cdk.Duration.seconds(BOOT_SCRIPT_END_SECONDS)
-CPU_TARGET_PERCENT = 60
 REQUESTS_PER_TARGET_PER_MINUTE = 1000
 # A release moves to its next batch no sooner than one alarm window after the replacements entered
 # service (and not before they are healthy in the target group): a release that fails at once
@@ -220,7 +220,7 @@ class Fleet(Construct):
         )
         self.group.attach_to_application_target_group(target_group)
         self.group.scale_on_cpu_utilization(
-            "CpuScaling", target_utilization_percent=CPU_TARGET_PERCENT
+            "CpuScaling", target_utilization_percent=FLEET_CPU_TARGET_PERCENT
         )
         self.group.scale_on_request_count(
             "RequestScaling", target_requests_per_minute=REQUESTS_PER_TARGET_PER_MINUTE

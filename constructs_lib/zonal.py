@@ -435,6 +435,8 @@ def enable_zonal_shift(
     target_group.set_attribute(
         "load_balancing.cross_zone.enabled", "true" if cross_zone else "false"
     )
+    resource = group.node.default_child
+    assert isinstance(resource, autoscaling.CfnAutoScalingGroup)
     if not cross_zone:
         acknowledge_guard(
             target_group,
@@ -443,9 +445,6 @@ def enable_zonal_shift(
             "validation requires it with zonal autoshift): the per-AZ alarms then see each AZ end "
             "to end (constructs_lib/zonal.py)",
         )
-    resource = group.node.default_child
-    assert isinstance(resource, autoscaling.CfnAutoScalingGroup)
-    if not cross_zone:
         resource.skip_zonal_shift_validation = True
         resource.availability_zone_distribution = (
             autoscaling.CfnAutoScalingGroup.AvailabilityZoneDistributionProperty(

@@ -93,7 +93,8 @@ class ComputeStack(cdk.Stack):
         fleet.group.node.add_dependency(web.listener)
         # Cross-zone off needs an instance in every AZ; where the floor cannot put one there
         # (dev, local), it stays on and the per-AZ alarms see the load balancer's nodes only.
-        cross_zone = environment.min_capacity < len(environment.availability_zones)
+        cross_zone = environment.cross_zone
+        zones_without_cross_zone = () if cross_zone else environment.availability_zones
         alarms = WebTierAlarms(
             self,
             "Alarms",
@@ -104,7 +105,7 @@ class ComputeStack(cdk.Stack):
             informational_topic=informational_topic,
             thresholds=thresholds,
             alarm_name=naming.alarm_name,
-            zones_without_cross_zone=() if cross_zone else environment.availability_zones,
+            zones_without_cross_zone=zones_without_cross_zone,
         )
         enable_zonal_shift(
             load_balancer=web.load_balancer,
@@ -140,8 +141,9 @@ class ComputeStack(cdk.Stack):
             thresholds=thresholds,
             dashboard_name=naming.dashboard_name(),
             agent_metric_namespace=naming.agent_metric_namespace(),
+            zones_without_cross_zone=zones_without_cross_zone,
+            zone_row=zonal.dashboard_row(),
         )
-        dashboard.dashboard.add_widgets(*zonal.dashboard_row())
 
         cdk.CfnOutput(
             self,

@@ -23,10 +23,6 @@ WIDGETS: dict[str, list[tuple[str, str, str]]] = {
         (ELB, "TargetResponseTime", "p50"),
         (ELB, "TargetResponseTime", "p99"),
     ],
-    "Healthy hosts": [
-        (ELB, "HealthyHostCount", "Minimum"),
-        (ELB, "UnHealthyHostCount", "Maximum"),
-    ],
     "Instances": [
         ("AWS/AutoScaling", "GroupInServiceInstances", "Average"),
         ("AWS/AutoScaling", "GroupDesiredCapacity", "Average"),
@@ -110,7 +106,7 @@ def test_dashboard_has_exactly_these_graphs_and_one_alarm_status_widget(
 ) -> None:
     titles = sorted(w["properties"]["title"] for w in body["widgets"] if w["type"] == "metric")
 
-    assert titles == sorted([*WIDGETS, ZONAL_ERROR_RATE])
+    assert titles == sorted([*WIDGETS, ZONAL_ERROR_RATE, HEALTHY_HOSTS])
     assert [w["type"] for w in body["widgets"]].count("alarm") == 1
 
 
@@ -153,6 +149,30 @@ def test_output_is_the_console_url_of_the_dashboard(prod: dict[str, Template]) -
 
 
 ZONAL_ERROR_RATE = "5xx % of answered requests by AZ"
+HEALTHY_HOSTS = "Healthy hosts"
+
+
+def test_healthy_hosts_are_drawn_as_the_alarms_count_them_summed_over_every_az(
+    body: dict[str, Any],
+) -> None:
+    # prod's target group has cross-zone off: a node counts only its own AZ's targets, so the
+    # graph sums each AZ's count, as the healthy-hosts page does (tests/test_compute.py).
+    metrics = widget(body, HEALTHY_HOSTS)["properties"]["metrics"]
+    (expression,) = (m[0] for m in metrics if isinstance(m[0], dict))
+    drawn = [m for m in metrics if not isinstance(m[0], dict)]
+    per_zone = [m for m in drawn if m[-1].get("visible") is False]
+
+    assert expression["expression"] == "FILL(z0, 0) + FILL(z1, 0) + FILL(z2, 0)"
+    assert sorted(m[-1]["id"] for m in per_zone) == ["z0", "z1", "z2"]
+    assert {(m[0], m[1], m[-1]["stat"]) for m in per_zone} == {(ELB, "HealthyHostCount", "Minimum")}
+    assert sorted(m[m.index("AvailabilityZone") + 1] for m in per_zone) == [
+        "us-east-1a",
+        "us-east-1b",
+        "us-east-1c",
+    ]
+    assert [(m[0], m[1], m[-1]["stat"]) for m in drawn if m not in per_zone] == [
+        (ELB, "UnHealthyHostCount", "Maximum")
+    ]
 
 
 def test_per_az_row_draws_each_azs_error_rate_over_its_answered_requests(

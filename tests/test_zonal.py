@@ -9,7 +9,6 @@ import pytest
 from aws_cdk.assertions import Template
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
-from constructs_lib.fleet import CPU_TARGET_PERCENT
 from constructs_lib.service_limits import FLEET_CPU_TARGET_PERCENT
 from tests.conftest import Synthesized
 from tests.template_utils import only, resources
@@ -275,8 +274,23 @@ def test_only_prod_autoshifts_and_the_emulator_gets_nothing_of_arc(
     assert not [n for n in names if "practice-run" in n]
 
 
-def test_fleet_scales_on_the_cpu_target_the_static_stability_rule_assumes() -> None:
-    assert CPU_TARGET_PERCENT == FLEET_CPU_TARGET_PERCENT
+def test_fleet_scales_on_the_cpu_target_the_static_stability_rule_assumes(
+    templates: Templates,
+) -> None:
+    for environment in ENVIRONMENTS:
+        template = templates[environment.name]["compute"]
+        tracking = [
+            p["Properties"]["TargetTrackingConfiguration"]
+            for p in resources(template, "AWS::AutoScaling::ScalingPolicy").values()
+            if "TargetTrackingConfiguration" in p["Properties"]
+        ]
+        targets = [
+            t["TargetValue"]
+            for t in tracking
+            if t.get("PredefinedMetricSpecification", {}).get("PredefinedMetricType")
+            == "ASGAverageCPUUtilization"
+        ]
+        assert targets == [FLEET_CPU_TARGET_PERCENT]
 
 
 def compute_stack_warnings(synthesized: Synthesized, env: str) -> list[str]:

@@ -32,5 +32,7 @@ class GeneratedBlock:
         """Replace the block with `content` (a trailing newline is added if missing)."""
         self.read()  # fails without the markers
         body = content if content.endswith("\n") else content + "\n"
-        text = self._pattern.sub(lambda _: f"{self.begin}\n{body}{self.end}", self.path.read_text())
+        text = self._pattern.sub(
+            lambda _: f"{self.begin}\n{body}{self.end}", self.path.read_text(), count=1
+        )
         self.path.write_text(text)
