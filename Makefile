@@ -128,7 +128,7 @@ lint: setup ## ruff lint and format check
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-typecheck: setup ## mypy over app, stacks, constructs and tests
+typecheck: setup ## mypy over app, stacks, constructs_lib, compliance, tools and tests
 	$(PY) -m mypy
 
 cfn-lint: synth ## cfn-lint every synthesized template, informational rules included (.cfnlintrc.yaml)
@@ -178,8 +178,8 @@ change-sets: setup ## Classify the change sets of cdk.out against the account: m
 	@$(CHECK_ENV) deploy '$(ENV)'
 	$(PY) -m tools.change_safety change-sets --env $(ENV) $(if $(ASSUME_BOOTSTRAP_ROLES),--assume-bootstrap-roles)
 
-# CloudFormation itself then refuses to replace or delete a stateful resource (README: "Changing a
-# live environment" says how to apply it and how to lift it for one deploy).
+# CloudFormation itself then refuses to replace or delete a stateful resource (docs/operations.md,
+# "Changing a live environment", says how to apply it and how to lift it for one deploy).
 stack-policy: setup ## Stack policies denying replacement/deletion of stateful resources: make stack-policy ENV=prod
 	@$(CHECK_ENV) deploy '$(ENV)'
 	rm -rf cdk.out
@@ -281,7 +281,7 @@ diagram: setup ## docs/architecture.svg from the code (DIAGRAM_ENV=prod)
 	$(PY) -m tools.dev.diagram --env $(DIAGRAM_ENV)
 
 # Each environment's release (instance refresh) from cdk.json: batch sizes, capacity floor, worst
-# case in minutes (constructs_lib/rollout.py). README=1 writes the table into README.md.
+# case in minutes (constructs_lib/rollout.py). README=1 writes the example environments' plan into docs/design.md.
 .PHONY: release-plan
 release-plan: setup ## Worst-case release duration and capacity floor per environment (README=1: docs/design.md)
 	$(PY) -m tools.release_plan $(if $(filter 1,$(README)),--readme)

@@ -22,7 +22,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 
 from stacks.factory import create_app
 from stacks.web_tier_stage import WebTierStage
-from tools.change_safety.__main__ import environment_stacks, main
+from tools.change_safety.__main__ import compare, environment_stacks
 from tools.change_safety.acknowledgments import (
     Acknowledgment,
     AcknowledgmentError,
@@ -318,8 +318,14 @@ def test_a_new_alarm_threshold_is_an_in_place_update_with_nothing_to_review(
 ) -> None:
     new = synthesize_prod(tmp_path, alarmResponseTimeP99Seconds=3.0).templates
     verdict = verdict_of(base.templates, new)
+    (p99,) = (
+        logical_id
+        for logical_id, resource in new[COMPUTE]["Resources"].items()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+        and resource["Properties"]["AlarmName"] == f"{COMPUTE}-target-response-time-p99"
+    )
     assert verdict.classification.findings == ()
-    assert verdict.classification.unremarkable
+    assert f"{COMPUTE}/{p99}" in verdict.classification.unremarkable
     assert all(u.startswith(f"{COMPUTE}/") for u in verdict.classification.unremarkable)
     assert verdict.exit_code == 0
 
@@ -544,16 +550,16 @@ def test_compare_prints_the_table_and_exits_non_zero_only_on_a_blocked_change(
 ) -> None:
     acknowledgments = tmp_path / "acknowledgments.json"
     acknowledgments.write_text('{"acknowledgments": []}')
-    arguments = ["compare", "--env", "prod", "--acknowledgments", str(acknowledgments)]
+    # What `make check-change` runs once both sides are synthesized.
     assert (
-        main([*arguments, "--base-assembly", str(base.outdir), "--assembly", str(new_ami.outdir)])
+        compare(base.outdir, new_ami.outdir, environment="prod", acknowledgments=acknowledgments)
         == 0
     )
     table = capsys.readouterr().out
     assert table.splitlines()[0].split() == ["resource", "change", "risk", "why"]
-    assert "instance-cycling  review" in table
-    code = main(
-        [*arguments, "--base-assembly", str(base.outdir), "--assembly", str(new_vpc_range.outdir)]
+    assert any(row.split()[1:3] == ["instance-cycling", "review"] for row in table.splitlines())
+    code = compare(
+        base.outdir, new_vpc_range.outdir, environment="prod", acknowledgments=acknowledgments
     )
     assert code == 1
     assert "blocked change(s)" in capsys.readouterr().out
@@ -639,6 +645,11 @@ def test_change_sets_are_described_then_deleted_and_no_stack_is_touched() -> Non
         assert [c.stack for c in found if c.change_set is not None] == ["small", "large"]
         for name in ("small", "large"):
             assert cloudformation.list_change_sets(StackName=name)["Summaries"] == []
+        # Above the TemplateBody limit the template went through the bootstrap bucket.
+        uploaded = session.client("s3").list_objects_v2(
+            Bucket="cdk-hnb659fds-assets-123456789012-us-east-1"
+        )["Contents"]
+        assert [o["Key"].startswith("change-safety/large-") for o in uploaded] == [True]
         deployed = cloudformation.get_template(StackName="small")["TemplateBody"]
         assert deployed["Resources"]["Logs"]["Properties"]["LogGroupName"] == "/a"
         with pytest.raises(cloudformation.exceptions.ClientError, match="does not exist"):
@@ -680,7 +691,8 @@ def test_a_consumer_of_an_export_its_producer_adds_in_the_same_deploy_is_predict
             {"Status": "FAILED", "StatusReason": reason, "Changes": []},
             {"StackName": "consumer", "ChangeSetName": ANY},
         )
-    stub.add_response("delete_change_set", {}, {"StackName": "consumer", "ChangeSetName": ANY})
+        # A change set that was created is deleted, failed or not.
+        stub.add_response("delete_change_set", {}, {"StackName": "consumer", "ChangeSetName": ANY})
     consumer = Stack(
         artifact_id="consumer",
         path="consumer",
@@ -694,6 +706,7 @@ def test_a_consumer_of_an_export_its_producer_adds_in_the_same_deploy_is_predict
         found = _changes_or_prediction(
             consumer, {"Resources": {}}, Clients(cloudformation, None, None)
         )
+        stub.assert_no_pending_responses()
 
     assert found is None
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from constructs_lib.config import PRODUCTION
+from tools.context import CDK_JSON
 
-CDK_JSON = Path(__file__).resolve().parents[1] / "cdk.json"
 # What each command takes: any number (none: all), exactly one, one that is not production.
 ANY, ONE, ONE_NOT_PRODUCTION = "any", "one", "one-not-production"
 COMMANDS = {"synth": ANY, "diff": ONE, "deploy": ONE, "destroy": ONE_NOT_PRODUCTION}

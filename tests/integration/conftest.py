@@ -17,8 +17,6 @@ it is done, so that the teardown finds only the session's deployment.
 from __future__ import annotations
 
 import json
-import shlex
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +27,7 @@ import pytest
 from constructs_lib.config import AppConfig, EnvironmentConfig
 from tests.conftest import REPO
 from tests.integration.export_removal_app import KEEP_EXPORT, REMOVE_EXPORT, STEP
+from tools.bytecode import app_flags
 from tools.cloud_assembly import CloudAssembly, read
 from tools.context import fixture_context
 from tools.dev.emulator import (
@@ -39,6 +38,7 @@ from tools.dev.emulator import (
     CdkProcess,
     Emulator,
     bootstrap,
+    cdk_json_with,
     deploy,
     explain_deploy_failure,
     start_synth,
@@ -118,14 +118,6 @@ class Variant:
         self._process.kill()
 
 
-def cdk_json_with(context: dict[str, Any], app: list[str]) -> dict[str, Any]:
-    """cdk.json as the repository has it, with `context` and an app command runnable elsewhere."""
-    cdk_json: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())
-    cdk_json["app"] = shlex.join([sys.executable, *app])
-    cdk_json["context"] = context
-    return cdk_json
-
-
 def capacity_context() -> dict[str, Any]:
     """The fixture's context with one more instance allowed in the local environment."""
     context = fixture_context()
@@ -169,7 +161,7 @@ def _variants(
         ),
         # A new range for the local VPC: classified against the deployment, never deployed.
         "vpc_cidr_variant": lambda: cdk_json_with(
-            with_new_vpc_cidr(fixture_context()), ["-O", str(REPO / "app.py")]
+            with_new_vpc_cidr(fixture_context()), [*app_flags(), str(REPO / "app.py")]
         ),
     }
     variants = {name: Variant(root / name, apps[name]()) for name in sorted(wanted)}
@@ -207,7 +199,7 @@ def deployment(
     app_dir = workdir / "app"
     app_dir.mkdir()
     (app_dir / "cdk.json").write_text(
-        json.dumps(cdk_json_with(fixture_context(), ["-O", str(REPO / "app.py")]), indent=2)
+        json.dumps(cdk_json_with(fixture_context(), [*app_flags(), str(REPO / "app.py")]), indent=2)
     )
     synth = start_synth(app_dir, workdir / "cdk.out")
     try:

@@ -27,6 +27,7 @@ from constructs_lib.naming import COMPUTE, NETWORK, SECURITY
 from tests.integration.conftest import Deployment, Variant
 from tools.change_safety.__main__ import deployed
 from tools.context import fixture_context
+from tools.dev.diagram import imports_of
 from tools.dev.emulator import ENVIRONMENT
 from tools.dev.local_change_safety import new_vpc_cidr
 
@@ -125,11 +126,7 @@ def expected_blocks(
             deployed_templates[compute], "AWS::ElasticLoadBalancingV2::TargetGroup"
         )
     }
-    imported = {
-        match
-        for template in deployed_templates.values()
-        for match in re.findall(r'"Fn::ImportValue": "([^"]+)"', json.dumps(template))
-    }
+    imported = set().union(*(imports_of(t) for t in deployed_templates.values()))
     exports: set[Change] = set()
     for name, template in deployed_templates.items():
         ids = of_type(template, *REPLACED_BY_A_NEW_RANGE)

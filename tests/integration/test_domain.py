@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.integration.conftest import DOMAIN_APP, Variant, cdk_json_with, ensure_bootstrapped
+from tests.integration.conftest import DOMAIN_APP, Variant, ensure_bootstrapped
 from tests.integration.domain_app import DOMAIN, LOAD_BALANCER_NAME, STACK_NAME
 from tests.integration.test_deployment import SKIPPED_BY_THE_EMULATOR
 from tools.cloud_assembly import CloudAssembly
@@ -37,6 +37,7 @@ from tools.context import fixture_context
 from tools.dev.emulator import (
     CdkError,
     Emulator,
+    cdk_json_with,
     deploy,
     explain_deploy_failure,
     skipped_resources,

@@ -5,8 +5,6 @@ stack-policy` run.
   `git archive` into a temporary folder, run with this checkout's .venv and node_modules through
   its own cdk.json) and the working tree, in parallel, offline; classifies every stack of the
   environment; exits 1 on a blocked change that is not acknowledged, or a stale acknowledgment.
-- `compare --base-assembly A --assembly B --env prod`: the same, on two cloud assemblies already
-  synthesized.
 - `deployed --env prod`: the same against the templates CloudFormation holds (`GetTemplate`),
   for the assembly in cdk.out; without AWS credentials it says so and exits 0, because `cdk diff`
   before it has already said the same.
@@ -23,7 +21,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +35,11 @@ from tools.change_safety.acknowledgments import (
     render,
 )
 from tools.change_safety.classify import Json, StackChange, classify
-from tools.change_safety.stack_policy import stack_policy
-from tools.cloud_assembly import CloudAssembly, Stack, read
-from tools.context import cdk_json_context
+from tools.change_safety.stack_policy import stack_policy, stateful_logical_ids
+from tools.cloud_assembly import CloudAssembly, Stack, read, tagged_environment
+from tools.context import ROOT, cdk_json_context
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = ROOT
 # The pinned CLI and Node 22 first, and no network: the Makefile's own settings, for a caller
 # that starts this module without make.
 SYNTH_ENV = {
@@ -52,11 +50,17 @@ SYNTH_ENV = {
 
 
 def environment_stacks(assembly: CloudAssembly, environment: str) -> dict[str, Stack]:
-    """The stacks of one environment: naming.py names every one `<env>-<project>-<component>`."""
-    return {s.stack_name: s for s in assembly.stacks if s.stack_name.startswith(f"{environment}-")}
+    """The stacks of one environment's stage (the pipeline stands outside every stage)."""
+    return {
+        s.stack_name: s
+        for s in assembly.stacks
+        if "/" in s.path and tagged_environment(s) == environment
+    }
 
 
-def changes_between(base: dict[str, Json | None], head: dict[str, Stack]) -> list[StackChange]:
+def changes_between(
+    base: Mapping[str, Json | None], head: Mapping[str, Stack]
+) -> list[StackChange]:
     return [
         StackChange(stack=name, old=base.get(name), new=stack.template, region=stack.region)
         for name, stack in head.items()
@@ -87,9 +91,8 @@ def compare(base: Path, head: Path, *, environment: str, acknowledgments: Path) 
     if not new:
         print(f"no stack of environment {environment!r} in {head}", file=sys.stderr)
         return 2
-    base_templates: dict[str, Json | None] = dict(old)
     return report(
-        changes_between(base_templates, new),
+        changes_between(old, new),
         environment=environment,
         acknowledgments=acknowledgments,
     )
@@ -217,9 +220,8 @@ def write_stack_policies(assembly_dir: Path, *, environment: str, outdir: Path) 
     outdir.mkdir(parents=True, exist_ok=True)
     for name, stack in environment_stacks(read(assembly_dir), environment).items():
         path = outdir / f"{name}.json"
-        policy = stack_policy(stack.template)
-        path.write_text(json.dumps(policy, indent=2) + "\n")
-        protected = len(policy["Statement"][1]["Resource"]) if len(policy["Statement"]) > 1 else 0
+        path.write_text(json.dumps(stack_policy(stack.template), indent=2) + "\n")
+        protected = len(stateful_logical_ids(stack.template))
         print(f"{path}: denies Update:Replace and Update:Delete on {protected} resource(s)")
     return 0
 
@@ -247,23 +249,16 @@ def has_credentials(environment: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.change_safety")
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in (
-        "check-change",
-        "compare",
-        "deployed",
-        "change-sets",
-        "stack-policy",
-        "credentials",
-    ):
+    # Each command takes the options it reads, nothing else.
+    for name in ("check-change", "deployed", "change-sets", "stack-policy", "credentials"):
         command = commands.add_parser(name)
         command.add_argument("--env", required=True)
-        command.add_argument("--acknowledgments", type=Path, default=DEFAULT_FILE)
+        if name in ("check-change", "deployed", "change-sets"):
+            command.add_argument("--acknowledgments", type=Path, default=DEFAULT_FILE)
+        if name in ("deployed", "change-sets", "stack-policy"):
+            command.add_argument("--assembly", type=Path, default=REPO / "cdk.out")
         if name == "check-change":
             command.add_argument("--base", required=True)
-        if name == "compare":
-            command.add_argument("--base-assembly", type=Path, required=True)
-        if name != "check-change":
-            command.add_argument("--assembly", type=Path, default=REPO / "cdk.out")
         if name == "change-sets":
             command.add_argument("--assume-bootstrap-roles", action="store_true")
         if name == "stack-policy":
@@ -273,13 +268,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return has_credentials(args.env)
     if args.command == "check-change":
         return check_change(args.base, environment=args.env, acknowledgments=args.acknowledgments)
-    if args.command == "compare":
-        return compare(
-            args.base_assembly,
-            args.assembly,
-            environment=args.env,
-            acknowledgments=args.acknowledgments,
-        )
     if args.command in ("deployed", "change-sets"):
         return deployed(
             args.assembly,

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from tools.change_safety.classify import Classification, Finding, Kind
+from tools.context import ROOT
 
-DEFAULT_FILE = Path(__file__).resolve().parents[2] / "change-acknowledgments.json"
+DEFAULT_FILE = ROOT / "change-acknowledgments.json"
 # Long enough that "ok" or "fine" does not pass for a reason.
 MIN_REASON = 20
 

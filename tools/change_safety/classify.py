@@ -443,7 +443,7 @@ def _instance_cycling(
     """A new launch template version, AMI, user data or instance type replaces running instances.
 
     Reported, never blocked: this is how a release or a patched AMI reaches the fleet, and the
-    group's rolling update keeps `minCapacity` in service while it happens.
+    group's instance refresh keeps the capacity it serves in service while it happens.
     """
     for logical_id in sorted(old.keys() & new.keys() - noted):
         before, after = old[logical_id], new[logical_id]

@@ -49,7 +49,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tools.bytecode import APP_MODULES
+from tools.bytecode import APP_MODULES, app_flags
 from tools.cloud_assembly import Stack, read
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,8 +100,7 @@ def import_floor_program() -> str:
 
 def app_interpreter() -> list[str]:
     """The interpreter and its flags as cdk.json's `app` starts app.py (`-O`, say)."""
-    command = json.loads((ROOT / "cdk.json").read_text())["app"].split()
-    return [PYTHON, *(word for word in command[1:] if word.startswith("-"))]
+    return [PYTHON, *app_flags()]
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def stacks_of_environment(stacks: Sequence[Stack], environment: str) -> list[Sta
         known = sorted({tagged_environment(s) or "?" for s in stacks})
         raise ValueError(
             f"no stack of environment {environment!r} in the assembly (found: {', '.join(known)});"
-            " synthesize it first (make synth, or make diagram DIAGRAM_ENV=...)"
+            " to draw your own environments: make synth, then --assembly cdk.out"
         )
     names = {s.stack_name for s in own}
     deployers = [s for s in stacks if s.stack_name not in names and _deployed_stacks(s, names)]

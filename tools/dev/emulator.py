@@ -9,10 +9,13 @@ instance metadata is consulted.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+import shlex
 import subprocess
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Mapping
@@ -272,6 +275,16 @@ class CdkProcess:
         if self._process.poll() is None:
             self._process.kill()
             self._process.wait()
+
+
+def cdk_json_with(context: dict[str, Any], app: list[str]) -> dict[str, Any]:
+    """cdk.json as the repository has it, with `context` and an app command runnable elsewhere:
+    `app` follows the interpreter (`[*app_flags(), str(REPO / "app.py")]` runs app.py as cdk.json
+    does)."""
+    cdk_json: dict[str, Any] = json.loads((REPO / "cdk.json").read_text())
+    cdk_json["app"] = shlex.join([sys.executable, *app])
+    cdk_json["context"] = context
+    return cdk_json
 
 
 def start_synth(

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import shlex
-import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.bytecode import app_flags
 from tools.change_safety.__main__ import changes_from_deployed, environment_stacks, verdict_on
 from tools.change_safety.acknowledgments import Verdict, render
 from tools.change_safety.classify import Finding
 from tools.cloud_assembly import read
-from tools.context import CDK_JSON, cdk_json_context
-from tools.dev.emulator import ENVIRONMENT, REPO, Emulator, start_synth
+from tools.context import cdk_json_context
+from tools.dev.emulator import ENVIRONMENT, REPO, Emulator, cdk_json_with, start_synth
 
 ACKNOWLEDGMENT_REASON = (
     "make local: the emulator's environment is thrown away after the run, so losing its VPC, "
@@ -79,10 +78,8 @@ def walk_through(emulator: Emulator, workdir: Path) -> Walkthrough:
     with_new_vpc_cidr(context)
     app_dir = workdir / "vpc-cidr-variant"
     app_dir.mkdir()
-    cdk_json: dict[str, Any] = json.loads(CDK_JSON.read_text())
-    # As cdk.json runs it (`-O`), from a folder of its own with the changed context.
-    cdk_json["app"] = shlex.join([sys.executable, "-O", str(REPO / "app.py")])
-    cdk_json["context"] = context
+    # As cdk.json runs it, from a folder of its own with the changed context.
+    cdk_json = cdk_json_with(context, [*app_flags(), str(REPO / "app.py")])
     (app_dir / "cdk.json").write_text(json.dumps(cdk_json, indent=2))
     start_synth(app_dir, app_dir / "cdk.out").result()
     stacks = environment_stacks(read(app_dir / "cdk.out"), ENVIRONMENT)

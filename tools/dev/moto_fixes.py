@@ -359,7 +359,7 @@ def _detach_managed_policies_before_deleting_them() -> None:
 
 
 def _delete_what_moto_only_creates() -> None:
-    """Seven resource types of this app that moto creates from a template but never deletes.
+    """Eight resource types of this app that moto creates from a template but never deletes.
 
     moto has no delete handler for them and skips them silently when their stack is deleted, so
     they outlive it: route tables (the VPC's deletion then fails with DependencyViolation, "has
