@@ -121,12 +121,18 @@ class Started:
 
 @pytest.fixture(scope="session")
 def started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Started]]:
-    """The three runs of this module, started at once."""
+    """The runs of this module, started at once."""
     bad = fixture_context()
     bad["environments"]["prod"]["vpcCidr"] = BAD_VALUE
     contexts = {"bad value": bad, "fixture": fixture_context(), "cdk.json": cdk_json_context()}
-    runs = {name: start_app(c, tmp_path_factory.mktemp("cdk.out")) for name, c in contexts.items()}
-    yield runs
+    # While cdk.json still holds the example values, its run is the fixture's: one synth less.
+    same = contexts["cdk.json"] == contexts["fixture"]
+    runs = {
+        name: start_app(c, tmp_path_factory.mktemp("cdk.out"))
+        for name, c in contexts.items()
+        if not (same and name == "cdk.json")
+    }
+    yield {**runs, "cdk.json": runs["fixture"]} if same else runs
     for run in runs.values():
         if run.process.poll() is None:
             run.process.kill()
