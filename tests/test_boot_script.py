@@ -133,6 +133,8 @@ class Scenario:
 
     cfn_signal_installed: bool = True
     cfn_bootstrap_installable: bool = True
+    # A command the script runs without its own `|| fail`: only the ERR trap reports it.
+    daemon_reload_succeeds: bool = True
     service_starts: bool = True
     service_answers: bool = True
     # One state per describe-target-health call; the last one repeats.
@@ -338,7 +340,7 @@ esac
 """,
         "systemctl": record
         + f"""case "$*" in
-  daemon-reload) exit 0 ;;
+  daemon-reload) exit {0 if scenario.daemon_reload_succeeds else 1} ;;
   "enable --now webapp.service") exit {0 if scenario.service_starts else 1} ;;
   *) exit 1 ;;
 esac
@@ -1019,3 +1021,14 @@ def test_service_unit_waits_for_the_network_and_has_a_state_directory(
     assert "After=network-online.target" in lines
     assert "DynamicUser=yes" in lines
     assert "StateDirectory=webapp" in lines
+
+
+def test_a_command_that_fails_unexpectedly_signals_failure_through_the_err_trap(
+    boot: Callable[[Scenario], BootRun],
+) -> None:
+    run = boot(Scenario(daemon_reload_succeeds=False))
+
+    assert only_signal(run)["-e"] == "1"
+    assert run.returncode != 0
+    boot_log = run.path("/var/log/webapp-boot.log").read_text()
+    assert "cfn-signal -e 1: boot script failed: " in boot_log

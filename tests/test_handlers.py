@@ -825,4 +825,51 @@ def test_a_permission_that_never_arrives_fails_with_the_reason(role_guard: Handl
 
     assert response["Status"] == "FAILED"
     assert "AccessDenied" in response["Reason"]
-    assert clock.pauses == role_guard.module.ATTEMPTS - 1
+    # Six attempts (ATTEMPTS), five pauses: stated here, not read from the module it checks.
+    assert clock.pauses == 5
+
+
+def test_a_bucket_that_keeps_receiving_objects_fails_the_teardown_with_the_reason(
+    emptier: Handler,
+) -> None:
+    # Late access-log deliveries after every pass: the handler gives up with a reason instead of
+    # answering SUCCESS over a bucket CloudFormation then cannot delete. AWS's answers are stubbed
+    # on a real client: no emulator delivers objects between two calls.
+    from botocore.stub import ANY, Stubber
+
+    emptier.module.__dict__["PASSES"] = 2
+    s3 = boto3.client("s3", region_name="us-east-1")
+    stub = Stubber(s3)
+    for delivery in range(2):
+        late = {"Key": f"logs/{delivery}", "VersionId": f"v{delivery}"}
+        stub.add_response("list_object_versions", {"Versions": [late]}, {"Bucket": "logs"})
+        stub.add_response("delete_objects", {}, {"Bucket": "logs", "Delete": ANY})
+
+    with stub, pytest.raises(RuntimeError, match="logs still receives objects after 2 passes"):
+        emptier.module.empty(s3, "logs", LambdaContext())
+    stub.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("denials", [2, 6])
+def test_a_permission_ec2_applies_late_is_waited_for_a_bounded_number_of_attempts(
+    lockdown: Handler, denials: int
+) -> None:
+    # moto's EC2 never answers UnauthorizedOperation (its IAM check says AccessDenied), so the
+    # retry is driven directly: denied `denials` times, then allowed.
+    calls: list[dict[str, Any]] = []
+    pauses: list[float] = []
+    lockdown.module.__dict__["time"] = types.SimpleNamespace(sleep=pauses.append)
+
+    def revoke(**request: Any) -> None:
+        calls.append(request)
+        if len(calls) <= denials:
+            raise RuntimeError("An error occurred (UnauthorizedOperation) when calling Revoke")
+
+    if denials < 6:
+        lockdown.module.revoke(revoke, "sg-1", {"IpProtocol": "-1"})
+        assert (len(calls), len(pauses)) == (denials + 1, denials)
+    else:
+        with pytest.raises(RuntimeError, match="UnauthorizedOperation"):
+            lockdown.module.revoke(revoke, "sg-1", {"IpProtocol": "-1"})
+        # Six attempts in all (ATTEMPTS), five pauses between them: then the reason goes out.
+        assert (len(calls), len(pauses)) == (6, 5)
