@@ -124,11 +124,12 @@ context: setup ## Look up what cdk.context.json lacks for one environment (AWS c
 	$(CDK) synth --quiet -c env=$(ENV) -c lookups=true '**' > /dev/null
 	git diff --stat -- cdk.context.json
 
-lint: setup ## ruff lint and format check
+lint: setup ## ruff lint and format check; import contracts (pyproject.toml [tool.importlinter])
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
-typecheck: setup ## mypy over app, stacks, constructs_lib, compliance, tools and tests
+typecheck: setup ## mypy over app, stacks, constructs_lib, tools and tests
 	$(PY) -m mypy
 
 cfn-lint: synth ## cfn-lint every synthesized template, informational rules included (.cfnlintrc.yaml)
@@ -231,8 +232,8 @@ $(CHECKOV_STAMP): uv.lock $(TOOLS_STAMP)
 	touch $@
 
 # cfn-guard (AWS Control Tower rules) over every template of cdk.out, once: an unacknowledged
-# finding fails it (compliance/cfn_guard.py applies the acknowledgments the CDK wrote into cdk.out).
-CFN_GUARD := $(PY) -m compliance.cfn_guard cdk.out --report $(REPORTS)/cfn-guard-report.json
+# finding fails it (tools/cfn_guard.py applies the acknowledgments the CDK wrote into cdk.out).
+CFN_GUARD := $(PY) -m tools.cfn_guard cdk.out --report $(REPORTS)/cfn-guard-report.json
 
 .PHONY: cfn-guard
 cfn-guard: synth ## cfn-guard over cdk.out into reports/cfn-guard-report.json (make scan runs it)
@@ -281,7 +282,7 @@ diagram: setup ## docs/architecture.svg from the code (DIAGRAM_ENV=prod)
 	$(PY) -m tools.dev.diagram --env $(DIAGRAM_ENV)
 
 # Each environment's release (instance refresh) from cdk.json: batch sizes, capacity floor, worst
-# case in minutes (constructs_lib/rollout.py). README=1 writes the example environments' plan into docs/design.md.
+# case in minutes (constructs_lib/fleet/_rollout.py). README=1 writes the example environments' plan into docs/design.md.
 .PHONY: release-plan
 release-plan: setup ## Worst-case release duration and capacity floor per environment (README=1: docs/design.md)
 	$(PY) -m tools.release_plan $(if $(filter 1,$(README)),--readme)

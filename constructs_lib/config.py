@@ -24,13 +24,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import ErrorDetails
 
-from constructs_lib.naming import Naming, is_lower_word
-from constructs_lib.rollout import (
-    ALARM_WINDOW_MINUTES,
-    MAX_WAIT_MINUTES,
-    smallest_max_healthy_percentage,
-)
-from constructs_lib.service_limits import (
+from constructs_lib.core import (
     AVAILABILITY_ZONE_LETTERS,
     FLEET_CPU_TARGET_PERCENT,
     LARGEST_SUBNET_PREFIX,
@@ -40,8 +34,15 @@ from constructs_lib.service_limits import (
     SUBNET_TIERS,
     Architecture,
     LogRetentionDays,
+    Naming,
     instance_architecture,
+    is_lower_word,
     subnet_prefix,
+)
+from constructs_lib.fleet import (
+    ALARM_WINDOW_MINUTES,
+    MAX_WAIT_MINUTES,
+    smallest_max_healthy_percentage,
 )
 
 PRODUCTION = "prod"
@@ -316,7 +317,7 @@ class EnvironmentConfig(_Model):
     alarm_elb_errors_per_minute: int = Field(
         10, ge=1, le=1_000_000, description="responses per minute, 1 to 1000000"
     )
-    # Per-AZ detection (constructs_lib/zonal.py says why each default is what it is).
+    # Per-AZ detection (constructs_lib/monitoring/_zonal.py says why each default is what it is).
     zonal_server_error_rate_percent: float = Field(
         5.0, gt=0, lt=100, description="a percentage above 0 and below 100"
     )
@@ -370,7 +371,7 @@ class EnvironmentConfig(_Model):
         default_factory=lambda: RolloutConfig.model_validate({}),
         description="how a release replaces the fleet: healthy percentages, checkpoints, bake",
     )
-    # authorization and cookie are always redacted (constructs_lib/web_acl.py).
+    # authorization and cookie are always redacted (constructs_lib/edge/_web_acl.py).
     waf_redacted_headers: tuple[HeaderName, ...] = Field(
         (),
         strict=False,
@@ -604,7 +605,7 @@ def _environment_problems(env: EnvironmentConfig) -> Iterator[Problem]:
     letters = AVAILABILITY_ZONE_LETTERS.get(env.region)
     if letters is None:
         allowed = "a region whose availability zones config knows; add its zone letters to "
-        allowed += "AVAILABILITY_ZONE_LETTERS in constructs_lib/service_limits.py"
+        allowed += "AVAILABILITY_ZONE_LETTERS in constructs_lib/core/_service_limits.py"
         yield problem("region", env.region, allowed)
     for index, az in enumerate(azs):
         letter = az.removeprefix(env.region)

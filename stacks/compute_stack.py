@@ -9,20 +9,32 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.alarms import AlarmThresholds, WebTierAlarms, encrypted_topic
 from constructs_lib.config import EnvironmentConfig
-from constructs_lib.conventions import log_retention
-from constructs_lib.dashboard import WebTierDashboard
-from constructs_lib.dns import WebDomainProps
-from constructs_lib.fleet import RELEASE_BATCH, Fleet, FleetProps, Release
-from constructs_lib.load_balancer import (
+from constructs_lib.core import COMPUTE, Naming, log_retention
+from constructs_lib.edge import (
+    WebDomainProps,
     WebLoadBalancer,
     WebLoadBalancerProps,
     deletion_protection,
 )
-from constructs_lib.naming import COMPUTE, Naming
-from constructs_lib.rollout import RolloutPlan, plan_rollout
-from constructs_lib.zonal import PracticeRuns, ZonalResilience, ZonalThresholds, enable_zonal_shift
+from constructs_lib.fleet import (
+    RELEASE_BATCH,
+    Fleet,
+    FleetProps,
+    Release,
+    RolloutPlan,
+    plan_rollout,
+)
+from constructs_lib.monitoring import (
+    AlarmThresholds,
+    PracticeRuns,
+    WebTierAlarms,
+    WebTierDashboard,
+    ZonalResilience,
+    ZonalThresholds,
+    enable_zonal_shift,
+    encrypted_topic,
+)
 
 
 class ComputeStack(cdk.Stack):

@@ -11,9 +11,16 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 
 from constructs_lib.config import AppConfig, ContextCacheError, EnvironmentConfig, Problem
-from constructs_lib.conventions import apply_mandatory_tags, apply_name_tags, mandatory_tags
-from constructs_lib.naming import DELIVERY_ENVIRONMENT, PIPELINE, Naming, pipeline_stack_name
-from constructs_lib.prefix_lists import MissingLookupError, s3_prefix_list_name
+from constructs_lib.core import (
+    DELIVERY_ENVIRONMENT,
+    PIPELINE,
+    Naming,
+    apply_mandatory_tags,
+    apply_name_tags,
+    mandatory_tags,
+    pipeline_stack_name,
+)
+from constructs_lib.network import MissingLookupError, s3_prefix_list_name
 from stacks.web_tier_stage import WebTierStage
 
 PACKAGE_JSON = Path(__file__).resolve().parents[1] / "package.json"
@@ -26,7 +33,7 @@ def create_app(
 
     `context` is for callers other than the CDK CLI (tests, benchmarks): `cdk.App` does not read
     cdk.json itself, the CLI passes it in. cdk-nag always runs. cfn-guard runs once over the
-    synthesized templates (`make cfn-guard`, compliance/cfn_guard.py); `cfn_guard_plugin=True` runs
+    synthesized templates (`make cfn-guard`, tools/cfn_guard.py); `cfn_guard_plugin=True` runs
     it inside this synth instead, as a validation plugin.
     """
     app = cdk.App(context=dict(context) if context is not None else None, **app_props)
@@ -90,7 +97,7 @@ def compliance_packs(
     if not cfn_guard_plugin:
         return packs
     # A development dependency (pyproject.toml): the CLI path runs on the runtime set alone.
-    from compliance import cfn_guard
+    from tools import cfn_guard
 
     return [*packs, cfn_guard.CfnGuardPlugin()]
 

@@ -11,17 +11,16 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
-from constructs_lib.conventions import (
+from constructs_lib.core import (
+    COMPUTE,
+    SECURITY,
+    Naming,
     environment_log_group,
     log_retention,
     stateful_removal_policy,
 )
-from constructs_lib.encryption import WorkloadKey
-from constructs_lib.flow_logs import FlowLogs
-from constructs_lib.instance_role import InstanceRole
-from constructs_lib.naming import COMPUTE, SECURITY, Naming
-from constructs_lib.prefix_lists import s3_prefix_list
-from constructs_lib.security_groups import TierSecurityGroups
+from constructs_lib.network import FlowLogs, s3_prefix_list
+from constructs_lib.security import InstanceRole, TierSecurityGroups, WorkloadKey
 from constructs_lib.storage import Buckets
 
 

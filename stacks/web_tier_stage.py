@@ -6,8 +6,14 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
-from constructs_lib.conventions import apply_mandatory_tags, apply_name_tags, mandatory_tags
-from constructs_lib.naming import COMPUTE, NETWORK, SECURITY
+from constructs_lib.core import (
+    COMPUTE,
+    NETWORK,
+    SECURITY,
+    apply_mandatory_tags,
+    apply_name_tags,
+    mandatory_tags,
+)
 from stacks.compute_stack import ComputeStack
 from stacks.network_stack import NetworkStack
 from stacks.security_stack import SecurityStack

@@ -29,8 +29,9 @@ import pytest
 from aws_cdk.assertions import Template
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
-from constructs_lib.conventions import ASSETS
+from constructs_lib.core import COMPUTE
 from constructs_lib.fleet import (
+    ASSETS,
     AWS_CALL_SECONDS,
     AWS_CLI_ATTEMPTS,
     BOOT_DEADLINE_SECONDS,
@@ -47,7 +48,6 @@ from constructs_lib.fleet import (
     SIGNAL_BUDGET_SECONDS,
     SIGNAL_TIMEOUT,
 )
-from constructs_lib.naming import COMPUTE
 from tests.template_utils import document, statements
 
 ENVIRONMENT = "prod"

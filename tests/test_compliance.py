@@ -13,12 +13,12 @@ import pytest
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import IConstruct
 
-import constructs_lib.load_balancer
-import constructs_lib.security_groups
-from compliance import cfn_guard
-from constructs_lib.conventions import acknowledge, acknowledge_guard
+import constructs_lib.edge._load_balancer
+import constructs_lib.security._security_groups
+from constructs_lib.compliance import acknowledge, acknowledge_guard
 from stacks.factory import create_app
 from tests.conftest import Synthesized
+from tools import cfn_guard
 from tools.scan_report import PLUGINS, validation_rows
 
 PACKS = (AwsSolutionsChecks, NIST80053R5Checks)
@@ -95,7 +95,7 @@ def test_dropping_one_acknowledgment_fails_synth_naming_the_rule(
         if rule_id != "AwsSolutions-EC23":
             real(scope, rule_id, reason)
 
-    monkeypatch.setattr(constructs_lib.security_groups, "acknowledge", all_but_ec23)
+    monkeypatch.setattr(constructs_lib.security._security_groups, "acknowledge", all_but_ec23)
     app = create_app({**context, "env": "dev"}, outdir=str(tmp_path))
 
     with pytest.raises(RuntimeError, match=r"(?s)SecurityGroups/Web.*AwsSolutions-EC23"):
@@ -124,7 +124,7 @@ def test_dropping_one_cfn_guard_acknowledgment_fails_the_scan_naming_the_rule_an
         if rule_id != rule:
             real(scope, rule_id, reason)
 
-    monkeypatch.setattr(constructs_lib.load_balancer, "acknowledge_guard", all_but_one)
+    monkeypatch.setattr(constructs_lib.edge._load_balancer, "acknowledge_guard", all_but_one)
     outdir = tmp_path / "cdk.out"
     # Only cfn-guard is in question: aws-cdk-lib's own template validation runs in the session.
     create_app(

@@ -10,9 +10,8 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
-from constructs_lib.fleet import SIGNAL_TIMEOUT
-from constructs_lib.rollout import ALARM_WINDOW_MINUTES
-from constructs_lib.web_acl import ALWAYS_REDACTED_HEADERS
+from constructs_lib.edge import ALWAYS_REDACTED_HEADERS
+from constructs_lib.fleet import ALARM_WINDOW_MINUTES, SIGNAL_TIMEOUT
 from stacks.compute_stack import release_plan
 from tests.conftest import synthesize
 from tests.template_utils import document, only, resources, waits_for

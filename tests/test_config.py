@@ -16,7 +16,7 @@ import pytest
 from pydantic import ValidationError
 
 from constructs_lib.config import AppConfig, ConfigError, Problem, RolloutConfig
-from constructs_lib.naming import InvalidNameError, NameKind, Naming, is_lower_word
+from constructs_lib.core import InvalidNameError, NameKind, Naming, is_lower_word
 from tests.conftest import REPO
 from tools.config_schema import SCHEMA_FILE, json_schema
 from tools.context import cdk_json_context, fixture_context

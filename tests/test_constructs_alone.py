@@ -21,15 +21,17 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Annotations, Match, Template
 from constructs import IConstruct
 
-from constructs_lib.conventions import CFN_GUARD
-from constructs_lib.dns import WebDomain, WebDomainProps
-from constructs_lib.encryption import WorkloadKey
-from constructs_lib.fleet import RELEASE_BATCH, Fleet, FleetProps, Release
-from constructs_lib.load_balancer import WebLoadBalancer, WebLoadBalancerProps
+from constructs_lib.compliance import CFN_GUARD
+from constructs_lib.edge import (
+    WebAcl,
+    WebDomain,
+    WebDomainProps,
+    WebLoadBalancer,
+    WebLoadBalancerProps,
+)
+from constructs_lib.fleet import RELEASE_BATCH, Fleet, FleetProps, Release, plan_rollout
 from constructs_lib.network import INTERFACE_ENDPOINTS, Network, NetworkProps
-from constructs_lib.rollout import plan_rollout
-from constructs_lib.security_groups import TierSecurityGroups
-from constructs_lib.web_acl import WebAcl
+from constructs_lib.security import TierSecurityGroups, WorkloadKey
 from tests.template_utils import Resource, only, resources
 
 AZS = ("us-east-1a", "us-east-1b")
@@ -561,7 +563,7 @@ def test_fleet_with_a_release_hands_its_artifact_version_and_digest_to_the_boot_
 def test_fleet_without_a_release_leaves_the_boot_script_to_run_the_bundled_service() -> None:
     script = boot_script(fleet(FLEET))
 
-    # Empty: the boot script then installs BUNDLED_SERVICE (constructs_lib/assets/boot.sh).
+    # Empty: the boot script then installs BUNDLED_SERVICE (constructs_lib/fleet/assets/boot.sh).
     assert "RELEASE_ARTIFACT=''\n" in script
     assert "RELEASE_VERSION_ID=''\n" in script
     assert "RELEASE_SHA256=''\n" in script

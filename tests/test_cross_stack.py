@@ -14,7 +14,7 @@ import re
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.naming import COMPONENTS
+from constructs_lib.core import COMPONENTS
 from tests.conftest import REPO
 from tests.template_utils import document, only, resources, statements
 from tools.cloud_assembly import walk

@@ -25,7 +25,7 @@ from moto.cloudformation.models import cloudformation_backends
 from moto.core.authorization import enable_iam_authentication
 from moto.iam.models import iam_backends
 
-from constructs_lib.conventions import ASSETS
+from constructs_lib.handlers import HANDLERS
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 # A handler that has not answered by then would leave CloudFormation waiting: a failure.
@@ -100,7 +100,7 @@ class Handler:
     module: types.ModuleType = field(init=False)
 
     def __post_init__(self) -> None:
-        path = ASSETS / f"{self.name}.py"
+        path = HANDLERS / f"{self.name}.py"
         self.module = types.ModuleType(self.name)
         # Read as InlineCustomResource reads it for Code.from_inline.
         exec(compile(path.read_text(), str(path), "exec"), self.module.__dict__)

@@ -16,7 +16,7 @@ import pytest
 from aws_cdk.assertions import Capture, Match, Template
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
-from constructs_lib.service_limits import subnet_prefix
+from constructs_lib.core import subnet_prefix
 from tests.conftest import Synthesized
 from tools.context import fixture_context
 
@@ -33,7 +33,7 @@ OPEN_DEFAULT_SG = tuple(e for e in ENVIRONMENTS if not e.restrict_default_securi
 AWS_ONLY = tuple(e for e in ENVIRONMENTS if e.aws_only_egress)
 
 # The subnet group names, which ec2.Vpc writes into each subnet's `aws-cdk:subnet-name` tag; the
-# other stacks select the app tier by its name (constructs_lib.network.APP_TIER).
+# other stacks select the app tier by its name (constructs_lib.network._vpc.APP_TIER).
 PUBLIC, PRIVATE, ISOLATED = "Public", "Private", "Isolated"
 TIERS = (PUBLIC, PRIVATE, ISOLATED)
 # What an instance in a private subnet needs without a NAT: Session Manager, cfn-signal, its logs,

@@ -7,14 +7,16 @@ import math
 import pytest
 
 from constructs_lib.config import AppConfig
+from constructs_lib.edge import DEREGISTRATION_DELAY
 from constructs_lib.fleet import (
     BOOT_DEADLINE_SECONDS,
     INSTANCE_WARMUP,
     LAUNCH_ALLOWANCE_SECONDS,
     RELEASE_BATCH,
+    BatchTiming,
+    RolloutPlan,
+    plan_rollout,
 )
-from constructs_lib.load_balancer import DEREGISTRATION_DELAY
-from constructs_lib.rollout import BatchTiming, RolloutPlan, plan_rollout
 from stacks.compute_stack import release_plan
 from tools.context import fixture_context
 from tools.release_plan import DOCUMENTED, plan_table

@@ -12,9 +12,9 @@ import aws_cdk as cdk
 import yaml
 from cdk_nag import NagPack
 
-from compliance import cfn_guard
 from stacks.factory import compliance_packs
 from tests.conftest import REPORTS, Synthesized
+from tools import cfn_guard
 from tools.scan_report import (
     CDK_NAG,
     GUARD_REPORT,

@@ -13,9 +13,9 @@ import pytest
 from aws_cdk.assertions import Template
 
 from constructs_lib.config import AppConfig, ContextCacheError, EnvironmentConfig
-from constructs_lib.encryption import AUTOSCALING_ROLE_NAME
-from constructs_lib.instance_role import (
+from constructs_lib.security import (
     AGENT_METRIC_ACTIONS,
+    AUTOSCALING_ROLE_NAME,
     SESSION_MANAGER_CHANNEL_ACTIONS,
     TARGET_HEALTH_ACTIONS,
 )

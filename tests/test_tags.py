@@ -17,7 +17,7 @@ import pytest
 from aws_cdk.assertions import Template
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 
-from constructs_lib.naming import COMPONENTS
+from constructs_lib.core import COMPONENTS
 from tests.template_utils import document
 from tools.context import fixture_context
 

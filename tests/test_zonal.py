@@ -9,7 +9,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
-from constructs_lib.service_limits import FLEET_CPU_TARGET_PERCENT
+from constructs_lib.core import FLEET_CPU_TARGET_PERCENT
 from tests.conftest import Synthesized
 from tests.template_utils import only, resources
 from tools.context import fixture_context

@@ -34,7 +34,7 @@ APP_MODULES = ("app", "stacks.pipeline_stack", "aws_cdk.aws_codepipeline", "aws_
 DEV_MODULES = (
     *APP_MODULES,
     "aws_cdk.assertions",
-    "compliance.cfn_guard",
+    "tools.cfn_guard",
     "tools.cloud_assembly",
     "jsonschema",
     "pytest",

@@ -155,7 +155,7 @@ def _in_deployment_order(stacks: list[Stack]) -> tuple[Stack, ...]:
     return tuple(ordered.values())
 
 
-# The mandatory tag every resource of an environment carries (constructs_lib/conventions.py).
+# The mandatory tag every resource of an environment carries (constructs_lib/core/_tags.py).
 ENVIRONMENT_TAG = "Environment"
 
 

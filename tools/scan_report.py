@@ -6,7 +6,7 @@ and checkov come from `make scan`. The CDK's validation plugins (stacks/factory.
 synth and the CDK writes their report: `make synth` runs the cdk-nag packs (its report is copied
 from cdk.out), the test session runs them with aws-cdk-lib's template validation
 (tests/conftest.py copies its report here). A finding either synth leaves open fails it.
-cfn-guard runs once over cdk.out (`make cfn-guard`, compliance/cfn_guard.py) and writes its report
+cfn-guard runs once over cdk.out (`make cfn-guard`, tools/cfn_guard.py) and writes its report
 in the same layout, acknowledged findings included.
 """
 
@@ -38,7 +38,7 @@ PLUGINS = {
 }
 # Every synth runs both packs. cdk-nag 3 drops acknowledged findings before it reports, so a pack
 # enters a report only with an open finding (which fails that synth), and its acknowledgments are
-# counted nowhere but in the code (`conventions.acknowledge`).
+# counted nowhere but in the code (`compliance.acknowledge`).
 CDK_NAG = ("AwsSolutions", "NIST.800.53.R5")
 NOT_REPORTED = "n/a"
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,8 +24,11 @@ from aws_cdk import aws_ec2 as ec2  # noqa: E402
 from aws_cdk import aws_kms as kms  # noqa: E402
 from aws_cdk import aws_s3 as s3  # noqa: E402
 
-from constructs_lib.dns import WebDomainProps  # noqa: E402
-from constructs_lib.load_balancer import WebLoadBalancer, WebLoadBalancerProps  # noqa: E402
+from constructs_lib.edge import (  # noqa: E402
+    WebDomainProps,
+    WebLoadBalancer,
+    WebLoadBalancerProps,
+)
 
 DOMAIN = "webapp-test:domain"
 STACK_NAME = "webapp-test-domain"

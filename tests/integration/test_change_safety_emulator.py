@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.naming import COMPUTE, NETWORK, SECURITY
+from constructs_lib.core import COMPUTE, NETWORK, SECURITY
 from tests.integration.conftest import Deployment, Variant
 from tools.change_safety.__main__ import deployed
 from tools.context import fixture_context

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.naming import COMPUTE, NETWORK, SECURITY
+from constructs_lib.core import COMPUTE, NETWORK, SECURITY
 from tests.integration.conftest import Deployment, Variant
 from tools.cloud_assembly import CloudAssembly
 from tools.dev.emulator import CdkError, Emulator, deploy, diff, explain_deploy_failure

@@ -622,7 +622,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 lambda outdir: [
                     PYTHON,
                     "-m",
-                    "compliance.cfn_guard",
+                    "tools.cfn_guard",
                     str(outdir.with_name(outdir.name.replace("guard", "full"))),
                 ],
             ),

@@ -42,11 +42,11 @@ def instance_architecture(instance_type: str) -> Architecture:
     return "arm64" if _ARM64_FAMILY.fullmatch(instance_type.split(".")[0]) else "x86_64"
 
 
-SUBNET_TIERS = 3  # this app's layout (constructs_lib/network.py): public, private, isolated
+SUBNET_TIERS = 3  # this app's layout (constructs_lib/network/_vpc.py): public, private, isolated
 LARGEST_SUBNET_PREFIX = 27  # an Application Load Balancer needs 8 free addresses per subnet
-# The fleet's target-tracking CPU (constructs_lib/fleet.py builds with it; a test holds the two
-# equal) and the CPU the survivors of a lost AZ may reach before any scale-out: above it, p99
-# latency climbs steeply and the 5 s health checks start to fail, which would take healthy
+# The fleet's target-tracking CPU (constructs_lib/fleet/_group.py builds with it; a test holds
+# the two equal) and the CPU the survivors of a lost AZ may reach before any scale-out: above
+# it, p99 latency climbs steeply and the 5 s health checks start to fail, which would take healthy
 # instances out of the AZs that remain (config: lost_az_problems).
 FLEET_CPU_TARGET_PERCENT = 60
 LOST_AZ_CPU_CEILING_PERCENT = 90

@@ -13,8 +13,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import pipelines
 from constructs import Construct
 
-from constructs_lib.conventions import acknowledge
-from constructs_lib.encryption import allow_cloudwatch_logs, grants_only_for_aws_services
+from constructs_lib.compliance import acknowledge
+from constructs_lib.security import allow_cloudwatch_logs, grants_only_for_aws_services
 from constructs_lib.storage import Buckets
 
 # The image and the runtimes in it, pinned: CodeBuild otherwise picks each image's default, which

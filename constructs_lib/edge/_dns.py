@@ -10,7 +10,7 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
 from constructs import Construct
 
-from constructs_lib.conventions import stateful_removal_policy
+from constructs_lib.core import stateful_removal_policy
 
 
 @dataclass(frozen=True)

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 
 import aws_cdk as cdk
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from constructs import IConstruct
 
-from constructs_lib.naming import Naming
-from constructs_lib.service_limits import LOG_RETENTION_DAYS
+from constructs_lib.core._naming import Naming
 
 MANAGED_BY = "cdk"
-# The boot script, the bundled service and the deploy-time handlers, read as text at synth.
-ASSETS = Path(__file__).parent / "assets"
 # Above CDK's default tag priority (100), so the convention wins over the path-shaped `Name` tags
 # that some L2 constructs (ec2.Vpc, for one) set themselves.
 NAME_TAG_PRIORITY = 200
@@ -91,70 +85,3 @@ def _tag_manager_attribute(resource_class: type) -> str | None:
         if declared.endswith(".TagManager"):
             return attribute
     return None
-
-
-def stateful_removal_policy(*, is_production: bool) -> cdk.RemovalPolicy:
-    """Keys, buckets and log groups: production keeps them on delete and replacement.
-
-    `RetainExceptOnCreate`, not `Retain`: a plain `Retain` also keeps what a failed *create* made,
-    and the retry then fails on the fixed names left behind ("already exists").
-    """
-    if is_production:
-        return cdk.RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
-    return cdk.RemovalPolicy.DESTROY
-
-
-def log_retention(days: int) -> logs.RetentionDays:
-    """`logRetentionDays` as CDK's enum (config validation allows only values it has)."""
-    members = [m for m in logs.RetentionDays if m is not logs.RetentionDays.INFINITE]
-    # The enum lists its members in ascending order of days, as LOG_RETENTION_DAYS does.
-    return dict(zip(LOG_RETENTION_DAYS, members, strict=True))[days]
-
-
-# aws-cdk-lib scopes an acknowledgment to a validation plugin by the plugin's name.
-CFN_GUARD = "cdk-validator-cfnguard"
-# CT.CLOUDWATCH.PR.2 wants a year; shorter retention outside prod is a decision (below).
-ONE_YEAR_DAYS = 365
-
-
-def acknowledge_guard(scope: IConstruct, rule: str, reason: str) -> None:
-    """Accept one cfn-guard (AWS Control Tower) rule on `scope`, with the reason why."""
-    acknowledge(scope, f"{CFN_GUARD}::{rule}", reason)
-
-
-def environment_log_group(
-    scope: IConstruct,
-    construct_id: str,
-    *,
-    name: str,
-    key: kms.IKey,
-    retention_days: int,
-    is_production: bool,
-) -> logs.LogGroup:
-    """A named log group of the environment: its key, its retention, kept in prod."""
-    log_group = logs.LogGroup(
-        scope,  # type: ignore[arg-type]
-        construct_id,
-        log_group_name=name,
-        encryption_key=key,
-        retention=log_retention(retention_days),
-        removal_policy=stateful_removal_policy(is_production=is_production),
-    )
-    # Production stays checked by the rule: a prod logRetentionDays under a year fails synth.
-    if not is_production and retention_days < ONE_YEAR_DAYS:
-        acknowledge_guard(
-            log_group,
-            "cloudwatch_log_group_retention_period_check",
-            "retention is set per environment (logRetentionDays); outside production it is "
-            "shorter than a year because nobody investigates a non-production incident later",
-        )
-    return log_group
-
-
-def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
-    """Accept one finding of one rule on `scope` (and what it contains), with the reason why.
-
-    Use the exact rule ID, granular where the rule has them (`AwsSolutions-IAM5[Resource::*]`),
-    and a reason a reviewer would accept: tests reject empty or boilerplate reasons.
-    """
-    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))

@@ -9,8 +9,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.conventions import acknowledge, acknowledge_guard
-from constructs_lib.custom_resources import InlineCustomResource
+from constructs_lib.compliance import acknowledge, acknowledge_guard
+from constructs_lib.handlers import InlineCustomResource
 
 RELEASES_PREFIX = "releases/"
 LOAD_BALANCER_LOGS_PREFIX = "load-balancer"

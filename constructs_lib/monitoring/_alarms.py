@@ -369,7 +369,7 @@ class WebTierAlarms(Construct):
 # part: at most 100 % by construction. ELB 3xx (the HTTP listener's redirects) and ELB 4xx
 # (malformed requests, clients that went away) are left out of both: they are not requests the
 # tier was asked to serve. Each has the AvailabilityZone dimension too, so the per-AZ rate
-# (constructs_lib/zonal.py) is the same formula.
+# (constructs_lib/monitoring/_zonal.py) is the same formula.
 RESPONSE_COUNTS = {
     "t2": "HTTPCode_Target_2XX_Count",
     "t3": "HTTPCode_Target_3XX_Count",

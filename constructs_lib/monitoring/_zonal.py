@@ -21,8 +21,8 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.alarms import PERIOD, RESPONSE_COUNTS, publish_to, response_sums
-from constructs_lib.conventions import acknowledge_guard
+from constructs_lib.compliance import acknowledge_guard
+from constructs_lib.monitoring._alarms import PERIOD, RESPONSE_COUNTS, publish_to, response_sums
 
 NAMESPACE = "AWS/ApplicationELB"
 # Three of five one-minute periods, as the regional error-rate and latency alarms: one bad minute
@@ -443,7 +443,7 @@ def enable_zonal_shift(
             "elbv2_target_group_cross_zone_check",
             "cross-zone load balancing is off on purpose where every AZ holds an instance (config "
             "validation requires it with zonal autoshift): the per-AZ alarms then see each AZ end "
-            "to end (constructs_lib/zonal.py)",
+            "to end (constructs_lib/monitoring/_zonal.py)",
         )
         resource.skip_zonal_shift_validation = True
         resource.availability_zone_distribution = (

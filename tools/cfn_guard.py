@@ -1,10 +1,10 @@
 """cfn-guard with the AWS Control Tower proactive-control rules, over a synthesized cloud assembly.
 
-`python -m compliance.cfn_guard cdk.out --report reports/cfn-guard-report.json` (`make cfn-guard`,
+`python -m tools.cfn_guard cdk.out --report reports/cfn-guard-report.json` (`make cfn-guard`,
 part of `make scan` and so of the pipeline's synth step) runs the bundled cfn-guard of
 `cdklabs-cdk-validator-cfnguard` once over every template of the assembly. Its findings are
 acknowledged like cdk-nag's, next to the failing resource
-(`constructs_lib.conventions.acknowledge_guard`); the CDK writes each acknowledgment into the
+(`constructs_lib.compliance.acknowledge_guard`); the CDK writes each acknowledgment into the
 stack's metadata (`aws:cdk:acknowledged-rules`, at the construct's path), and this command applies
 it as aws-cdk-lib's own validation does: to that construct and what it contains, for that rule
 only. Any finding left fails the command (exit 1), naming the rule and the construct; the report
@@ -31,7 +31,7 @@ from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 from constructs import IConstruct
 
 # aws-cdk-lib scopes an acknowledgment to a validation plugin by the plugin's name
-# (constructs_lib.conventions.CFN_GUARD): `cdk-validator-cfnguard::<rule>`.
+# (constructs_lib.compliance.CFN_GUARD): `cdk-validator-cfnguard::<rule>`.
 PLUGIN = "cdk-validator-cfnguard"
 ACKNOWLEDGED = "aws:cdk:acknowledged-rules"
 LOGICAL_ID = "aws:cdk:logicalId"

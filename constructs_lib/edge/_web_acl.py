@@ -8,7 +8,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from constructs_lib.conventions import acknowledge_guard, environment_log_group
+from constructs_lib.compliance import acknowledge_guard
+from constructs_lib.core import environment_log_group
 
 # Requests per client IP in any 5-minute window before WAF blocks it.
 RATE_LIMIT_PER_5_MINUTES = 2000

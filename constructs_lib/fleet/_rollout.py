@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# The longest evaluation window of the alarms that gate a release (constructs_lib/alarms.py: the
+# The longest evaluation window of the alarms that gate a release (the monitoring component's
 # 5xx rate and p99 alarms look at five one-minute periods). A bake or a checkpoint pause shorter
 # than this ends before an alarm could have judged the instances it waits for.
 ALARM_WINDOW_MINUTES = 5

@@ -9,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
-from constructs_lib.conventions import acknowledge
+from constructs_lib.compliance import acknowledge
 from constructs_lib.storage import RELEASES_PREFIX
 
 # Actions with no resource-level permissions in IAM: `*` is the only resource they accept.

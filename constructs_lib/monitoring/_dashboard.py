@@ -10,7 +10,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from constructs import Construct
 
-from constructs_lib.alarms import (
+from constructs_lib.monitoring._alarms import (
     PERIOD,
     AlarmThresholds,
     alarm_arn,

@@ -14,11 +14,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.conventions import acknowledge, acknowledge_guard
-from constructs_lib.custom_resources import InlineCustomResource
-from constructs_lib.dns import WebDomain, WebDomainProps
+from constructs_lib.compliance import acknowledge, acknowledge_guard
+from constructs_lib.edge._dns import WebDomain, WebDomainProps
+from constructs_lib.edge._web_acl import WebAcl
+from constructs_lib.handlers import InlineCustomResource
 from constructs_lib.storage import LOAD_BALANCER_LOGS_PREFIX
-from constructs_lib.web_acl import WebAcl
 
 HEALTH_CHECK_INTERVAL = cdk.Duration.seconds(15)
 HEALTHY_THRESHOLD = 2

@@ -9,8 +9,9 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib.conventions import acknowledge, log_retention
-from constructs_lib.custom_resources import InlineCustomResource
+from constructs_lib.compliance import acknowledge
+from constructs_lib.core import log_retention
+from constructs_lib.handlers import InlineCustomResource
 
 PUBLIC = "Public"
 PRIVATE = "Private"
@@ -85,7 +86,7 @@ class Network(Construct):
                 ec2.SubnetConfiguration(name=ISOLATED, subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
             ],
             # Stripped by an inline handler below instead of aws-cdk-lib's provider, whose code is
-            # a file asset that the pipeline could not publish (constructs_lib/custom_resources.py).
+            # a file asset that the pipeline could not publish (constructs_lib/handlers/_inline.py).
             restrict_default_security_group=False,
             gateway_endpoints={
                 "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)

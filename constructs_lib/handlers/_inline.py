@@ -10,6 +10,7 @@ artifact, so no asset-publishing step runs at all (tests/test_pipeline.py holds 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -18,7 +19,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.conventions import ASSETS, acknowledge, acknowledge_guard
+from constructs_lib.compliance import acknowledge, acknowledge_guard
+
+# Each handler is a module of this package, inlined into the template as its text.
+HANDLERS = Path(__file__).parent
 
 
 class InlineCustomResource(Construct):
@@ -75,7 +79,7 @@ class InlineCustomResource(Construct):
             runtime=lambda_.Runtime.PYTHON_3_14,
             handler="index.handler",
             # Inline code: no asset to publish, nothing to build, and `cfnresponse` is provided.
-            code=lambda_.Code.from_inline((ASSETS / handler).read_text()),
+            code=lambda_.Code.from_inline((HANDLERS / handler).read_text()),
             timeout=timeout,
             role=self.role,
             log_group=self.log_group,

@@ -10,8 +10,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.conventions import log_retention, stateful_removal_policy
-from constructs_lib.custom_resources import InlineCustomResource
+from constructs_lib.core import log_retention, stateful_removal_policy
+from constructs_lib.handlers import InlineCustomResource
 
 AUTOSCALING_ROLE_PATH = "aws-service-role/autoscaling.amazonaws.com/"
 AUTOSCALING_ROLE_NAME = "AWSServiceRoleForAutoScaling"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_autoscaling as autoscaling
@@ -17,17 +18,14 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.conventions import (
-    ASSETS,
-    EXPLICIT_NAME_TAG_PRIORITY,
-    acknowledge,
-    acknowledge_guard,
-)
-from constructs_lib.load_balancer import DEREGISTRATION_DELAY
+from constructs_lib.compliance import acknowledge, acknowledge_guard
+from constructs_lib.core import EXPLICIT_NAME_TAG_PRIORITY, FLEET_CPU_TARGET_PERCENT
+from constructs_lib.edge import DEREGISTRATION_DELAY
+from constructs_lib.fleet._rollout import ALARM_WINDOW_MINUTES, BatchTiming, RolloutPlan
 from constructs_lib.network import APP_TIER
-from constructs_lib.rollout import ALARM_WINDOW_MINUTES, BatchTiming, RolloutPlan
-from constructs_lib.service_limits import FLEET_CPU_TARGET_PERCENT
 
+# The boot script and the bundled service, read as text at synth.
+ASSETS = Path(__file__).parent / "assets"
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
 ROOT_VOLUME_GIB = 20
 # CloudFormation waits this long for each instance's success signal of the first create (the
@@ -85,7 +83,7 @@ REQUESTS_PER_TARGET_PER_MINUTE = 1000
 # service (and not before they are healthy in the target group): a release that fails at once
 # (crashes, answers 5xx) raises a gating alarm while it has replaced one batch, not the fleet.
 INSTANCE_WARMUP = cdk.Duration.minutes(ALARM_WINDOW_MINUTES)
-# What one batch of a healthy release may take (constructs_lib/rollout.py adds them up).
+# What one batch of a healthy release may take (constructs_lib/fleet/_rollout.py adds them up).
 RELEASE_BATCH = BatchTiming(
     launch=LAUNCH_ALLOWANCE_SECONDS,
     healthy_by=BOOT_DEADLINE_SECONDS,

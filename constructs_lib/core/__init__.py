@@ -1,0 +1,71 @@
+"""core"""
+
+from constructs_lib.core._lifecycle import (
+    environment_log_group,
+    log_retention,
+    stateful_removal_policy,
+)
+from constructs_lib.core._naming import (
+    COMPONENTS,
+    COMPUTE,
+    DELIVERY_ENVIRONMENT,
+    NETWORK,
+    PIPELINE,
+    SECURITY,
+    InvalidNameError,
+    NameKind,
+    Naming,
+    is_lower_word,
+    pipeline_stack_name,
+)
+from constructs_lib.core._service_limits import (
+    AVAILABILITY_ZONE_LETTERS,
+    FLEET_CPU_TARGET_PERCENT,
+    LARGEST_SUBNET_PREFIX,
+    LOG_RETENTION_DAYS,
+    LOST_AZ_CPU_CEILING_PERCENT,
+    MAX_CERTIFICATE_DOMAIN,
+    SUBNET_TIERS,
+    Architecture,
+    LogRetentionDays,
+    instance_architecture,
+    subnet_prefix,
+)
+from constructs_lib.core._tags import (
+    EXPLICIT_NAME_TAG_PRIORITY,
+    apply_mandatory_tags,
+    apply_name_tags,
+    mandatory_tags,
+)
+
+__all__ = [
+    "AVAILABILITY_ZONE_LETTERS",
+    "COMPONENTS",
+    "COMPUTE",
+    "DELIVERY_ENVIRONMENT",
+    "EXPLICIT_NAME_TAG_PRIORITY",
+    "FLEET_CPU_TARGET_PERCENT",
+    "LARGEST_SUBNET_PREFIX",
+    "LOG_RETENTION_DAYS",
+    "LOST_AZ_CPU_CEILING_PERCENT",
+    "MAX_CERTIFICATE_DOMAIN",
+    "NETWORK",
+    "PIPELINE",
+    "SECURITY",
+    "SUBNET_TIERS",
+    "Architecture",
+    "InvalidNameError",
+    "LogRetentionDays",
+    "NameKind",
+    "Naming",
+    "apply_mandatory_tags",
+    "apply_name_tags",
+    "environment_log_group",
+    "instance_architecture",
+    "is_lower_word",
+    "log_retention",
+    "mandatory_tags",
+    "pipeline_stack_name",
+    "stateful_removal_policy",
+    "subnet_prefix",
+]

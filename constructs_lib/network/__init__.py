@@ -1,0 +1,20 @@
+"""network"""
+
+from constructs_lib.network._flow_logs import FlowLogs
+from constructs_lib.network._prefix_lists import (
+    MissingLookupError,
+    s3_prefix_list,
+    s3_prefix_list_name,
+)
+from constructs_lib.network._vpc import APP_TIER, INTERFACE_ENDPOINTS, Network, NetworkProps
+
+__all__ = [
+    "APP_TIER",
+    "INTERFACE_ENDPOINTS",
+    "FlowLogs",
+    "MissingLookupError",
+    "Network",
+    "NetworkProps",
+    "s3_prefix_list",
+    "s3_prefix_list_name",
+]
