@@ -7,7 +7,7 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from constructs_lib.config import EnvironmentConfig
-from constructs_lib.network import Network, NetworkProps
+from constructs_lib.network import Network
 
 
 class NetworkStack(cdk.Stack):
@@ -23,15 +23,13 @@ class NetworkStack(cdk.Stack):
     ) -> None:
         self._availability_zones = list(environment.availability_zones)
         super().__init__(scope, construct_id, **kwargs)
-        props = NetworkProps(
-            vpc_cidr=environment.vpc_cidr,
+        network = Network(
+            self,
+            "Network",
+            section=environment.network,
             availability_zones=environment.availability_zones,
-            nat_gateways=environment.nat_gateways,
-            interface_endpoints=environment.interface_endpoints,
-            restrict_default_security_group=environment.restrict_default_security_group,
             log_retention_days=environment.log_retention_days,
         )
-        network = Network(self, "Network", props=props)
         self.vpc: ec2.IVpc = network.vpc
 
         cdk.CfnOutput(

@@ -51,7 +51,7 @@ class SecurityStack(cdk.Stack):
             description=f"EBS, logs and notifications of {naming.name(SECURITY)}",
             log_group_name_patterns=naming.log_group_name_patterns(),
             is_production=is_production,
-            ensure_service_linked_role=environment.ensure_service_linked_role,
+            section=environment.security,
             log_retention_days=retention_days,
         ).key
 
@@ -69,13 +69,13 @@ class SecurityStack(cdk.Stack):
             self,
             "SecurityGroups",
             vpc=vpc,
-            serves_https=environment.serves_https,
-            app_port=environment.app_port,
-            db_port=environment.db_port,
-            vpc_cidr=environment.vpc_cidr,
+            serves_https=environment.edge.serves_https,
+            app_port=environment.fleet.app_port,
+            section=environment.security,
+            vpc_cidr=environment.network.vpc_cidr,
             s3_prefix_list=(
                 s3_prefix_list(self, "S3PrefixList", allow_lookups=allow_lookups)
-                if environment.aws_only_egress
+                if environment.network.aws_only_egress
                 else None
             ),
         )

@@ -1,10 +1,13 @@
 """edge"""
 
-from constructs_lib.edge._dns import WebDomain, WebDomainProps
+from constructs_lib.edge._config import (
+    DomainSection,
+    EdgeSection,
+)
+from constructs_lib.edge._dns import WebDomain
 from constructs_lib.edge._load_balancer import (
     DEREGISTRATION_DELAY,
     WebLoadBalancer,
-    WebLoadBalancerProps,
     deletion_protection,
 )
 from constructs_lib.edge._web_acl import ALWAYS_REDACTED_HEADERS, WebAcl
@@ -12,10 +15,10 @@ from constructs_lib.edge._web_acl import ALWAYS_REDACTED_HEADERS, WebAcl
 __all__ = [
     "ALWAYS_REDACTED_HEADERS",
     "DEREGISTRATION_DELAY",
+    "DomainSection",
+    "EdgeSection",
     "WebAcl",
     "WebDomain",
-    "WebDomainProps",
     "WebLoadBalancer",
-    "WebLoadBalancerProps",
     "deletion_protection",
 ]

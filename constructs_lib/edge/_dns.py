@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_route53 as route53
@@ -11,14 +9,7 @@ from aws_cdk import aws_route53_targets as targets
 from constructs import Construct
 
 from constructs_lib.core import stateful_removal_policy
-
-
-@dataclass(frozen=True)
-class WebDomainProps:
-    domain_name: str
-    # A public zone in the environment's account, given by attributes: synth looks nothing up.
-    hosted_zone_id: str
-    hosted_zone_name: str
+from constructs_lib.edge._config import DomainSection
 
 
 class WebDomain(Construct):
@@ -33,18 +24,18 @@ class WebDomain(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        props: WebDomainProps,
+        domain: DomainSection,
         issue_certificate: bool,
         is_production: bool,
     ):
         super().__init__(scope, construct_id)
-        self.domain_name = props.domain_name
+        self.domain_name = domain.name
         # By attributes, not `from_lookup`: synth stays offline and needs no account access.
         self.zone = route53.HostedZone.from_hosted_zone_attributes(
             self,
             "Zone",
-            hosted_zone_id=props.hosted_zone_id,
-            zone_name=props.hosted_zone_name,
+            hosted_zone_id=domain.hosted_zone_id,
+            zone_name=domain.hosted_zone_name,
         )
         self.certificate: acm.ICertificate | None = None
         if issue_certificate:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import aws_cdk as cdk
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
@@ -15,7 +13,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from constructs_lib.compliance import acknowledge, acknowledge_guard
-from constructs_lib.edge._dns import WebDomain, WebDomainProps
+from constructs_lib.edge._config import EdgeSection
+from constructs_lib.edge._dns import WebDomain
 from constructs_lib.edge._web_acl import WebAcl
 from constructs_lib.handlers import InlineCustomResource
 from constructs_lib.storage import LOAD_BALANCER_LOGS_PREFIX
@@ -23,20 +22,6 @@ from constructs_lib.storage import LOAD_BALANCER_LOGS_PREFIX
 HEALTH_CHECK_INTERVAL = cdk.Duration.seconds(15)
 HEALTHY_THRESHOLD = 2
 DEREGISTRATION_DELAY = cdk.Duration.seconds(30)
-
-
-@dataclass(frozen=True)
-class WebLoadBalancerProps:
-    app_port: int
-    health_check_path: str
-    load_balancer_name: str
-    waf_log_group_name: str
-    waf_redacted_headers: tuple[str, ...]
-    log_retention_days: int
-    is_production: bool
-    # Without either, plain HTTP (config validation refuses that for production).
-    certificate_arn: str | None = None
-    domain: WebDomainProps | None = None
 
 
 PROTECTED_LATER = (
@@ -62,8 +47,16 @@ class WebLoadBalancer(Construct):
         security_group: ec2.ISecurityGroup,
         access_log_bucket: s3.IBucket,
         key: kms.IKey,
-        props: WebLoadBalancerProps,
+        section: EdgeSection,
+        app_port: int,
+        health_check_path: str,
+        load_balancer_name: str,
+        waf_log_group_name: str,
+        log_retention_days: int,
+        is_production: bool,
     ):
+        """Without `section.certificate_arn` or `section.domain`, plain HTTP (config validation
+        refuses that for production)."""
         super().__init__(scope, construct_id)
 
         # Created first: the listeners below forward to it, the fleet registers with it.
@@ -71,12 +64,12 @@ class WebLoadBalancer(Construct):
             self,
             "TargetGroup",
             vpc=vpc,
-            port=props.app_port,
+            port=app_port,
             protocol=elbv2.ApplicationProtocol.HTTP,
             target_type=elbv2.TargetType.INSTANCE,
             deregistration_delay=DEREGISTRATION_DELAY,
             health_check=elbv2.HealthCheck(
-                path=props.health_check_path,
+                path=health_check_path,
                 healthy_http_codes="200",
                 interval=HEALTH_CHECK_INTERVAL,
                 timeout=cdk.Duration.seconds(5),
@@ -92,7 +85,7 @@ class WebLoadBalancer(Construct):
             internet_facing=True,
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
             security_group=security_group,
-            load_balancer_name=props.load_balancer_name,
+            load_balancer_name=load_balancer_name,
             drop_invalid_header_fields=True,
         )
         # Deletion protection is not in the template at all: from the first create, the rollback
@@ -118,29 +111,29 @@ class WebLoadBalancer(Construct):
             "WebAcl",
             load_balancer=self.load_balancer,
             key=key,
-            log_group_name=props.waf_log_group_name,
-            redacted_headers=props.waf_redacted_headers,
-            log_retention_days=props.log_retention_days,
-            is_production=props.is_production,
+            log_group_name=waf_log_group_name,
+            redacted_headers=section.waf_redacted_headers,
+            log_retention_days=log_retention_days,
+            is_production=is_production,
         )
 
         domain = (
             WebDomain(
                 self,
                 "Domain",
-                props=props.domain,
-                issue_certificate=props.certificate_arn is None,
-                is_production=props.is_production,
+                domain=section.domain,
+                issue_certificate=section.certificate_arn is None,
+                is_production=is_production,
             )
-            if props.domain
+            if section.domain
             else None
         )
         certificate: acm.ICertificate | None = domain.certificate if domain else None
-        if props.certificate_arn:
+        if section.certificate_arn:
             # Brought along: for the domain if there is one, else for HTTPS on the load
             # balancer's generated hostname (which the certificate cannot name).
             certificate = acm.Certificate.from_certificate_arn(
-                self, "Certificate", props.certificate_arn
+                self, "Certificate", section.certificate_arn
             )
         # `open=False`: the security stack owns every ingress rule of the web tier.
         if certificate is not None:

@@ -1,5 +1,10 @@
 """fleet"""
 
+from constructs_lib.fleet._config import (
+    FleetSection,
+    ReleaseSection,
+    RolloutSection,
+)
 from constructs_lib.fleet._group import (
     ASSETS,
     AWS_CALL_SECONDS,
@@ -20,8 +25,7 @@ from constructs_lib.fleet._group import (
     SIGNAL_BUDGET_SECONDS,
     SIGNAL_TIMEOUT,
     Fleet,
-    FleetProps,
-    Release,
+    release_plan,
 )
 from constructs_lib.fleet._rollout import (
     ALARM_WINDOW_MINUTES,
@@ -56,8 +60,12 @@ __all__ = [
     "BatchTiming",
     "Fleet",
     "FleetProps",
+    "FleetSection",
     "Release",
+    "ReleaseSection",
     "RolloutPlan",
+    "RolloutSection",
     "plan_rollout",
+    "release_plan",
     "smallest_max_healthy_percentage",
 ]

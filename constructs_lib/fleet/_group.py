@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import aws_cdk as cdk
@@ -21,7 +20,13 @@ from constructs import Construct
 from constructs_lib.compliance import acknowledge, acknowledge_guard
 from constructs_lib.core import EXPLICIT_NAME_TAG_PRIORITY, FLEET_CPU_TARGET_PERCENT
 from constructs_lib.edge import DEREGISTRATION_DELAY
-from constructs_lib.fleet._rollout import ALARM_WINDOW_MINUTES, BatchTiming, RolloutPlan
+from constructs_lib.fleet._config import FleetSection
+from constructs_lib.fleet._rollout import (
+    ALARM_WINDOW_MINUTES,
+    BatchTiming,
+    RolloutPlan,
+    plan_rollout,
+)
 from constructs_lib.network import APP_TIER
 
 # The boot script and the bundled service, read as text at synth.
@@ -94,36 +99,20 @@ RELEASE_BATCH = BatchTiming(
 SIGNALS_NOT_USED_BY_REFRESH = "@aws-cdk/aws-autoscaling:signalsNotUsedByInstanceRefresh"
 
 
-@dataclass(frozen=True)
-class Release:
-    """One version of an archive under the artifact bucket's releases/, installed only if its
-    digest matches. The version ID keeps the bytes the fleet was deployed with within reach after
-    the key is overwritten: every later scale-out downloads that version, not the latest."""
-
-    artifact: str
-    version_id: str
-    sha256: str
-
-
-@dataclass(frozen=True)
-class FleetProps:
-    instance_type: str
-    ami_id: str
-    region: str
-    availability_zones: tuple[str, ...]
-    min_capacity: int
-    max_capacity: int
-    app_port: int
-    health_check_path: str
-    # The `Name` of instances and their volumes.
-    instance_name: str
-    # Where the CloudWatch agent sends the instances' logs and metrics.
-    log_group_name: str
-    agent_metric_namespace: str
-    # How a release replaces the instances (CloudFormation's instance refresh).
-    rollout: RolloutPlan
-    # None: the instances run the bundled service.
-    release: Release | None = None
+def release_plan(section: FleetSection) -> RolloutPlan:
+    """How a release replaces this fleet, and its worst case (make release-plan)."""
+    rollout = section.rollout
+    return plan_rollout(
+        min_capacity=section.min_capacity,
+        max_capacity=section.max_capacity,
+        min_healthy_percentage=rollout.min_healthy_percentage,
+        max_healthy_percentage=rollout.max_healthy_percentage,
+        checkpoints=rollout.checkpoints,
+        checkpoint_delay_minutes=rollout.checkpoint_delay_minutes,
+        bake_minutes=rollout.bake_time_minutes,
+        batch=RELEASE_BATCH,
+        alarm_gate=rollout.alarm_gate,
+    )
 
 
 class Fleet(Construct):
@@ -141,10 +130,18 @@ class Fleet(Construct):
         target_group: elbv2.ApplicationTargetGroup,
         artifact_bucket: s3.IBucket,
         notifications: sns.ITopic,
-        props: FleetProps,
+        section: FleetSection,
+        region: str,
+        availability_zones: tuple[str, ...],
+        instance_name: str,
+        log_group_name: str,
+        agent_metric_namespace: str,
     ):
+        """`instance_name`: the `Name` of instances and their volumes; `log_group_name` and
+        `agent_metric_namespace`: where the CloudWatch agent sends their logs and metrics."""
         super().__init__(scope, construct_id)
-        self.rollout = props.rollout
+        # How a release replaces the instances (CloudFormation's instance refresh).
+        self.rollout = release_plan(section)
         user_data = ec2.UserData.for_linux()
 
         self.launch_template = ec2.LaunchTemplate(
@@ -152,8 +149,8 @@ class Fleet(Construct):
             "LaunchTemplate",
             # Pinned on purpose: a moving "latest" AMI would replace every instance at the next
             # unrelated deploy. Bump `amiId` in cdk.json to roll a new image out.
-            machine_image=ec2.MachineImage.generic_linux({props.region: props.ami_id}),
-            instance_type=ec2.InstanceType(props.instance_type),
+            machine_image=ec2.MachineImage.generic_linux({region: section.ami_id}),
+            instance_type=ec2.InstanceType(section.instance_type),
             role=role,
             security_group=security_group,
             user_data=user_data,
@@ -176,7 +173,7 @@ class Fleet(Construct):
 
         # Instances and their volumes are named after what they are, not after the template.
         cdk.Tags.of(self.launch_template).add(
-            "Name", props.instance_name, priority=EXPLICIT_NAME_TAG_PRIORITY
+            "Name", instance_name, priority=EXPLICIT_NAME_TAG_PRIORITY
         )
 
         self.group = autoscaling.AutoScalingGroup(
@@ -188,15 +185,15 @@ class Fleet(Construct):
             # No desired capacity in the template: with scaling policies, every update and every
             # rollback would reset a scaled-out group to it (aws-cdk#5215). The group starts at
             # minCapacity and the scaling policies own the number from then on.
-            min_capacity=props.min_capacity,
-            max_capacity=props.max_capacity,
+            min_capacity=section.min_capacity,
+            max_capacity=section.max_capacity,
             health_checks=autoscaling.HealthChecks.with_additional_checks(
                 additional_types=[autoscaling.AdditionalHealthCheckType.ELB],
                 grace_period=HEALTH_CHECK_GRACE,
             ),
             # CreationPolicy: one success signal from every instance the group starts with.
             signals=autoscaling.Signals.wait_for_min_capacity(timeout=SIGNAL_TIMEOUT),
-            update_policy=release_policy(props.rollout),
+            update_policy=release_policy(self.rollout),
             # One warm-up for scaling and refresh alike: AWS recommends DefaultInstanceWarmup "in
             # all cases" (RefreshPreferences); without it target tracking counts a booting
             # instance's metrics at once.
@@ -229,7 +226,7 @@ class Fleet(Construct):
         assert isinstance(group_resource, autoscaling.CfnAutoScalingGroup)
         # The subnets are imported from the network stack, so a template check cannot count their
         # AZs; the same pinned AZs on the group let Control Tower's CT.AUTOSCALING.PR.1 see them.
-        group_resource.availability_zones = list(props.availability_zones)
+        group_resource.availability_zones = list(availability_zones)
         acknowledge(
             self.group,
             "CloudFormation-Validate::W3010",
@@ -238,7 +235,7 @@ class Fleet(Construct):
         )
         # The boot script names the ASG by the logical ID it is synthesized with, never a literal.
         self.group_logical_id = stack.get_logical_id(group_resource)
-        release = props.release
+        release = section.release
         user_data.add_commands(
             *boot_variables(
                 {
@@ -246,8 +243,8 @@ class Fleet(Construct):
                     "ASG_LOGICAL_ID": self.group_logical_id,
                     "REGION": stack.region,
                     "TARGET_GROUP_ARN": target_group.target_group_arn,
-                    "APP_PORT": str(props.app_port),
-                    "HEALTH_CHECK_PATH": props.health_check_path,
+                    "APP_PORT": str(section.app_port),
+                    "HEALTH_CHECK_PATH": section.health_check_path,
                     "ARTIFACT_BUCKET": artifact_bucket.bucket_name,
                     "RELEASE_ARTIFACT": release.artifact if release else "",
                     "RELEASE_VERSION_ID": release.version_id if release else "",
@@ -265,8 +262,8 @@ class Fleet(Construct):
                     "SIGNAL_ATTEMPT_SECONDS": str(SIGNAL_ATTEMPT_SECONDS),
                     "SIGNAL_BACKOFF_SECONDS": str(SIGNAL_BACKOFF_SECONDS),
                     # Literal names from the convention: no export from the security stack.
-                    "LOG_GROUP_NAME": props.log_group_name,
-                    "AGENT_NAMESPACE": props.agent_metric_namespace,
+                    "LOG_GROUP_NAME": log_group_name,
+                    "AGENT_NAMESPACE": agent_metric_namespace,
                     "BUNDLED_SERVICE": (ASSETS / "webapp.py").read_text(),
                 }
             ),

@@ -1,21 +1,24 @@
 """monitoring"""
 
-from constructs_lib.monitoring._alarms import AlarmThresholds, WebTierAlarms, encrypted_topic
+from constructs_lib.monitoring._alarms import WebTierAlarms, encrypted_topic
+from constructs_lib.monitoring._config import (
+    AlarmsSection,
+    AutoshiftSection,
+    ZonalAlarmsSection,
+)
 from constructs_lib.monitoring._dashboard import WebTierDashboard
 from constructs_lib.monitoring._zonal import (
-    PracticeRuns,
     ZonalResilience,
-    ZonalThresholds,
     enable_zonal_shift,
 )
 
 __all__ = [
-    "AlarmThresholds",
-    "PracticeRuns",
+    "AlarmsSection",
+    "AutoshiftSection",
     "WebTierAlarms",
     "WebTierDashboard",
+    "ZonalAlarmsSection",
     "ZonalResilience",
-    "ZonalThresholds",
     "enable_zonal_shift",
     "encrypted_topic",
 ]

@@ -7,7 +7,6 @@ while requests flow, and a page that arrives five minutes late is an outage five
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_autoscaling as autoscaling
@@ -19,6 +18,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
+
+from constructs_lib.monitoring._config import AlarmsSection
 
 PERIOD = cdk.Duration.minutes(1)
 # Fleet CPU this high although target tracking keeps it near 60%: the group is at maxCapacity or
@@ -157,16 +158,6 @@ def group_metric(
     )
 
 
-@dataclass(frozen=True)
-class AlarmThresholds:
-    # Fewer healthy hosts than minCapacity pages (see HealthyHostsBelowMinimum).
-    min_capacity: int
-    response_time_p99_seconds: float
-    server_error_rate_percent: float
-    minimum_requests: int
-    elb_errors_per_minute: int
-
-
 class WebTierAlarms(Construct):
     """Alarms on the web tier; `paging` ones go to the paging topic, `informing` ones do not."""
 
@@ -180,11 +171,13 @@ class WebTierAlarms(Construct):
         group: autoscaling.AutoScalingGroup,
         paging_topic: sns.ITopic,
         informational_topic: sns.ITopic,
-        thresholds: AlarmThresholds,
+        thresholds: AlarmsSection,
+        min_capacity: int,
         alarm_name: Callable[[str], str],
         zones_without_cross_zone: Sequence[str] = (),
     ):
-        """`alarm_name` turns an alarm's role (`high-cpu`) into its physical name;
+        """`min_capacity`: fewer healthy hosts than this pages (HealthyHostsBelowMinimum).
+        `alarm_name` turns an alarm's role (`high-cpu`) into its physical name;
         `zones_without_cross_zone`: the AZs, where the target group has cross-zone off."""
         super().__init__(scope, construct_id)
         lb_metrics = load_balancer.metrics
@@ -199,10 +192,8 @@ class WebTierAlarms(Construct):
                 self,
                 "HealthyHostsBelowMinimum",
                 alarm_name=alarm_name("healthy-hosts-below-minimum"),
-                alarm_description=(
-                    f"Fewer than minCapacity ({thresholds.min_capacity}) targets are healthy"
-                ),
-                threshold=thresholds.min_capacity,
+                alarm_description=(f"Fewer than minCapacity ({min_capacity}) targets are healthy"),
+                threshold=min_capacity,
                 evaluation_periods=3,
                 datapoints_to_alarm=3,
                 comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
@@ -315,10 +306,10 @@ class WebTierAlarms(Construct):
             "ReleaseHealthyHostsBelowMinimum",
             alarm_name=alarm_name("release-healthy-hosts-below-minimum"),
             alarm_description=(
-                f"Release gate: fewer than minCapacity ({thresholds.min_capacity}) targets are "
+                f"Release gate: fewer than minCapacity ({min_capacity}) targets are "
                 "healthy (missing data is not breaching)"
             ),
-            threshold=thresholds.min_capacity,
+            threshold=min_capacity,
             evaluation_periods=3,
             datapoints_to_alarm=3,
             comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,

@@ -12,12 +12,12 @@ from constructs import Construct
 
 from constructs_lib.monitoring._alarms import (
     PERIOD,
-    AlarmThresholds,
     alarm_arn,
     group_metric,
     healthy_hosts,
     target_group_metric,
 )
+from constructs_lib.monitoring._config import AlarmsSection
 
 WIDTH = 8  # three graphs per row of 24 columns
 HEIGHT = 6
@@ -48,7 +48,8 @@ class WebTierDashboard(Construct):
         target_group: elbv2.ApplicationTargetGroup,
         group: autoscaling.AutoScalingGroup,
         alarms: list[cloudwatch.AlarmBase],
-        thresholds: AlarmThresholds,
+        thresholds: AlarmsSection,
+        min_capacity: int,
         dashboard_name: str,
         agent_metric_namespace: str,
         zones_without_cross_zone: Sequence[str] = (),
@@ -111,9 +112,7 @@ class WebTierDashboard(Construct):
                 healthy_hosts(load_balancer, target_group, zones_without_cross_zone),
                 target_group_metric(load_balancer, target_group, "UnHealthyHostCount", "Maximum"),
                 left_annotations=[
-                    cloudwatch.HorizontalAnnotation(
-                        value=thresholds.min_capacity, label="minCapacity"
-                    )
+                    cloudwatch.HorizontalAnnotation(value=min_capacity, label="minCapacity")
                 ],
             ),
             graph(

@@ -23,6 +23,7 @@ from constructs import Construct
 
 from constructs_lib.compliance import acknowledge_guard
 from constructs_lib.monitoring._alarms import PERIOD, RESPONSE_COUNTS, publish_to, response_sums
+from constructs_lib.monitoring._config import AutoshiftSection, ZonalAlarmsSection
 
 NAMESPACE = "AWS/ApplicationELB"
 # Three of five one-minute periods, as the regional error-rate and latency alarms: one bad minute
@@ -42,27 +43,6 @@ CONTROL_CONDITION_TYPE = "CLOUDWATCH"
 # (config: lost_az_problems, an error where autoshift is on), and during a shift "Auto Scaling
 # will launch all new capacity requests in the healthy Availability Zones" and blocks scale-in.
 IMPAIRED_ZONE_HEALTH_CHECK_BEHAVIOR = "IgnoreUnhealthy"
-
-
-@dataclass(frozen=True)
-class ZonalThresholds:
-    # The error rate of one AZ, as the regional alarm computes it (alarms.RESPONSE_COUNTS).
-    server_error_rate_percent: float
-    response_time_p99_seconds: float
-    # Answered requests per minute in one AZ before its rates count.
-    minimum_requests: int
-    # How many percentage points this AZ's error rate exceeds that of the other AZs together.
-    error_outlier_points: float
-    # How many times this AZ's p99 exceeds the slowest of the other AZs' p99.
-    latency_outlier_ratio: float
-
-
-@dataclass(frozen=True)
-class PracticeRuns:
-    """Zonal autoshift's weekly practice runs: when ARC may not start one (UTC)."""
-
-    blocked_windows: tuple[str, ...] = ()
-    blocked_dates: tuple[str, ...] = ()
 
 
 def zonal_metric(
@@ -196,12 +176,12 @@ class ZonalResilience(Construct):
         load_balancer: elbv2.ApplicationLoadBalancer,
         target_group: elbv2.ApplicationTargetGroup,
         availability_zones: Sequence[str],
-        thresholds: ZonalThresholds,
+        thresholds: ZonalAlarmsSection,
         paging_topic: sns.ITopic,
         informational_topic: sns.ITopic,
         alarm_name: Callable[[str], str],
         outcome_alarms: Sequence[cloudwatch.IAlarm],
-        practice_runs: PracticeRuns | None,
+        practice_runs: AutoshiftSection | None,
     ):
         """`outcome_alarms`: the tier's paging alarms; `practice_runs`: None without autoshift."""
         super().__init__(scope, construct_id)
@@ -223,7 +203,7 @@ class ZonalResilience(Construct):
     def _zone(
         self,
         az: str,
-        thresholds: ZonalThresholds,
+        thresholds: ZonalAlarmsSection,
         alarm_name: Callable[[str], str],
         paging_topic: sns.ITopic,
         informational_topic: sns.ITopic,
@@ -308,7 +288,7 @@ class ZonalResilience(Construct):
 
     def _autoshift(
         self,
-        practice_runs: PracticeRuns,
+        practice_runs: AutoshiftSection,
         alarm_name: Callable[[str], str],
         outcome_alarms: Sequence[cloudwatch.IAlarm],
     ) -> arczonalshift.CfnZonalAutoshiftConfiguration:
@@ -359,8 +339,8 @@ class ZonalResilience(Construct):
                 arczonalshift.CfnZonalAutoshiftConfiguration.PracticeRunConfigurationProperty(
                     outcome_alarms=[condition(outcome)],
                     blocking_alarms=[condition(blocker)],
-                    blocked_windows=list(practice_runs.blocked_windows) or None,
-                    blocked_dates=list(practice_runs.blocked_dates) or None,
+                    blocked_windows=list(practice_runs.practice_run_blocked_windows) or None,
+                    blocked_dates=list(practice_runs.practice_run_blocked_dates) or None,
                 )
             ),
         )

@@ -1,12 +1,15 @@
 """network"""
 
+from constructs_lib.network._config import (
+    NetworkSection,
+)
 from constructs_lib.network._flow_logs import FlowLogs
 from constructs_lib.network._prefix_lists import (
     MissingLookupError,
     s3_prefix_list,
     s3_prefix_list_name,
 )
-from constructs_lib.network._vpc import APP_TIER, INTERFACE_ENDPOINTS, Network, NetworkProps
+from constructs_lib.network._vpc import APP_TIER, INTERFACE_ENDPOINTS, Network
 
 __all__ = [
     "APP_TIER",
@@ -14,7 +17,7 @@ __all__ = [
     "FlowLogs",
     "MissingLookupError",
     "Network",
-    "NetworkProps",
+    "NetworkSection",
     "s3_prefix_list",
     "s3_prefix_list_name",
 ]

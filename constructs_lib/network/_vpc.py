@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -12,6 +10,7 @@ from constructs import Construct
 from constructs_lib.compliance import acknowledge
 from constructs_lib.core import log_retention
 from constructs_lib.handlers import InlineCustomResource
+from constructs_lib.network._config import NetworkSection
 
 PUBLIC = "Public"
 PRIVATE = "Private"
@@ -35,18 +34,6 @@ INTERFACE_ENDPOINTS = {
 }
 
 
-@dataclass(frozen=True)
-class NetworkProps:
-    vpc_cidr: str
-    availability_zones: tuple[str, ...]
-    # 0 is the AWS-only egress mode: the app tier has no route out of the VPC.
-    nat_gateways: int
-    interface_endpoints: bool
-    restrict_default_security_group: bool
-    # Of the log group of the handler that strips the default security group.
-    log_retention_days: int
-
-
 class Network(Construct):
     """A VPC on `vpcCidr` across exactly the configured AZs.
 
@@ -54,23 +41,33 @@ class Network(Construct):
     of every AZ: no subnet arithmetic lives in this code base.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: NetworkProps):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        section: NetworkSection,
+        availability_zones: tuple[str, ...],
+        log_retention_days: int,
+    ):
+        """`log_retention_days`: of the log group of the handler that strips the default
+        security group."""
         super().__init__(scope, construct_id)
 
         app_subnet_type = (
             ec2.SubnetType.PRIVATE_ISOLATED
-            if props.nat_gateways == 0
+            if section.nat_gateways == 0
             else ec2.SubnetType.PRIVATE_WITH_EGRESS
         )
         self.vpc = ec2.Vpc(
             self,
             "Vpc",
-            ip_addresses=ec2.IpAddresses.cidr(props.vpc_cidr),
+            ip_addresses=ec2.IpAddresses.cidr(section.vpc_cidr),
             # Explicit AZs: synth needs no lookup, and the VPC spans exactly these.
-            availability_zones=list(props.availability_zones),
+            availability_zones=list(availability_zones),
             # One NAT per AZ keeps each AZ's egress independent of the others; fewer is cheaper,
             # and then an outage of the NAT's AZ cuts egress for every private subnet.
-            nat_gateways=props.nat_gateways,
+            nat_gateways=section.nat_gateways,
             subnet_configuration=[
                 # Only the load balancer and the NAT gateways live here; neither needs an
                 # auto-assigned public IP, and no instance should get one by accident.
@@ -107,7 +104,7 @@ class Network(Construct):
                 "that encrypts their log group (the key cannot live here: it depends on the VPC's "
                 "consumers, and a flow log here would make the two stacks depend on each other)",
             )
-        if props.restrict_default_security_group:
+        if section.restrict_default_security_group:
             default_group = self.vpc.vpc_default_security_group
             InlineCustomResource(
                 self,
@@ -115,7 +112,7 @@ class Network(Construct):
                 handler="restrict_default_security_group.py",
                 resource_type="Custom::VpcRestrictDefaultSG",
                 description="Strips the default rules from the VPC's default security group",
-                retention=log_retention(props.log_retention_days),
+                retention=log_retention(log_retention_days),
                 timeout=cdk.Duration.minutes(1),
                 properties={"DefaultSecurityGroupId": default_group},
                 statements=[
@@ -156,7 +153,7 @@ class Network(Construct):
             )
 
         self.endpoint_security_group: ec2.SecurityGroup | None = None
-        if props.interface_endpoints:
+        if section.interface_endpoints:
             self.endpoint_security_group = ec2.SecurityGroup(
                 self,
                 "EndpointSecurityGroup",
@@ -167,7 +164,7 @@ class Network(Construct):
             # The literal CIDR from config, not Fn::GetAtt Vpc.CidrBlock: rules can then be
             # evaluated at synth (cdk-nag cannot evaluate the intrinsic).
             self.endpoint_security_group.add_ingress_rule(
-                ec2.Peer.ipv4(props.vpc_cidr),
+                ec2.Peer.ipv4(section.vpc_cidr),
                 ec2.Port.tcp(443),
                 "HTTPS from resources in this VPC to the AWS service endpoints",
             )

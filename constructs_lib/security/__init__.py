@@ -1,5 +1,8 @@
 """security"""
 
+from constructs_lib.security._config import (
+    SecuritySection,
+)
 from constructs_lib.security._encryption import (
     AUTOSCALING_ROLE_NAME,
     WorkloadKey,
@@ -20,6 +23,7 @@ __all__ = [
     "SESSION_MANAGER_CHANNEL_ACTIONS",
     "TARGET_HEALTH_ACTIONS",
     "InstanceRole",
+    "SecuritySection",
     "TierSecurityGroups",
     "WorkloadKey",
     "allow_cloudwatch_logs",

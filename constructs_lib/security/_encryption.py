@@ -12,6 +12,7 @@ from constructs import Construct
 
 from constructs_lib.core import log_retention, stateful_removal_policy
 from constructs_lib.handlers import InlineCustomResource
+from constructs_lib.security._config import SecuritySection
 
 AUTOSCALING_ROLE_PATH = "aws-service-role/autoscaling.amazonaws.com/"
 AUTOSCALING_ROLE_NAME = "AWSServiceRoleForAutoScaling"
@@ -133,7 +134,7 @@ class WorkloadKey(Construct):
         description: str,
         log_group_name_patterns: Sequence[str],
         is_production: bool,
-        ensure_service_linked_role: bool,
+        section: SecuritySection,
         log_retention_days: int,
     ):
         super().__init__(scope, construct_id)
@@ -150,7 +151,7 @@ class WorkloadKey(Construct):
             pending_window=cdk.Duration.days(30 if is_production else 7),
         )
 
-        if ensure_service_linked_role:
+        if section.ensure_service_linked_role:
             guard = service_linked_role_guard(self, "AutoScalingRoleGuard", retention=retention)
             self.key.node.add_dependency(guard.resource)
 

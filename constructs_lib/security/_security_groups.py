@@ -10,6 +10,7 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from constructs_lib.compliance import acknowledge
+from constructs_lib.security._config import SecuritySection
 
 HTTPS = 443
 HTTP = 80
@@ -26,7 +27,7 @@ class TierSecurityGroups(Construct):
         vpc: ec2.IVpc,
         serves_https: bool,
         app_port: int,
-        db_port: int,
+        section: SecuritySection,
         vpc_cidr: str,
         s3_prefix_list: ec2.IPrefixList | None,
     ):
@@ -84,7 +85,7 @@ class TierSecurityGroups(Construct):
             app_port,
             "Load balancer to instances: traffic and health checks",
         )
-        self._allow("AppToDb", self.app, self.db, db_port, "Instances to the database tier")
+        self._allow("AppToDb", self.app, self.db, section.db_port, "Instances to the database tier")
         if s3_prefix_list is not None:
             # No NAT, no route out: name exactly what the instances reach, so that a route added
             # later does not silently open the internet to them.
