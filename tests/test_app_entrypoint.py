@@ -123,7 +123,7 @@ class Started:
 def started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Started]]:
     """The runs of this module, started at once."""
     bad = fixture_context()
-    bad["environments"]["prod"]["vpcCidr"] = BAD_VALUE
+    bad["environments"]["prod"]["network"]["vpcCidr"] = BAD_VALUE
     contexts = {"bad value": bad, "fixture": fixture_context(), "cdk.json": cdk_json_context()}
     # While cdk.json still holds the example values, its run is the fixture's: one synth less.
     same = contexts["cdk.json"] == contexts["fixture"]

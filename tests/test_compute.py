@@ -11,8 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from constructs_lib.config import AppConfig, EnvironmentConfig
 from constructs_lib.edge import ALWAYS_REDACTED_HEADERS
-from constructs_lib.fleet import ALARM_WINDOW_MINUTES, SIGNAL_TIMEOUT
-from stacks.compute_stack import release_plan
+from constructs_lib.fleet import ALARM_WINDOW_MINUTES, SIGNAL_TIMEOUT, release_plan
 from tests.conftest import synthesize
 from tests.template_utils import document, only, resources, waits_for
 from tools.cloud_assembly import walk
@@ -98,11 +97,11 @@ def test_fleet_spans_the_private_subnet_of_every_az(
 def test_capacities_come_from_config(
     templates: Templates, context: dict[str, Any], env: str
 ) -> None:
-    config = context["environments"][env]
+    fleet = context["environments"][env]["fleet"]
     _, asg = group(templates[env]["compute"])
 
-    assert asg["Properties"]["MinSize"] == str(config["minCapacity"])
-    assert asg["Properties"]["MaxSize"] == str(config["maxCapacity"])
+    assert asg["Properties"]["MinSize"] == str(fleet["minCapacity"])
+    assert asg["Properties"]["MaxSize"] == str(fleet["maxCapacity"])
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod", "local"])
@@ -131,7 +130,7 @@ def test_creation_waits_for_a_signal_from_every_instance_the_group_starts_with(
     _, asg = group(templates[env]["compute"])
 
     assert asg["CreationPolicy"]["ResourceSignal"] == {
-        "Count": context["environments"][env]["minCapacity"],
+        "Count": context["environments"][env]["fleet"]["minCapacity"],
         "Timeout": f"PT{int(SIGNAL_TIMEOUT.to_minutes())}M",
     }
 
@@ -169,7 +168,7 @@ def test_a_release_launches_replacements_before_it_terminates_and_keeps_what_the
 ) -> None:
     _, asg = group(templates[env]["compute"])
     preferences = refresh_preferences(asg)
-    plan = release_plan(environment_config(context, env))
+    plan = release_plan(environment_config(context, env).fleet)
     lowest, highest = preferences["MinHealthyPercentage"], preferences["MaxHealthyPercentage"]
 
     assert (lowest, highest) == (plan.min_healthy_percentage, plan.max_healthy_percentage)
@@ -217,7 +216,7 @@ def test_the_paging_alarms_gate_a_release_through_its_rollout_and_bake(
     }
     # Each gate alarm exists before the group's update can start a refresh.
     assert set(gate) <= set(asg["DependsOn"])
-    plan = release_plan(environment_config(context, env))
+    plan = release_plan(environment_config(context, env).fleet)
     assert preferences["BakeTime"] == plan.bake_minutes * 60
     for alarm in gate:
         props = alarms[alarm]["Properties"]
@@ -251,7 +250,7 @@ def test_checkpoints_pause_a_release_where_config_says(
 ) -> None:
     _, asg = group(templates[env]["compute"])
     preferences = refresh_preferences(asg)
-    rollout = environment_config(context, env).rollout
+    rollout = environment_config(context, env).fleet.rollout
 
     if rollout.checkpoints:
         assert preferences["CheckpointPercentages"] == list(rollout.checkpoints)
@@ -471,7 +470,7 @@ def test_https_listener_serves_a_certificate_brought_with_certificate_arn_and_re
     staging = templates["staging"]["compute"]
 
     assert listeners(staging)[443]["Certificates"] == [
-        {"CertificateArn": context["environments"]["staging"]["certificateArn"]}
+        {"CertificateArn": context["environments"]["staging"]["edge"]["certificateArn"]}
     ]
     assert resources(staging, "AWS::CertificateManager::Certificate") == {}
 
@@ -479,13 +478,13 @@ def test_https_listener_serves_a_certificate_brought_with_certificate_arn_and_re
 def test_certificate_is_for_the_domain_and_validated_by_dns_in_its_hosted_zone(
     prod: dict[str, Template], context: dict[str, Any]
 ) -> None:
-    env = context["environments"]["prod"]
+    domain = context["environments"]["prod"]["edge"]["domain"]
     _, certificate = only(prod["compute"], "AWS::CertificateManager::Certificate")
 
-    assert certificate["Properties"]["DomainName"] == env["domainName"]
+    assert certificate["Properties"]["DomainName"] == domain["name"]
     assert certificate["Properties"]["ValidationMethod"] == "DNS"
     assert certificate["Properties"]["DomainValidationOptions"] == [
-        {"DomainName": env["domainName"], "HostedZoneId": env["hostedZoneId"]}
+        {"DomainName": domain["name"], "HostedZoneId": domain["hostedZoneId"]}
     ]
 
 
@@ -511,13 +510,13 @@ def test_alias_record_points_the_domain_at_the_load_balancer(
     templates: Templates, context: dict[str, Any], env: str
 ) -> None:
     template = templates[env]["compute"]
-    config = context["environments"][env]
+    domain = context["environments"][env]["edge"]["domain"]
     lb_id, _ = only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
     _, record = only(template, "AWS::Route53::RecordSet")
     props = record["Properties"]
 
-    assert (props["Type"], props["Name"]) == ("A", f"{config['domainName']}.")
-    assert props["HostedZoneId"] == config["hostedZoneId"]
+    assert (props["Type"], props["Name"]) == ("A", f"{domain['name']}.")
+    assert props["HostedZoneId"] == domain["hostedZoneId"]
     assert props["AliasTarget"]["HostedZoneId"] == {"Fn::GetAtt": [lb_id, "CanonicalHostedZoneID"]}
     assert {"Fn::GetAtt": [lb_id, "DNSName"]} in props["AliasTarget"]["DNSName"]["Fn::Join"][1]
 
@@ -545,7 +544,7 @@ def test_http_listener_redirects_to_https_on_the_domain(
     assert action["Type"] == "redirect"
     assert action["RedirectConfig"] == {
         "Protocol": "HTTPS",
-        "Host": context["environments"]["prod"]["domainName"],
+        "Host": context["environments"]["prod"]["edge"]["domain"]["name"],
         "Port": "443",
         "StatusCode": "HTTP_301",
     }
@@ -566,12 +565,12 @@ def test_without_a_certificate_http_forwards_and_no_https_listener_exists(
 def test_target_group_checks_the_configured_health_path_on_the_app_port(
     prod: dict[str, Template], context: dict[str, Any]
 ) -> None:
-    env = context["environments"]["prod"]
+    fleet = context["environments"]["prod"]["fleet"]
     _, target_group = only(prod["compute"], "AWS::ElasticLoadBalancingV2::TargetGroup")
     props = target_group["Properties"]
 
-    assert props["Port"] == env["appPort"]
-    assert props["HealthCheckPath"] == env["healthCheckPath"]
+    assert props["Port"] == fleet["appPort"]
+    assert props["HealthCheckPath"] == fleet["healthCheckPath"]
     assert props["Matcher"] == {"HttpCode": "200"}
     assert {"Key": "deregistration_delay.timeout_seconds", "Value": "30"} in props[
         "TargetGroupAttributes"
@@ -644,7 +643,7 @@ ENVIRONMENTS = AppConfig.from_context(fixture_context()).environments
 
 def test_a_committed_environment_redacts_a_header_named_in_config() -> None:
     # The parametrized test below would otherwise never see wafRedactedHeaders at work.
-    assert any(e.waf_redacted_headers for e in ENVIRONMENTS)
+    assert any(e.edge.waf_redacted_headers for e in ENVIRONMENTS)
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS, ids=[e.name for e in ENVIRONMENTS])
@@ -655,7 +654,7 @@ def test_waf_logs_redact_credentials_cookies_and_the_headers_named_in_config(
 
     redacted = [field["SingleHeader"]["Name"] for field in logging["Properties"]["RedactedFields"]]
     assert {"authorization", "cookie"} <= set(redacted)
-    assert set(redacted) == {*ALWAYS_REDACTED_HEADERS, *environment.waf_redacted_headers}
+    assert set(redacted) == {*ALWAYS_REDACTED_HEADERS, *environment.edge.waf_redacted_headers}
     assert len(redacted) == len(set(redacted))
 
 
@@ -827,16 +826,16 @@ def test_per_environment_thresholds_come_from_config(
     def threshold(alarm: str) -> Any:
         return alarm_named(template, f"{env}-webapp-compute-{alarm}")["Threshold"]
 
-    assert threshold("healthy-hosts-below-minimum") == environment.min_capacity
-    assert threshold("load-balancer-5xx") == environment.alarm_elb_errors_per_minute
-    assert threshold("server-error-rate") == environment.alarm_server_error_rate_percent
-    assert threshold("target-response-time-p99") == environment.alarm_response_time_p99_seconds
+    assert threshold("healthy-hosts-below-minimum") == environment.fleet.min_capacity
+    assert threshold("load-balancer-5xx") == environment.alarms.elb_errors_per_minute
+    assert threshold("server-error-rate") == environment.alarms.server_error_rate_percent
+    assert threshold("target-response-time-p99") == environment.alarms.response_time_p99_seconds
     expression = next(
         m["Expression"]
         for m in alarm_named(template, f"{env}-webapp-compute-server-error-rate")["Metrics"]
         if "Expression" in m
     )
-    assert f" >= {environment.alarm_minimum_requests}, 100 * " in expression
+    assert f" >= {environment.alarms.minimum_requests}, 100 * " in expression
 
 
 @pytest.mark.parametrize("env", ["prod", "staging"])
@@ -844,7 +843,7 @@ def test_outputs_give_the_urls_on_the_domain(
     templates: Templates, context: dict[str, Any], env: str
 ) -> None:
     outputs = document(templates[env]["compute"])["Outputs"]
-    domain = context["environments"][env]["domainName"]
+    domain = context["environments"][env]["edge"]["domain"]["name"]
 
     assert outputs["LoadBalancerUrl"]["Value"] == f"https://{domain}"
     assert outputs["HealthCheckUrl"]["Value"] == f"https://{domain}/health"
@@ -858,10 +857,9 @@ def test_outputs_give_the_load_balancer_url_without_a_domain(dev: dict[str, Temp
 
 @pytest.fixture(scope="module")
 def certificate_only(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    """Staging with its certificateArn but no domainName: HTTPS on the generated hostname."""
+    """Staging with its certificateArn but no domain: HTTPS on the generated hostname."""
     context = fixture_context()
-    for key in ("domainName", "hostedZoneId", "hostedZoneName"):
-        del context["environments"]["staging"][key]
+    del context["environments"]["staging"]["edge"]["domain"]
     # Only the listeners are in question; the session synth runs the validation plugins.
     synthesized = synthesize(
         {**context, "env": "staging"},

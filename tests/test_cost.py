@@ -39,9 +39,9 @@ def test_instances_are_priced_at_minimum_and_maximum_capacity(
 
     ec2 = line(lines, "EC2 ")
     assert ec2 is not None
-    hourly = INSTANCE_HOURLY[environment.instance_type] * HOURS_PER_MONTH
-    assert ec2.at_min == pytest.approx(environment.min_capacity * hourly)
-    assert ec2.at_max == pytest.approx(environment.max_capacity * hourly)
+    hourly = INSTANCE_HOURLY[environment.fleet.instance_type] * HOURS_PER_MONTH
+    assert ec2.at_min == pytest.approx(environment.fleet.min_capacity * hourly)
+    assert ec2.at_max == pytest.approx(environment.fleet.max_capacity * hourly)
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS, ids=[e.name for e in ENVIRONMENTS])
@@ -51,13 +51,13 @@ def test_every_nat_gateway_the_network_creates_is_priced(
     lines = estimate(environments(synthesized.assembly)[environment.name])
 
     nat = line(lines, "NAT gateway")
-    if environment.nat_gateways == 0:
+    if environment.network.nat_gateways == 0:
         assert nat is None
     else:
         assert nat is not None
-        assert nat.count == environment.nat_gateways
+        assert nat.count == environment.network.nat_gateways
         assert nat.at_min == pytest.approx(
-            environment.nat_gateways * NAT_GATEWAY_HOURLY * HOURS_PER_MONTH
+            environment.network.nat_gateways * NAT_GATEWAY_HOURLY * HOURS_PER_MONTH
         )
 
 
@@ -67,7 +67,7 @@ def test_interface_endpoints_are_priced_per_availability_zone_only_where_they_ex
 ) -> None:
     endpoints = line(estimate(environments(synthesized.assembly)[environment.name]), "interface")
 
-    if environment.interface_endpoints:
+    if environment.network.interface_endpoints:
         assert endpoints is not None
         assert endpoints.count % len(environment.availability_zones) == 0
     else:

@@ -167,8 +167,8 @@ def test_the_network_path_runs_from_the_internet_through_the_load_balancer_and_i
     }
 
     assert path[("internet", "Load balancer")].startswith("tcp ")
-    assert path[("Load balancer", "Auto Scaling group")] == f"tcp {environment.app_port}"
-    assert path[("Auto Scaling group", "Security group")] == f"tcp {environment.db_port}"
+    assert path[("Load balancer", "Auto Scaling group")] == f"tcp {environment.fleet.app_port}"
+    assert path[("Auto Scaling group", "Security group")] == f"tcp {environment.security.db_port}"
     assert len(path) == 3, path
 
 
@@ -201,7 +201,7 @@ def test_the_entry_point_names_the_domain_users_reach_and_draws_its_record_and_c
     assembly: list[Stack],
 ) -> None:
     _, dot = diagram_of(assembly, "prod")
-    domain = fixture_context()["environments"]["prod"]["domainName"]
+    domain = fixture_context()["environments"]["prod"]["edge"]["domain"]["name"]
     internet = next(line for line in dot.splitlines() if line.strip().startswith('"internet" ['))
 
     assert domain in internet

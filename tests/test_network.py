@@ -24,13 +24,13 @@ Resources = dict[str, dict[str, Any]]
 
 CONFIG = AppConfig.from_context(fixture_context())
 ENVIRONMENTS = CONFIG.environments
-PER_AZ_NAT = tuple(e for e in ENVIRONMENTS if e.nat_gateways == len(e.availability_zones))
-SHARED_NAT = tuple(e for e in ENVIRONMENTS if e.nat_gateways == 1)
-WITH_ENDPOINTS = tuple(e for e in ENVIRONMENTS if e.interface_endpoints)
-WITHOUT_ENDPOINTS = tuple(e for e in ENVIRONMENTS if not e.interface_endpoints)
-RESTRICTED_DEFAULT_SG = tuple(e for e in ENVIRONMENTS if e.restrict_default_security_group)
-OPEN_DEFAULT_SG = tuple(e for e in ENVIRONMENTS if not e.restrict_default_security_group)
-AWS_ONLY = tuple(e for e in ENVIRONMENTS if e.aws_only_egress)
+PER_AZ_NAT = tuple(e for e in ENVIRONMENTS if e.network.nat_gateways == len(e.availability_zones))
+SHARED_NAT = tuple(e for e in ENVIRONMENTS if e.network.nat_gateways == 1)
+WITH_ENDPOINTS = tuple(e for e in ENVIRONMENTS if e.network.interface_endpoints)
+WITHOUT_ENDPOINTS = tuple(e for e in ENVIRONMENTS if not e.network.interface_endpoints)
+RESTRICTED_DEFAULT_SG = tuple(e for e in ENVIRONMENTS if e.network.restrict_default_security_group)
+OPEN_DEFAULT_SG = tuple(e for e in ENVIRONMENTS if not e.network.restrict_default_security_group)
+AWS_ONLY = tuple(e for e in ENVIRONMENTS if e.network.aws_only_egress)
 
 # The subnet group names, which ec2.Vpc writes into each subnet's `aws-cdk:subnet-name` tag; the
 # other stacks select the app tier by its name (constructs_lib.network._vpc.APP_TIER).
@@ -150,7 +150,7 @@ def test_vpc_uses_the_configured_cidr(
     network = network_of(templates, environment)
 
     network.resource_count_is("AWS::EC2::VPC", 1)
-    network.has_resource_properties("AWS::EC2::VPC", {"CidrBlock": environment.vpc_cidr})
+    network.has_resource_properties("AWS::EC2::VPC", {"CidrBlock": environment.network.vpc_cidr})
 
 
 @by_name(ENVIRONMENTS)
@@ -177,7 +177,7 @@ def test_the_three_tiers_are_the_only_subnets(
 def test_every_subnet_lies_inside_the_vpc_cidr(
     templates: dict[str, dict[str, Template]], environment: EnvironmentConfig
 ) -> None:
-    vpc = ipaddress.IPv4Network(environment.vpc_cidr)
+    vpc = ipaddress.IPv4Network(environment.network.vpc_cidr)
 
     outside = {
         subnet_id: str(network)
@@ -207,7 +207,7 @@ def test_subnet_size_is_what_config_validation_assumes(
 ) -> None:
     # Config rejects a VPC too small for /27 subnets by predicting CDK's allocator; if CDK
     # allocated differently, that check would accept CIDRs the load balancer cannot use.
-    vpc_prefix = ipaddress.IPv4Network(environment.vpc_cidr).prefixlen
+    vpc_prefix = ipaddress.IPv4Network(environment.network.vpc_cidr).prefixlen
     expected = subnet_prefix(vpc_prefix, len(environment.availability_zones))
 
     prefixes = {n.prefixlen for n in subnet_networks(network_of(templates, environment)).values()}
@@ -405,7 +405,12 @@ def test_endpoint_security_group_accepts_only_https_from_the_vpc_cidr(
         for rule in group["SecurityGroupIngress"]
     ]
     assert rules == [
-        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": environment.vpc_cidr}
+        {
+            "IpProtocol": "tcp",
+            "FromPort": 443,
+            "ToPort": 443,
+            "CidrIp": environment.network.vpc_cidr,
+        }
     ]
     # No rule added to the group from outside its own definition.
     assert resources(network, "AWS::EC2::SecurityGroupIngress") == {}

@@ -239,7 +239,7 @@ def cached_s3_prefix_list(environment: EnvironmentConfig) -> str:
     return cached
 
 
-@pytest.mark.parametrize("env", [e.name for e in CONFIG.environments if e.aws_only_egress])
+@pytest.mark.parametrize("env", [e.name for e in CONFIG.environments if e.network.aws_only_egress])
 def test_without_nat_the_app_tier_reaches_only_the_endpoints_and_s3_over_https(
     templates: Templates, env: str
 ) -> None:
@@ -250,7 +250,7 @@ def test_without_nat_the_app_tier_reaches_only_the_endpoints_and_s3_over_https(
     https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
     assert sorted(egress, key=str) == sorted(
         [
-            {**https, "CidrIp": environment.vpc_cidr},
+            {**https, "CidrIp": environment.network.vpc_cidr},
             {**https, "DestinationPrefixListId": cached_s3_prefix_list(environment)},
         ],
         key=str,
@@ -279,13 +279,14 @@ def aws_only_context(regions: dict[str, str], **context: Any) -> dict[str, Any]:
             "account": "111111111111",
             "region": region,
             "availabilityZones": [f"{region}a", f"{region}b"],
-            "vpcCidr": f"10.{40 + index}.0.0/16",
-            "natGateways": 0,
-            "instanceType": "t3.small",
-            # AMI IDs are regional: one per environment's region.
-            "amiId": f"ami-{index:017x}",
-            "minCapacity": 1,
-            "maxCapacity": 2,
+            "network": {"vpcCidr": f"10.{40 + index}.0.0/16", "natGateways": 0},
+            "fleet": {
+                "instanceType": "t3.small",
+                # AMI IDs are regional: one per environment's region.
+                "amiId": f"ami-{index:017x}",
+                "minCapacity": 1,
+                "maxCapacity": 2,
+            },
         }
         for index, (name, region) in enumerate(regions.items())
     }
@@ -381,7 +382,9 @@ def test_make_context_lets_the_cli_look_up_exactly_the_key_the_cache_is_read_fro
     assert set(assembly.missing_context) == {s3_cache_key("111111111111", "eu-west-1")}
 
 
-@pytest.mark.parametrize("env", [e.name for e in CONFIG.environments if not e.aws_only_egress])
+@pytest.mark.parametrize(
+    "env", [e.name for e in CONFIG.environments if not e.network.aws_only_egress]
+)
 def test_with_nat_the_app_tier_keeps_https_anywhere_and_says_why(
     templates: Templates, env: str
 ) -> None:

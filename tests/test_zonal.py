@@ -76,9 +76,9 @@ def test_each_az_has_one_alarm_set_on_its_own_metrics_with_the_configured_thresh
         stats = [m["MetricStat"] for m in rate["Metrics"] if "MetricStat" in m]
         assert {s["Metric"]["MetricName"] for s in stats} == ANSWERED
         assert all(dimensions(s) == {"AvailabilityZone": az, "LoadBalancer": lb} for s in stats)
-        assert rate["Threshold"] == environment.zonal_server_error_rate_percent
+        assert rate["Threshold"] == environment.alarms.zonal.server_error_rate_percent
         (expression,) = (m["Expression"] for m in rate["Metrics"] if "Expression" in m)
-        assert f">= {environment.zonal_minimum_requests}," in expression
+        assert f">= {environment.alarms.zonal.minimum_requests}," in expression
 
         _, slow = alarms[f"{prefix}{az}-target-response-time-p99"]
         assert (slow["MetricName"], slow["ExtendedStatistic"]) == ("TargetResponseTime", "p99")
@@ -86,12 +86,12 @@ def test_each_az_has_one_alarm_set_on_its_own_metrics_with_the_configured_thresh
             "AvailabilityZone": az,
             "LoadBalancer": lb,
         }
-        assert slow["Threshold"] == environment.zonal_response_time_p99_seconds
+        assert slow["Threshold"] == environment.alarms.zonal.response_time_p99_seconds
 
         _, errors = alarms[f"{prefix}{az}-error-outlier"]
-        assert errors["Threshold"] == environment.zonal_error_outlier_points
+        assert errors["Threshold"] == environment.alarms.zonal.error_outlier_points
         _, latency = alarms[f"{prefix}{az}-latency-outlier"]
-        assert latency["Threshold"] == environment.zonal_latency_outlier_ratio
+        assert latency["Threshold"] == environment.alarms.zonal.latency_outlier_ratio
         for props in (rate, slow, errors, latency):
             assert (
                 props.get("Period", 60),
@@ -202,7 +202,7 @@ def test_cross_zone_is_off_exactly_where_every_az_holds_an_instance(
     )
     attributes = {a["Key"]: a["Value"] for a in target_group["Properties"]["TargetGroupAttributes"]}
 
-    every_az_served = environment.min_capacity >= len(environment.availability_zones)
+    every_az_served = environment.fleet.min_capacity >= len(environment.availability_zones)
     assert attributes["load_balancing.cross_zone.enabled"] == (
         "false" if every_az_served else "true"
     )
@@ -210,7 +210,7 @@ def test_cross_zone_is_off_exactly_where_every_az_holds_an_instance(
 
 def test_a_committed_environment_turns_cross_zone_off() -> None:
     # Otherwise the parametrized test above would never see the per-AZ path end to end.
-    assert any(e.min_capacity >= len(e.availability_zones) for e in ENVIRONMENTS)
+    assert any(e.fleet.min_capacity >= len(e.availability_zones) for e in ENVIRONMENTS)
 
 
 def test_prod_autoshifts_with_practice_runs_that_end_on_its_paging_alarms(

@@ -121,7 +121,7 @@ class Variant:
 def capacity_context() -> dict[str, Any]:
     """The fixture's context with one more instance allowed in the local environment."""
     context = fixture_context()
-    context["environments"][ENVIRONMENT]["maxCapacity"] += 1
+    context["environments"][ENVIRONMENT]["fleet"]["maxCapacity"] += 1
     return context
 
 

@@ -3,7 +3,7 @@
 The `local` environment has no domain: moto has no CloudFormation type for ACM certificates, and
 moto chooses hosted-zone IDs itself. Here the test creates the hosted zone and imports a
 certificate through the emulator's API first, then hands both to the construct through the
-context key below (`DOMAIN`: domainName, hostedZoneId, hostedZoneName, certificateArn), so the
+context key below (`DOMAIN`: an `edge` section with certificateArn and domain), so the
 template needs no ACM resource. Around the construct only what it takes: a VPC with public subnets,
 a security group, the access-log bucket and a key, all in one bare stack.
 
@@ -24,11 +24,7 @@ from aws_cdk import aws_ec2 as ec2  # noqa: E402
 from aws_cdk import aws_kms as kms  # noqa: E402
 from aws_cdk import aws_s3 as s3  # noqa: E402
 
-from constructs_lib.edge import (  # noqa: E402
-    WebDomainProps,
-    WebLoadBalancer,
-    WebLoadBalancerProps,
-)
+from constructs_lib.edge import EdgeSection, WebLoadBalancer  # noqa: E402
 
 DOMAIN = "webapp-test:domain"
 STACK_NAME = "webapp-test-domain"
@@ -73,21 +69,13 @@ def main() -> int:
         # that the teardown test finds nothing of this app.
         access_log_bucket=s3.Bucket(stack, "AccessLogs", removal_policy=cdk.RemovalPolicy.DESTROY),
         key=kms.Key(stack, "Key", removal_policy=cdk.RemovalPolicy.DESTROY),
-        props=WebLoadBalancerProps(
-            app_port=8080,
-            health_check_path="/health",
-            load_balancer_name=LOAD_BALANCER_NAME,
-            waf_log_group_name="aws-waf-logs-webapp-test-domain",
-            waf_redacted_headers=(),
-            log_retention_days=1,
-            is_production=False,
-            certificate_arn=domain["certificateArn"],
-            domain=WebDomainProps(
-                domain_name=domain["domainName"],
-                hosted_zone_id=domain["hostedZoneId"],
-                hosted_zone_name=domain["hostedZoneName"],
-            ),
-        ),
+        section=EdgeSection.model_validate(domain),
+        app_port=8080,
+        health_check_path="/health",
+        load_balancer_name=LOAD_BALANCER_NAME,
+        waf_log_group_name="aws-waf-logs-webapp-test-domain",
+        log_retention_days=1,
+        is_production=False,
     )
     app.synth()
     return 0

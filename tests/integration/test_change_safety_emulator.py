@@ -151,7 +151,10 @@ def test_the_deployed_network_holds_the_old_range(
 ) -> None:
     network = deployed_templates[stack_name(deployment, NETWORK)]
     (vpc,) = of_type(network, "AWS::EC2::VPC")
-    assert network["Resources"][vpc]["Properties"]["CidrBlock"] == deployment.environment.vpc_cidr
+    assert (
+        network["Resources"][vpc]["Properties"]["CidrBlock"]
+        == deployment.environment.network.vpc_cidr
+    )
 
 
 def test_a_new_vpc_range_is_blocked_and_the_table_names_exactly_what_it_replaces(

@@ -137,7 +137,7 @@ def test_cdk_diff_names_only_the_changed_capacity(capacity_change: CapacityChang
 def test_cdk_diff_shows_the_old_and_new_maximum(
     deployment: Deployment, capacity_change: CapacityChange
 ) -> None:
-    old = deployment.environment.max_capacity
+    old = deployment.environment.fleet.max_capacity
     values = re.findall(r"[├└]─ \[([+-])\] (\S+)", capacity_change.diff)
     assert values == [("-", str(old)), ("+", str(old + 1))]
 
@@ -172,9 +172,10 @@ def test_fleet_allows_the_new_maximum(
     )["AutoScalingGroups"][0]
     environment = deployment.environment
     assert (group["MinSize"], group["DesiredCapacity"], group["MaxSize"]) == (
-        environment.min_capacity,
-        environment.min_capacity,  # no DesiredCapacity in the template: the group starts at min
-        environment.max_capacity + 1,
+        environment.fleet.min_capacity,
+        # No DesiredCapacity in the template: the group starts at min.
+        environment.fleet.min_capacity,
+        environment.fleet.max_capacity + 1,
     )
 
 

@@ -175,7 +175,7 @@ def test_each_tier_has_one_subnet_in_every_availability_zone(
 def test_without_nat_the_app_tier_has_no_route_out_of_the_vpc(
     deployment: Deployment, vpc_id: str, subnets: list[dict[str, Any]]
 ) -> None:
-    assert deployment.environment.aws_only_egress, "the emulator deploys the AWS-only mode"
+    assert deployment.environment.network.aws_only_egress, "the emulator deploys the AWS-only mode"
     ec2 = deployment.client("ec2")
     app_tier = [s["SubnetId"] for s in subnets if tags(s).get(TIER_TAG) == PRIVATE]
     tables = ec2.describe_route_tables(
@@ -232,7 +232,7 @@ def test_web_tier_accepts_only_http_and_https_from_anywhere(
     deployment: Deployment, load_balancer: dict[str, Any]
 ) -> None:
     web = security_group(deployment, only(load_balancer["SecurityGroups"]))
-    ports = [80, 443] if deployment.environment.serves_https else [80]
+    ports = [80, 443] if deployment.environment.edge.serves_https else [80]
     assert ingress(web) == {("tcp", port, port, "0.0.0.0/0") for port in ports}
 
 
@@ -241,7 +241,7 @@ def test_app_tier_accepts_only_the_app_port_from_the_web_tier(
 ) -> None:
     web_id = only(load_balancer["SecurityGroups"])
     app = security_group(deployment, only(launch_template_data["SecurityGroupIds"]))
-    port = deployment.environment.app_port
+    port = deployment.environment.fleet.app_port
     assert ingress(app) == {("tcp", port, port, web_id)}
 
 
@@ -258,7 +258,7 @@ def test_db_tier_accepts_only_the_db_port_from_the_app_tier(
             ]
         )["SecurityGroups"]
     )
-    port = deployment.environment.db_port
+    port = deployment.environment.security.db_port
     assert ingress(db) == {("tcp", port, port, app_id)}
 
 
@@ -304,9 +304,10 @@ def test_fleet_capacity_matches_the_configuration(
 ) -> None:
     environment = deployment.environment
     assert (group["MinSize"], group["DesiredCapacity"], group["MaxSize"]) == (
-        environment.min_capacity,
-        environment.min_capacity,  # no DesiredCapacity in the template: the group starts at min
-        environment.max_capacity,
+        environment.fleet.min_capacity,
+        # No DesiredCapacity in the template: the group starts at min.
+        environment.fleet.min_capacity,
+        environment.fleet.max_capacity,
     )
 
 
@@ -349,8 +350,8 @@ def test_target_group_checks_the_health_path_on_the_app_port(
         ]
     )
     assert (target_group["Port"], target_group["HealthCheckPath"]) == (
-        deployment.environment.app_port,
-        deployment.environment.health_check_path,
+        deployment.environment.fleet.app_port,
+        deployment.environment.fleet.health_check_path,
     )
 
 
@@ -368,7 +369,7 @@ def test_listeners_forward_to_the_fleet_or_redirect_to_https(
         ]
         for listener in listeners
     }
-    if deployment.environment.serves_https:
+    if deployment.environment.edge.serves_https:
         expected = {
             ("HTTPS", 443): [("forward", target_group)],
             ("HTTP", 80): [("redirect", "HTTPS")],

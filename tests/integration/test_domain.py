@@ -106,10 +106,12 @@ def domain(
     )["CertificateArn"]
     context = fixture_context()
     context[DOMAIN] = {
-        "domainName": DOMAIN_NAME,
-        "hostedZoneId": hosted_zone_id,
-        "hostedZoneName": ZONE_NAME,
         "certificateArn": certificate_arn,
+        "domain": {
+            "name": DOMAIN_NAME,
+            "hostedZoneId": hosted_zone_id,
+            "hostedZoneName": ZONE_NAME,
+        },
     }
     # Synthesized in the background while the emulator is bootstrapped (if no test did yet).
     app = Variant(workdir / "app", cdk_json_with(context, [str(DOMAIN_APP)]))

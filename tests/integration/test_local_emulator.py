@@ -33,10 +33,10 @@ def test_report_shows_each_stack_the_url_and_what_the_api_reads_back(
     assert ".LoadBalancerUrl = http" in text
     for zone in deployment.environment.availability_zones:
         assert f"{zone}: public " in text
-    environment = deployment.environment
+    fleet = deployment.environment.fleet
     assert (
-        f"capacity: min {environment.min_capacity}, desired {environment.min_capacity}, "
-        f"max {environment.max_capacity}"
+        f"capacity: min {fleet.min_capacity}, desired {fleet.min_capacity}, "
+        f"max {fleet.max_capacity}"
     ) in text
     assert "listener HTTP:80 -> forward to target group" in text
     assert "AWS::WAFv2::WebACL" in text

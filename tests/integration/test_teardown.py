@@ -40,7 +40,7 @@ def teardown(deployment: Deployment) -> Teardown:
 
 def test_the_check_sees_what_the_app_deployed(deployment: Deployment, teardown: Teardown) -> None:
     """Guards the check itself: each kind it reports empty afterwards held something before."""
-    absent = {"NAT gateways"} if deployment.environment.nat_gateways == 0 else set()
+    absent = {"NAT gateways"} if deployment.environment.network.nat_gateways == 0 else set()
     assert [kind for kind in LEFTOVER_KINDS if not teardown.before[kind]] == sorted(absent)
 
 

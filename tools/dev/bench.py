@@ -274,10 +274,10 @@ def scaled_context(count: int) -> dict[str, Any]:
     environments = {}
     for index in range(count):
         environment = copy.deepcopy(templates[index % len(templates)])
-        environment["vpcCidr"] = f"10.{SCALE_CIDR_BASE + index}.0.0/16"
+        environment["network"]["vpcCidr"] = f"10.{SCALE_CIDR_BASE + index}.0.0/16"
         # One domain per environment: give each copy its own name in the same zone.
-        if "domainName" in environment:
-            environment["domainName"] = f"scale{index + 1:02d}.{environment['hostedZoneName']}"
+        if domain := environment.get("edge", {}).get("domain"):
+            domain["name"] = f"scale{index + 1:02d}.{domain['hostedZoneName']}"
         environments[f"scale{index + 1:02d}"] = environment
     context["environments"] = environments
     context.pop("pipeline", None)

@@ -1,7 +1,7 @@
 """Issue 22's change-safety check, end to end without AWS: `make local`'s last section.
 
 After `make local` has deployed the `local` environment into the emulator, a copy of cdk.json with
-a new `vpcCidr` for `local` is synthesized (that environment only, never deployed) and classified
+a new `network.vpcCidr` for `local` is synthesized (that environment only, never deployed) and
 by tools/change_safety against the templates the emulator's CloudFormation holds (`GetTemplate`
 through its endpoint, as `make diff` reads an account's): the VPC and its subnets would be
 replaced, so the check blocks. Then an acknowledgments file naming exactly those changes lets the
@@ -36,8 +36,10 @@ def new_vpc_cidr(context: dict[str, Any], environment: str = ENVIRONMENT) -> str
     """The first range of the same size after `environment`'s vpcCidr that no environment uses
     (config validation refuses overlapping ranges): 10.99.0.0/16 -> 10.100.0.0/16."""
     environments = context["environments"]
-    taken = [ipaddress.ip_network(settings["vpcCidr"]) for settings in environments.values()]
-    candidate = ipaddress.ip_network(environments[environment]["vpcCidr"])
+    taken = [
+        ipaddress.ip_network(settings["network"]["vpcCidr"]) for settings in environments.values()
+    ]
+    candidate = ipaddress.ip_network(environments[environment]["network"]["vpcCidr"])
     while any(candidate.overlaps(network) for network in taken):
         following = int(candidate.network_address) + candidate.num_addresses
         candidate = ipaddress.ip_network((following, candidate.prefixlen))
@@ -46,7 +48,7 @@ def new_vpc_cidr(context: dict[str, Any], environment: str = ENVIRONMENT) -> str
 
 def with_new_vpc_cidr(context: dict[str, Any], environment: str = ENVIRONMENT) -> dict[str, Any]:
     """`context` (changed in place and returned) with `new_vpc_cidr` as `environment`'s range."""
-    context["environments"][environment]["vpcCidr"] = new_vpc_cidr(context, environment)
+    context["environments"][environment]["network"]["vpcCidr"] = new_vpc_cidr(context, environment)
     return context
 
 
@@ -74,7 +76,7 @@ def walk_through(emulator: Emulator, workdir: Path) -> Walkthrough:
     Raises `CdkError` when the variant's synth fails.
     """
     context = cdk_json_context()
-    old_cidr = context["environments"][ENVIRONMENT]["vpcCidr"]
+    old_cidr = context["environments"][ENVIRONMENT]["network"]["vpcCidr"]
     with_new_vpc_cidr(context)
     app_dir = workdir / "vpc-cidr-variant"
     app_dir.mkdir()
@@ -94,7 +96,7 @@ def walk_through(emulator: Emulator, workdir: Path) -> Walkthrough:
     acknowledged = verdict_on(changes, environment=ENVIRONMENT, acknowledgments=acknowledgments)
     return Walkthrough(
         old_cidr=old_cidr,
-        new_cidr=context["environments"][ENVIRONMENT]["vpcCidr"],
+        new_cidr=context["environments"][ENVIRONMENT]["network"]["vpcCidr"],
         blocked=blocked,
         acknowledged=acknowledged,
     )
