@@ -60,7 +60,9 @@ def test_root_volume_is_gp3_encrypted_with_the_environment_key(prod: dict[str, T
 def test_image_is_the_pinned_ami_from_config(
     prod: dict[str, Template], context: dict[str, Any]
 ) -> None:
-    assert launch_data(prod["compute"])["ImageId"] == context["environments"]["prod"]["amiId"]
+    assert (
+        launch_data(prod["compute"])["ImageId"] == context["environments"]["prod"]["fleet"]["amiId"]
+    )
 
 
 def test_instances_have_no_key_pair_and_use_the_app_security_group(

@@ -222,13 +222,13 @@ def test_prod_autoshifts_with_practice_runs_that_end_on_its_paging_alarms(
     lb_id, _ = only(template, "AWS::ElasticLoadBalancingV2::LoadBalancer")
     composites = alarms_by_name(template, "AWS::CloudWatch::CompositeAlarm")
     alarms = alarms_by_name(template)
-    prod_config = context["environments"]["prod"]
+    autoshift = context["environments"]["prod"]["autoshift"]
 
     assert props["ResourceIdentifier"] == {"Ref": lb_id}
     assert props["ZonalAutoshiftStatus"] == "ENABLED"
     runs = props["PracticeRunConfiguration"]
-    assert runs["BlockedWindows"] == prod_config["practiceRunBlockedWindows"]
-    assert runs["BlockedDates"] == prod_config["practiceRunBlockedDates"]
+    assert runs["BlockedWindows"] == autoshift["practiceRunBlockedWindows"]
+    assert runs["BlockedDates"] == autoshift["practiceRunBlockedDates"]
     outcome_id, outcome = composites["prod-webapp-compute-practice-run-outcome"]
     blocker_id, blocker = composites["prod-webapp-compute-practice-run-blocker"]
     assert runs["OutcomeAlarms"] == [

@@ -61,9 +61,9 @@ VARIANT_FIXTURES = {
 # the capacity change deployed before it. The emulator downloads nothing: the values need only
 # pass config validation.
 SECOND_RELEASE = {
-    "releaseArtifact": "releases/webapp-2.0.0.tar.gz",
-    "releaseVersionId": "Lb2nVxJ2VwL0nUpSpQ5VEXsT.ZdUYdhg",
-    "releaseSha256": "0123456789abcdef" * 4,
+    "artifact": "releases/webapp-2.0.0.tar.gz",
+    "versionId": "Lb2nVxJ2VwL0nUpSpQ5VEXsT.ZdUYdhg",
+    "sha256": "0123456789abcdef" * 4,
 }
 
 
@@ -128,7 +128,7 @@ def capacity_context() -> dict[str, Any]:
 def release_context() -> dict[str, Any]:
     """The capacity change's context with a second release of the local environment."""
     context = capacity_context()
-    context["environments"][ENVIRONMENT].update(SECOND_RELEASE)
+    context["environments"][ENVIRONMENT]["fleet"]["release"] = SECOND_RELEASE
     return context
 
 
