@@ -25,7 +25,7 @@ from tests.conftest import REPO, Synthesized
 from tools.cloud_assembly import read
 from tools.context import cdk_json_context, fixture_context
 
-BAD_PATH = "environments.prod.vpcCidr"
+BAD_PATH = "environments.prod.network.vpcCidr"
 BAD_VALUE = "8.8.0.0/16"
 
 

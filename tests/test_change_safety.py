@@ -1,9 +1,10 @@
 """Change safety (tools/change_safety): what a deploy would do to prod, classified before it runs.
 
 Each template pair is the prod environment of the fixture app before and after one change: a
-config value (`vpcCidr`, `amiId`, an alarm threshold), a code change (the load balancer stops
-using the access-log bucket, so its export goes), or one edit of a synthesized template where the
-config has no knob for it (a log group's name, an `s3:*` statement, a description, CDK metadata).
+config value (`network.vpcCidr`, `fleet.amiId`, an alarm threshold), a code change (the load
+balancer stops using the access-log bucket, so its export goes), or one edit of a synthesized
+template where the config has no knob for it (a log group's name, an `s3:*` statement, a
+description, CDK metadata).
 Only prod is synthesized (`env` narrows the app), without the validation plugins the session synth
 runs over the same resources: each variant costs about 2 s after the first.
 """
@@ -61,11 +62,16 @@ class Variant:
 
 
 def synthesize_prod(
-    outdir: Path, *, mutate: Callable[[cdk.App], None] | None = None, **changes: Any
+    outdir: Path,
+    *,
+    mutate: Callable[[cdk.App], None] | None = None,
+    **changes: dict[str, Any],
 ) -> Variant:
+    """Prod alone, with `changes` (section -> values) merged into its sections."""
     context = fixture_context()
     context["env"] = "prod"
-    context["environments"]["prod"].update(changes)
+    for section, values in changes.items():
+        context["environments"]["prod"].setdefault(section, {}).update(values)
     app = create_app(
         context,
         outdir=str(outdir),
@@ -100,12 +106,12 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Variant:
 
 @pytest.fixture(scope="module")
 def new_vpc_range(tmp_path_factory: pytest.TempPathFactory) -> Variant:
-    return synthesize_prod(tmp_path_factory.mktemp("vpc"), vpcCidr="10.40.0.0/16")
+    return synthesize_prod(tmp_path_factory.mktemp("vpc"), network={"vpcCidr": "10.40.0.0/16"})
 
 
 @pytest.fixture(scope="module")
 def new_ami(tmp_path_factory: pytest.TempPathFactory) -> Variant:
-    return synthesize_prod(tmp_path_factory.mktemp("ami"), amiId="ami-0fedcba9876543210")
+    return synthesize_prod(tmp_path_factory.mktemp("ami"), fleet={"amiId": "ami-0fedcba9876543210"})
 
 
 def changes(old: Templates, new: Templates, **change_sets: list[Json]) -> list[StackChange]:
@@ -316,7 +322,7 @@ def test_a_changed_description_is_harmless(base: Variant) -> None:
 def test_a_new_alarm_threshold_is_an_in_place_update_with_nothing_to_review(
     base: Variant, tmp_path: Path
 ) -> None:
-    new = synthesize_prod(tmp_path, alarmResponseTimeP99Seconds=3.0).templates
+    new = synthesize_prod(tmp_path, alarms={"responseTimeP99Seconds": 3.0}).templates
     verdict = verdict_of(base.templates, new)
     (p99,) = (
         logical_id
