@@ -1,4 +1,5 @@
-"""core"""
+"""What every component shares: names, tags, service limits, lifecycle rules and the base of
+every config section (`Section`, `Placement`, `Problem`)."""
 
 from constructs_lib.core._lifecycle import (
     environment_log_group,

@@ -1,4 +1,5 @@
-"""delivery"""
+"""The delivery component: the parts of the self-mutating pipeline (artifact store, build
+defaults, the connection's permissions)."""
 
 from constructs_lib.delivery._pipeline import (
     CDK_ASSETS_VERSION,

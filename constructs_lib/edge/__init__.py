@@ -1,4 +1,5 @@
-"""edge"""
+"""The edge component: the load balancer and its listeners, the web ACL, the domain and its
+certificate; its config section is `edge`."""
 
 from constructs_lib.edge._config import (
     DomainSection,

@@ -1,4 +1,5 @@
-"""fleet"""
+"""The fleet component: the launch template, the Auto Scaling group, its boot script and bundled
+service, and how a release replaces it; its config section is `fleet`."""
 
 from constructs_lib.fleet._config import (
     FleetSection,

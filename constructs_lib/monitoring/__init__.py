@@ -1,4 +1,5 @@
-"""monitoring"""
+"""The monitoring component: topics, alarms (regional and per AZ), zonal autoshift and the
+dashboard; its config sections are `alarms` and `autoshift`."""
 
 from constructs_lib.monitoring._alarms import WebTierAlarms, encrypted_topic
 from constructs_lib.monitoring._config import (

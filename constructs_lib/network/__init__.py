@@ -1,4 +1,5 @@
-"""network"""
+"""The network component: the VPC across the configured AZs, its subnets, NAT or AWS-only egress,
+endpoints and flow logs; its config section is `network`."""
 
 from constructs_lib.network._config import (
     NetworkSection,

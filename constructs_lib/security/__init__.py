@@ -1,4 +1,5 @@
-"""security"""
+"""The security component: the environment's KMS key, the tiers' security groups and the instance
+role; its config section is `security`."""
 
 from constructs_lib.security._config import (
     SecuritySection,

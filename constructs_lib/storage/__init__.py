@@ -1,4 +1,4 @@
-"""storage"""
+"""The storage component: the artifact and access-log buckets; its config section is `storage`."""
 
 from constructs_lib.storage._buckets import LOAD_BALANCER_LOGS_PREFIX, RELEASES_PREFIX, Buckets
 from constructs_lib.storage._config import (
