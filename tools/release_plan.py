@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from constructs_lib.config import AppConfig
-from stacks.compute_stack import release_plan
+from constructs_lib.fleet import release_plan
 from tools.context import cdk_json_context, fixture_context
 from tools.generated_block import GeneratedBlock
 
@@ -35,7 +35,7 @@ def plan_table(config: AppConfig, names: Sequence[str] = ()) -> str:
     for environment in config.environments:
         if names and environment.name not in names:
             continue
-        plan = release_plan(environment)
+        plan = release_plan(environment.fleet)
         low, high = plan.min_capacity, plan.max_capacity
         checkpoints = (
             f"{', '.join(map(str, plan.checkpoints))} % + {plan.checkpoint_delay_minutes} min"
