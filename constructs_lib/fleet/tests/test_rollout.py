@@ -6,7 +6,6 @@ import math
 
 import pytest
 
-from constructs_lib.config import AppConfig
 from constructs_lib.edge import DEREGISTRATION_DELAY
 from constructs_lib.fleet import (
     BOOT_DEADLINE_SECONDS,
@@ -17,9 +16,6 @@ from constructs_lib.fleet import (
     RolloutPlan,
     plan_rollout,
 )
-from stacks.compute_stack import release_plan
-from tools.context import fixture_context
-from tools.release_plan import DOCUMENTED, plan_table
 
 # Round numbers, so that the expected durations below can be checked by hand.
 MINUTE_BATCH = BatchTiming(launch=60, healthy_by=240, warmup=120, draining=60)  # 6 minutes
@@ -110,27 +106,3 @@ def test_a_failed_release_costs_its_rollout_twice_as_the_rollback_runs_the_same_
 
     assert rollout.worst_case_failed_minutes == math.ceil(2 * seconds / 60)
     assert rollout.worst_case_failed_minutes >= 2 * rollout.worst_case_minutes - 1
-
-
-@pytest.mark.parametrize("name", ["dev", "staging", "prod", "local"])
-def test_every_committed_environment_keeps_its_capacity_during_a_release(name: str) -> None:
-    config = AppConfig.from_context(fixture_context())
-    (environment,) = (e for e in config.environments if e.name == name)
-    rollout = release_plan(environment)
-
-    assert all(rollout.capacity_floor(d) == d for d in rollout.capacities)
-    assert all(rollout.batch_size(d) >= 1 for d in rollout.capacities)
-    assert rollout.bake_minutes >= 5
-
-
-def test_the_readme_states_the_worst_case_that_make_release_plan_computes() -> None:
-    table = plan_table(AppConfig.from_context(fixture_context()))
-
-    assert DOCUMENTED.read() == table, "run: make release-plan README=1"
-
-
-def test_make_diff_prints_the_release_plan_of_its_environment_only() -> None:
-    table = plan_table(AppConfig.from_context(fixture_context()), ["staging"])
-
-    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
-    assert [row.split("|")[1].strip() for row in rows[1:]] == ["staging"]

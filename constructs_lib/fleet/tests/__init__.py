@@ -1,0 +1,1 @@
+"""The fleet component's own tests: each construct built alone in a bare stack."""

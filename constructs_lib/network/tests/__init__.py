@@ -1,0 +1,1 @@
+"""The network component's own tests: each construct built alone in a bare stack."""

@@ -1,0 +1,1 @@
+"""The security component's own tests: each construct built alone in a bare stack."""
