@@ -288,5 +288,5 @@ release-plan: setup ## Worst-case release duration and capacity floor per enviro
 	$(PY) -m tools.release_plan $(if $(filter 1,$(README)),--readme)
 
 .PHONY: schema
-schema: setup ## docs/config.schema.json from the configuration models (a test fails while it is stale)
+schema: setup ## docs/config.schema.json and docs/configuration.md's key table from the models (a test fails while stale)
 	$(PY) -m tools.config_schema

@@ -1,7 +1,8 @@
 """A block of a Markdown document that a tool writes between two markers, and a test reads back.
 
-The README's cost table and docs/design.md's release plan are generated from the example values;
-each has one instance of this, so writing and checking the block cannot drift apart.
+The README's cost table and docs/design.md's release plan are generated from the example values,
+docs/configuration.md's key table from the configuration models; each has one instance of this,
+so writing and checking the block cannot drift apart.
 """
 
 from __future__ import annotations
