@@ -109,9 +109,9 @@ _MOVED_KEYS = {
     "practiceRunBlockedDates": "autoshift.practiceRunBlockedDates",
 }  # fmt: skip
 _REMOVED_KEYS = {
-    "desiredCapacity": "no longer supported: the group starts at minCapacity and scales between "
-    "minCapacity and maxCapacity; a desired capacity in the template would reset a scaled-out "
-    "fleet on every deploy (remove the key)",
+    "desiredCapacity": "no longer supported: the group starts at fleet.minCapacity and scales "
+    "between fleet.minCapacity and fleet.maxCapacity; a desired capacity in the template would "
+    "reset a scaled-out fleet on every deploy (remove the key)",
 }
 # The key that carries an environment's name (its key under `environments`) into the model: not
 # a key cdk.json can spell, so an environment's own `name` is an unknown key, not overwritten.
@@ -216,8 +216,13 @@ class _Rollout(Section):
     waves: Annotated[
         tuple[tuple[str, ...], ...],
         BeforeValidator(_waves, json_schema_input_type=list[str | list[str]]),
-    ] = Field(alias="environments")
+    ] = Field(
+        alias="environments",
+        description="the environments the pipeline deploys, in order; a list inside the list is a "
+        "wave deployed in parallel",
+    )
     manual_approval: tuple[str, ...] = Field(
+        description="environments whose deploy waits for a person's approval; default: prod",
         strict=False,
         default_factory=lambda data: (PRODUCTION,) * any(PRODUCTION in w for w in data["waves"]),
     )
@@ -272,7 +277,7 @@ class AppConfig(Section):
         check(
             is_lower_word, "expected lower-case letters and digits, words joined by single hyphens"
         ),
-    ]
+    ] = Field(description="the `<project>` of every name: lower-case words joined by hyphens")
     owner: str = text(r"\S", "a non-empty string")
     cost_center: str = text(r"\S", "a non-empty string")
     environments: Annotated[
@@ -338,7 +343,8 @@ def _rules(own: Mapping[str, Any], names: list[str]) -> Problems:
         if isinstance(raw, dict) and (where := _valid(_Placement, raw)) is not None:
             yield from _placement_problems(where)
             for key, model in _SECTIONS.items():
-                if (section := _valid(model, raw.get(key))) is not None:
+                # A section left out is its defaults, whose rules hold too (prod without `edge`).
+                if (section := _valid(model, raw.get(key, {}))) is not None:
                     yield from getattr(section, "problems", _no_problems)(where.placement)
     environments = [e for e in (_valid(EnvironmentConfig, v) for v in named) if e is not None]
     for env in environments:
@@ -354,7 +360,11 @@ def _rules(own: Mapping[str, Any], names: list[str]) -> Problems:
             allowed = f"also the amiId of environments.{first.name} in {first.region}; AMI IDs "
             allowed += f"are regional: use the ID of the same image in {second.region}"
             yield Problem(f"{at}.fleet.amiId", second.fleet.ami_id, allowed)
-        if (domain := first.edge.domain) is not None and domain == second.edge.domain:
+        if (
+            (domain := first.edge.domain)
+            and second.edge.domain
+            and domain.name == second.edge.domain.name
+        ):
             allowed = f"also the domain of environments.{first.name}: one name, one tier"
             yield Problem(f"{at}.edge.domain.name", domain.name, allowed)
     if not names:

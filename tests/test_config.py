@@ -501,11 +501,6 @@ def test_one_domain_for_two_environments_is_rejected() -> None:
     assert "also the domain of environments.staging" in problem.allowed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="constructs_lib/config.py compares the whole domain (name and hosted zone) between "
-    "environments, not its name: one name in two zones passes",
-)
 def test_one_domain_name_for_two_environments_is_rejected_whatever_their_zones() -> None:
     context = fixture_context()
     context["environments"]["staging"]["edge"]["domain"].update(
@@ -570,7 +565,7 @@ def test_desired_capacity_is_rejected_saying_what_replaced_it() -> None:
     problem = only_problem(with_values("dev", desiredCapacity=2))
 
     assert (problem.path, problem.value) == ("environments.dev.desiredCapacity", 2)
-    assert problem.allowed.startswith("no longer supported: the group starts at minCapacity")
+    assert problem.allowed.startswith("no longer supported: the group starts at fleet.minCapacity")
     assert "would reset a scaled-out fleet on every deploy (remove the key)" in problem.allowed
 
 

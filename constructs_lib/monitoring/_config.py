@@ -57,8 +57,8 @@ class ZonalAlarmsSection(Section):
 
 
 class AlarmsSection(Section):
-    """Where alarms go and the thresholds that differ by environment (constructs_lib/monitoring/
-    _alarms.py says why each default is what it is)."""
+    """Where alarms go and the thresholds that differ by environment (_alarms.py says why each
+    default is what it is)."""
 
     email: str | None = text(EMAIL, "an e-mail address", None)
     # Launches and terminations of the group: worth reading, never worth waking someone for.

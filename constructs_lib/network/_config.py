@@ -45,8 +45,12 @@ class NetworkSection(Section):
     nat_gateways: int = Field(
         ge=0, description="0 (AWS-only egress) to the number of availabilityZones"
     )
-    interface_endpoints: bool = True
-    restrict_default_security_group: bool = True
+    interface_endpoints: bool = Field(
+        True, description="interface endpoints for the AWS APIs the instances call (SSM, logs, ...)"
+    )
+    restrict_default_security_group: bool = Field(
+        True, description="strip every rule from the VPC's default security group"
+    )
 
     @property
     def aws_only_egress(self) -> bool:

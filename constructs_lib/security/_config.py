@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from constructs_lib.core import Placement, Port, Problems, Section, emulator_switch
 
 
@@ -9,7 +11,10 @@ class SecuritySection(Section):
     """The database tier's port and the service-linked-role guard the key policy waits for."""
 
     db_port: Port = 5432
-    ensure_service_linked_role: bool = True
+    ensure_service_linked_role: bool = Field(
+        True,
+        description="create Auto Scaling's service-linked role before the key policy names it",
+    )
 
     def problems(self, placement: Placement) -> Problems:
         yield from emulator_switch(

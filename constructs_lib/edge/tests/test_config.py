@@ -59,12 +59,6 @@ def test_prod_without_a_certificate_or_a_domain_is_rejected_because_it_serves_ht
     assert "set domain" in problem.allowed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="constructs_lib/config.py runs a section's rules only for a section written in "
-    "cdk.json (`_valid(model, raw.get(key))` is None for a section left out): prod without "
-    "`edge` passes",
-)
 def test_prod_that_leaves_the_edge_section_out_is_rejected_because_it_serves_https_only() -> None:
     problem = only_problem(environment("prod", edge=OMITTED))
 

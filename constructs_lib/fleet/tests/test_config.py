@@ -42,7 +42,7 @@ def test_desired_capacity_is_rejected_saying_what_replaced_it() -> None:
     problem = only_problem(environment("dev", fleet={"desiredCapacity": 2}))
 
     assert (problem.path, problem.value) == ("environments.dev.fleet.desiredCapacity", 2)
-    assert problem.allowed.startswith("no longer supported: the group starts at minCapacity")
+    assert problem.allowed.startswith("no longer supported: the group starts at fleet.minCapacity")
     assert "would reset a scaled-out fleet on every deploy (remove the key)" in problem.allowed
 
 
