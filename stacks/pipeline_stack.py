@@ -57,7 +57,6 @@ class PipelineStack(cdk.Stack):
             connection_arn=pipeline_config.connection_arn,
         )
         store = artifact_store(self, project=project)
-        self.artifact_key = store.key
         synth = pipelines.ShellStep(
             "Synth", input=source, commands=SYNTH_COMMANDS, primary_output_directory="cdk.out"
         )

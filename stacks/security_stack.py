@@ -47,7 +47,7 @@ class SecurityStack(cdk.Stack):
         self.key: kms.IKey = WorkloadKey(
             self,
             "Encryption",
-            alias=naming.kms_alias(SECURITY, "key"),
+            alias=naming.key_alias(),
             description=f"EBS, logs and notifications of {naming.name(SECURITY)}",
             log_group_name_patterns=naming.log_group_name_patterns(),
             is_production=is_production,
@@ -58,7 +58,7 @@ class SecurityStack(cdk.Stack):
         flow_log_group = environment_log_group(
             self,
             "FlowLogGroup",
-            name=naming.log_group_name(SECURITY, "vpc-flow-logs"),
+            name=naming.flow_log_group_name(),
             key=self.key,
             retention_days=retention_days,
             is_production=is_production,

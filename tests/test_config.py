@@ -993,7 +993,6 @@ def test_load_balancer_name_of_33_characters_is_rejected() -> None:
 NAME_LIMITS = [
     (NameKind.STACK, 128, "a"),
     (NameKind.LOAD_BALANCER, 32, "a"),
-    (NameKind.TARGET_GROUP, 32, "a"),
     (NameKind.LOG_GROUP, 512, "/a"),
     (NameKind.KMS_ALIAS, 256, "alias/a"),
     (NameKind.SNS_TOPIC, 256, "a"),

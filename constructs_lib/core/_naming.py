@@ -12,8 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
+from typing import TypeVar
 
 _LOWER_WORD = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+_Method = TypeVar("_Method", bound=Callable[..., str])
+# Every method marked `@_fixed_name`, in the order of the class: what `Naming.problems` checks.
+_FIXED_NAMES: list[Callable[..., str]] = []
 
 
 class InvalidNameError(ValueError):
@@ -29,11 +33,6 @@ class NameKind(Enum):
         32,
         r"^(?!internal-)[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?$",
         "letters, digits and hyphens, not starting or ending with a hyphen or 'internal-'",
-    )
-    TARGET_GROUP = (
-        32,
-        r"^[a-zA-Z0-9](?:[-a-zA-Z0-9]*[a-zA-Z0-9])?$",
-        "letters, digits and hyphens, not starting or ending with a hyphen",
     )
     LOG_GROUP = (512, r"^[-._/#a-zA-Z0-9]+$", "letters, digits and . _ - / #")
     KMS_ALIAS = (256, r"^alias/(?!aws/)[-a-zA-Z0-9/_]+$", "'alias/' then letters, digits, / _ -")
@@ -72,6 +71,12 @@ def is_lower_word(value: str) -> bool:
     return bool(_LOWER_WORD.match(value))
 
 
+def _fixed_name(method: _Method) -> _Method:
+    """Marks a method without arguments that gives one fixed physical name of an environment."""
+    _FIXED_NAMES.append(method)
+    return method
+
+
 @dataclass(frozen=True)
 class Naming:
     """Names for one environment of one project."""
@@ -96,6 +101,15 @@ class Naming:
     def kms_alias(self, component: str, resource: str) -> str:
         return NameKind.KMS_ALIAS.check(f"alias/{self.name(component, resource)}")
 
+    @_fixed_name
+    def key_alias(self) -> str:
+        """The alias of the environment key (EBS, logs, notifications)."""
+        return self.kms_alias(SECURITY, "key")
+
+    @_fixed_name
+    def flow_log_group_name(self) -> str:
+        return self.log_group_name(SECURITY, "vpc-flow-logs")
+
     def log_group_name_patterns(self) -> list[str]:
         """Every log group name this environment gives: its own and the web ACL's."""
         return [
@@ -103,16 +117,20 @@ class Naming:
             f"{WAF_LOG_PREFIX}{self.environment}-{self.project}-*",
         ]
 
+    @_fixed_name
     def waf_log_group_name(self) -> str:
         # WAF delivers only to log groups whose name starts with `aws-waf-logs-`.
         return NameKind.LOG_GROUP.check(f"{WAF_LOG_PREFIX}{self.name(COMPUTE, 'waf')}")
 
+    @_fixed_name
     def load_balancer_name(self) -> str:
         return self.name(COMPUTE, "alb", NameKind.LOAD_BALANCER)
 
+    @_fixed_name
     def alarm_topic_name(self) -> str:
         return self.name(COMPUTE, "alarms", NameKind.SNS_TOPIC)
 
+    @_fixed_name
     def notification_topic_name(self) -> str:
         """The informational topic: launches and terminations of the group, nothing that pages."""
         return self.name(COMPUTE, "notifications", NameKind.SNS_TOPIC)
@@ -124,12 +142,15 @@ class Naming:
         """Every name `alarm_name` gives in this environment; the ARN adds account and region."""
         return f"{self.name(COMPUTE)}-*"
 
+    @_fixed_name
     def dashboard_name(self) -> str:
         return self.name(COMPUTE, "dashboard", NameKind.DASHBOARD)
 
+    @_fixed_name
     def instance_log_group_name(self) -> str:
         return self.log_group_name(COMPUTE, "instances")
 
+    @_fixed_name
     def agent_metric_namespace(self) -> str:
         """Where the CloudWatch agent on this environment's instances puts memory and disk use."""
         return NameKind.METRIC_NAMESPACE.check(f"{self.project}/{self.environment}/instances")
@@ -141,14 +162,10 @@ class Naming:
         CloudFormation on purpose: a fixed name blocks the replacement of the resource.
         """
         producers: list[Callable[[], str]] = [
+            # Stack names take the component. Alarm names, which the monitoring package chooses,
+            # are checked as each alarm is named.
             *(partial(self.stack_name, c) for c in COMPONENTS),
-            self.load_balancer_name,
-            self.alarm_topic_name,
-            self.notification_topic_name,
-            self.dashboard_name,
-            self.agent_metric_namespace,
-            self.waf_log_group_name,
-            partial(self.kms_alias, SECURITY, "key"),
+            *(partial(method, self) for method in _FIXED_NAMES),
         ]
         found = []
         for produce in producers:

@@ -12,7 +12,6 @@ from constructs import Construct
 
 from constructs_lib.monitoring._alarms import (
     PERIOD,
-    alarm_arn,
     group_metric,
     healthy_hosts,
     target_group_metric,
@@ -79,12 +78,8 @@ class WebTierDashboard(Construct):
             default_interval=cdk.Duration.hours(3),
         )
         self.dashboard.add_widgets(
-            cloudwatch.AlarmStatusWidget(
-                title="Alarms", alarms=self._by_name(alarms), width=24, height=3
-            ),
+            cloudwatch.AlarmStatusWidget(title="Alarms", alarms=alarms, width=24, height=3),
         )
-        # Created after the alarms, although the body names them instead of referencing them.
-        self.dashboard.node.add_dependency(*alarms)
         self.dashboard.add_widgets(
             graph("Requests", lb.request_count(period=PERIOD, statistic="Sum")),
             graph(
@@ -151,20 +146,3 @@ class WebTierDashboard(Construct):
             f"https://{stack.region}.console.aws.amazon.com/cloudwatch/home?region={stack.region}"
             f"#dashboards/dashboard/{dashboard_name}"
         )
-
-    def _by_name(self, alarms: list[cloudwatch.AlarmBase]) -> list[cloudwatch.IAlarm]:
-        """The alarms by their ARNs, built from their names: no Fn::GetAtt of each alarm.
-
-        The names are fixed by the convention, so the ARN is known at synth; the emulator, which
-        does not create alarms, could not resolve a GetAtt of one either.
-        """
-        stack = cdk.Stack.of(self)
-        found: list[cloudwatch.IAlarm] = []
-        for alarm in alarms:
-            resource = alarm.node.default_child
-            assert isinstance(resource, cloudwatch.CfnAlarm | cloudwatch.CfnCompositeAlarm)
-            name = resource.alarm_name
-            assert name
-            arn = alarm_arn(stack, name)
-            found.append(cloudwatch.Alarm.from_alarm_arn(self, alarm.node.id, arn))
-        return found

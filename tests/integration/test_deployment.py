@@ -33,8 +33,6 @@ ANYWHERE = {"0.0.0.0/0", "::/0"}
 # nothing. A type missing from this list fails the test below, so nobody relies on it unknowingly.
 SKIPPED_BY_THE_EMULATOR = {
     "AWS::AutoScaling::ScalingPolicy",
-    "AWS::CloudWatch::Alarm",
-    "AWS::CloudWatch::CompositeAlarm",
     "AWS::EC2::SecurityGroupEgress",
     "AWS::S3::BucketPolicy",
     "AWS::SNS::TopicPolicy",
@@ -377,6 +375,24 @@ def test_listeners_forward_to_the_fleet_or_redirect_to_https(
     else:
         expected = {("HTTP", 80): [("forward", target_group)]}
     assert actions == expected
+
+
+def test_dashboard_shows_every_alarm_of_the_environment_as_cloudwatch_knows_it(
+    deployment: Deployment,
+) -> None:
+    kinds = ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm")
+    names = [r.physical_id for kind in kinds for r in resources(deployment, COMPUTE, kind)]
+    cloudwatch = deployment.client("cloudwatch")
+    described = cloudwatch.describe_alarms(
+        AlarmNames=names, AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+    )
+    arns = [a["AlarmArn"] for kind in ("MetricAlarms", "CompositeAlarms") for a in described[kind]]
+    dashboard = only(resources(deployment, COMPUTE, "AWS::CloudWatch::Dashboard")).physical_id
+    body = json.loads(cloudwatch.get_dashboard(DashboardName=dashboard)["DashboardBody"])
+    (status,) = (w for w in body["widgets"] if w["type"] == "alarm")
+
+    assert len(arns) == len(names) > 0
+    assert sorted(status["properties"]["alarms"]) == sorted(arns)
 
 
 def test_every_import_resolves_to_the_producers_actual_resource(deployment: Deployment) -> None:

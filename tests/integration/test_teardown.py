@@ -4,8 +4,8 @@ Destroys the session's deployment, so conftest runs this module after every othe
 (after `test_changes.py`, whose updates it destroys too). What it checks is `leftovers`, read back
 through the APIs: no stack but the bootstrap one, and none of the VPC, subnets, route tables,
 gateways, endpoints, security groups, instances, launch template, group, load balancer, target
-group, roles, policies, instance profile, key, buckets, log groups, topics or dashboard the app
-created. moto 5.2.5 left most of them (tools/dev/moto_fixes.py, the deletion fixes).
+group, roles, policies, instance profile, key, buckets, log groups, topics, alarms or dashboard
+the app created. moto 5.2.5 left most of them (tools/dev/moto_fixes.py, the deletion fixes).
 """
 
 from __future__ import annotations

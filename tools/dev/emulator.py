@@ -370,6 +370,7 @@ LEFTOVER_KINDS = (
     "S3 buckets",
     "log groups",
     "SNS topics",
+    "CloudWatch alarms",
     "CloudWatch dashboards",
 )
 
@@ -424,6 +425,7 @@ def leftovers(emulator: Emulator) -> dict[str, list[str]]:
         metadata = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
         if metadata["KeyState"] != "PendingDeletion" and key["KeyId"] not in kept:
             keys.append(str(key["KeyId"]))
+    alarms = client("cloudwatch").describe_alarms(AlarmTypes=["MetricAlarm", "CompositeAlarm"])
     found = {
         "stacks": stacks,
         "VPCs": outside_default_vpc(ec2.describe_vpcs()["Vpcs"], "VpcId"),
@@ -492,6 +494,9 @@ def leftovers(emulator: Emulator) -> dict[str, list[str]]:
             g["logGroupName"] for g in client("logs").describe_log_groups()["logGroups"]
         ],
         "SNS topics": [t["TopicArn"] for t in client("sns").list_topics()["Topics"]],
+        "CloudWatch alarms": [
+            a["AlarmName"] for kind in ("MetricAlarms", "CompositeAlarms") for a in alarms[kind]
+        ],
         "CloudWatch dashboards": [
             d["DashboardName"] for d in client("cloudwatch").list_dashboards()["DashboardEntries"]
         ],

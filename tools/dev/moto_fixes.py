@@ -1,4 +1,4 @@
-"""Twelve places where moto 5.2.5's CloudFormation does not do what CloudFormation does.
+"""Thirteen places where moto 5.2.5's CloudFormation does not do what CloudFormation does.
 
 The emulator runs inside this Python process (`ThreadedMotoServer`), so patching moto's classes here
 changes the server. Each fix makes moto do with a template what the real service does with it; none
@@ -16,6 +16,16 @@ from typing import Any
 from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
 from moto.cloudformation import parsing
 from moto.cloudformation.models import CloudFormationBackend, Stack
+from moto.cloudwatch.models import (
+    Alarm,
+    CloudWatchBackend,
+    Dimension,
+    Metric,
+    MetricDataQuery,
+    MetricStat,
+    cloudwatch_backends,
+)
+from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.flow_logs import FlowLogs
 from moto.ec2.models.internet_gateways import InternetGateway
@@ -44,6 +54,7 @@ def apply() -> None:
     _update_exports_with_their_stack()
     _resolve_load_balancer_hosted_zone()
     _resolve_target_group_full_name()
+    _create_alarms_with_cloudwatch()
     _delete_resources_in_reverse_dependency_order()
     _keep_stacks_deleted_or_failed()
     _detach_managed_policies_before_deleting_them()
@@ -213,6 +224,170 @@ def _resolve_target_group_full_name() -> None:
 
     FakeTargetGroup.has_cfn_attr = classmethod(has_cfn_attr)  # type: ignore[assignment]
     FakeTargetGroup.get_cfn_attribute = get_cfn_attribute  # type: ignore[attr-defined]
+
+
+def _metric_data_queries(metrics: list[Any]) -> list[MetricDataQuery] | None:
+    """An alarm's `Metrics` (metric math) as moto's PutMetricAlarm handler builds them."""
+    queries = []
+    for query in metrics:
+        stat = query.get("MetricStat")
+        metric_stat = None
+        if stat is not None:
+            metric = stat["Metric"]
+            metric_stat = MetricStat(
+                metric=Metric(
+                    metric_name=metric["MetricName"],
+                    namespace=metric.get("Namespace"),
+                    dimensions=[
+                        Dimension(name=d["Name"], value=d["Value"])
+                        for d in metric.get("Dimensions", [])
+                    ],
+                ),
+                period=stat.get("Period"),
+                stat=stat.get("Stat"),
+                unit=stat.get("Unit"),
+            )
+        queries.append(
+            MetricDataQuery(
+                query_id=query["Id"],
+                label=query.get("Label"),
+                period=query.get("Period"),
+                return_data=query.get("ReturnData"),
+                expression=query.get("Expression"),
+                metric_stat=metric_stat,
+            )
+        )
+    return queries or None
+
+
+def _put_alarm(backend: CloudWatchBackend, name: str, properties: dict[str, Any]) -> Alarm:
+    """PutMetricAlarm, or PutCompositeAlarm for `AlarmRule` (moto keeps both as one model)."""
+    # Any: moto's hints want values where its own handler passes None for an absent parameter.
+    put: Any = backend.put_metric_alarm
+    return put(  # type: ignore[no-any-return]
+        name=name,
+        namespace=properties.get("Namespace"),
+        metric_name=properties.get("MetricName"),
+        metric_data_queries=_metric_data_queries(properties.get("Metrics", [])),
+        comparison_operator=properties.get("ComparisonOperator"),
+        evaluation_periods=properties.get("EvaluationPeriods"),
+        datapoints_to_alarm=properties.get("DatapointsToAlarm"),
+        period=properties.get("Period"),
+        threshold=properties.get("Threshold"),
+        statistic=properties.get("Statistic"),
+        extended_statistic=properties.get("ExtendedStatistic"),
+        description=properties.get("AlarmDescription"),
+        dimensions=properties.get("Dimensions", []),
+        alarm_actions=properties.get("AlarmActions", []),
+        ok_actions=properties.get("OKActions", []),
+        insufficient_data_actions=properties.get("InsufficientDataActions", []),
+        unit=properties.get("Unit"),
+        actions_enabled=properties.get("ActionsEnabled", True),
+        treat_missing_data=properties.get("TreatMissingData"),
+        evaluate_low_sample_count_percentile=properties.get("EvaluateLowSampleCountPercentile"),
+        threshold_metric_id=properties.get("ThresholdMetricId"),
+        rule=properties.get("AlarmRule"),
+        tags=properties.get("Tags", []),
+    )
+
+
+class _AlarmModel:
+    """What CloudFormation does with an alarm of either type, through moto's CloudWatch backend."""
+
+    def __init__(self, alarm: Alarm) -> None:
+        self.name = alarm.name
+        self.arn = alarm.alarm_arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "AlarmName"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        if attribute_name == "Arn":
+            return self.arn
+        raise NotImplementedError(f"{attribute_name} of an alarm")
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> _AlarmModel:
+        backend = cloudwatch_backends[account_id][region_name]
+        return cls(_put_alarm(backend, resource_name, cloudformation_json["Properties"]))
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: _AlarmModel,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> _AlarmModel:
+        # moto generates a new name for every update: a generated name stays as it was.
+        name = cloudformation_json["Properties"].get("AlarmName", original_resource.name)
+        if name != original_resource.name:
+            cls.delete_from_cloudformation_json(
+                original_resource.name, cloudformation_json, account_id, region_name
+            )
+        return cls.create_from_cloudformation_json(
+            name, cloudformation_json, account_id, region_name
+        )
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        cloudwatch_backends[account_id][region_name].delete_alarms([resource_name])
+
+
+# Holds the two alarm models: moto finds models through `__subclasses__`, which holds them weakly.
+_ALARM_MODELS: list[type] = []
+
+
+def _create_alarms_with_cloudwatch() -> None:
+    """`AWS::CloudWatch::Alarm` and `AWS::CloudWatch::CompositeAlarm`, and their `Arn` attribute.
+
+    moto 5.2.5 has no CloudFormation model for either type: it skips them (DescribeStackResources
+    lists them without a type), DescribeAlarms shows none, and anything that names one with
+    `Fn::GetAtt` (a dashboard's alarm widget, a zonal-shift control condition) fails the stack
+    with "Fn::GetAtt references undefined resource". CloudFormation creates them with
+    PutMetricAlarm and PutCompositeAlarm, answers `Ref` with the name and `Fn::GetAtt Arn` with
+    `arn:aws:cloudwatch:<region>:<account>:alarm:<name>`, updates them in place (a new
+    `AlarmName` replaces one) and deletes them with DeleteAlarms, which is what these do with
+    moto's CloudWatch backend.
+    """
+
+    class MetricAlarmModel(_AlarmModel, CloudFormationModel):
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::CloudWatch::Alarm"
+
+    class CompositeAlarmModel(_AlarmModel, CloudFormationModel):
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::CloudWatch::CompositeAlarm"
+
+    _ALARM_MODELS.extend([MetricAlarmModel, CompositeAlarmModel])
+    # moto caches its type -> model map the first time it parses a template.
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
 
 
 # `${Name}` or `${Name.Attribute}` in an `Fn::Sub` string; `${!Literal}` is text, not a reference.
