@@ -3,7 +3,7 @@
 The `local` environment has no domain: moto has no CloudFormation type for ACM certificates, and
 moto chooses hosted-zone IDs itself. Here the test creates the hosted zone and imports a
 certificate through the emulator's API first, then hands both to the construct through the
-context key below (`DOMAIN`: an `edge` section with certificateArn and domain), so the
+context key below (`DOMAIN`: name, hostedZoneId, hostedZoneName, certificateArn), so the
 template needs no ACM resource. Around the construct only what it takes: a VPC with public subnets,
 a security group, the access-log bucket and a key, all in one bare stack.
 
@@ -24,7 +24,7 @@ from aws_cdk import aws_ec2 as ec2  # noqa: E402
 from aws_cdk import aws_kms as kms  # noqa: E402
 from aws_cdk import aws_s3 as s3  # noqa: E402
 
-from constructs_lib.edge import EdgeSection, WebLoadBalancer  # noqa: E402
+from constructs_lib.edge import DomainSection, EdgeSection, WebLoadBalancer  # noqa: E402
 
 DOMAIN = "webapp-test:domain"
 STACK_NAME = "webapp-test-domain"
@@ -34,6 +34,19 @@ AVAILABILITY_ZONES = ("us-east-1a", "us-east-1b")
 # The emulator's one account and region (tools/dev/emulator.py); importing it would load moto.
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+
+
+def edge_section(values: dict[str, str]) -> EdgeSection:
+    """The section as the test's context gives it, built without validation: moto's hosted-zone
+    IDs (such as 2D0XOGBEBVYVTRB) lack the `Z` that Route 53's always start with."""
+    domain = DomainSection.model_construct(
+        name=values["name"],
+        hosted_zone_id=values["hostedZoneId"],
+        hosted_zone_name=values["hostedZoneName"],
+    )
+    return EdgeSection.model_construct(
+        certificate_arn=values["certificateArn"], domain=domain, waf_redacted_headers=()
+    )
 
 
 def main() -> int:
@@ -69,7 +82,7 @@ def main() -> int:
         # that the teardown test finds nothing of this app.
         access_log_bucket=s3.Bucket(stack, "AccessLogs", removal_policy=cdk.RemovalPolicy.DESTROY),
         key=kms.Key(stack, "Key", removal_policy=cdk.RemovalPolicy.DESTROY),
-        section=EdgeSection.model_validate(domain),
+        section=edge_section(domain),
         app_port=8080,
         health_check_path="/health",
         load_balancer_name=LOAD_BALANCER_NAME,

@@ -8,12 +8,12 @@ ACM, then synthesizes `domain_app.py` (the construct alone in a bare stack, with
 certificate ARN) and deploys it with the real CDK CLI, once for the module.
 
 What the emulator cannot show, so nothing here claims it: that ACM issues a DNS-validated
-certificate when no `certificateArn` is given (no `AWS::CertificateManager::Certificate`; the
-synth tests in tests/test_constructs_alone.py cover that branch), that the alias answers DNS
-queries (moto serves no DNS), the web ACL (moto skips `AWS::WAFv2::*`), and the redirect's path
-and query (not in the template; AWS fills in their defaults, moto reports none). moto 5.2.5 left
-the alias record's `HostedZoneId` an unresolved `Fn::GetAtt`; tools/dev/moto_fixes.py resolves it
-as CloudFormation does.
+certificate when no `certificateArn` is given (no `AWS::CertificateManager::Certificate`; the synth
+tests in constructs_lib/edge/tests/test_web_domain.py cover that branch), that the alias answers DNS
+queries (moto serves no DNS), the web ACL (moto skips `AWS::WAFv2::*`), and the redirect's path and
+query (not in the template; AWS fills in their defaults, moto reports none). moto 5.2.5 left the
+alias record's `HostedZoneId` an unresolved `Fn::GetAtt`; tools/dev/moto_fixes.py resolves it as
+CloudFormation does.
 """
 
 from __future__ import annotations
@@ -107,11 +107,9 @@ def domain(
     context = fixture_context()
     context[DOMAIN] = {
         "certificateArn": certificate_arn,
-        "domain": {
-            "name": DOMAIN_NAME,
-            "hostedZoneId": hosted_zone_id,
-            "hostedZoneName": ZONE_NAME,
-        },
+        "name": DOMAIN_NAME,
+        "hostedZoneId": hosted_zone_id,
+        "hostedZoneName": ZONE_NAME,
     }
     # Synthesized in the background while the emulator is bootstrapped (if no test did yet).
     app = Variant(workdir / "app", cdk_json_with(context, [str(DOMAIN_APP)]))
