@@ -106,6 +106,14 @@ class FleetSection(Section):
     )
     min_capacity: int = Field(ge=1, le=1000, description="1 to 1000")
     max_capacity: int = Field(ge=1, le=1000, description="1 to 1000")
+    # The AMI's root snapshot is the floor (8 GiB for Amazon Linux 2023): EC2 refuses a launch
+    # whose volume is smaller than the snapshot it is created from.
+    root_volume_gib: int = Field(
+        20,
+        ge=8,
+        le=16384,
+        description="the root volume in GiB: 8 (Amazon Linux 2023's snapshot) to 16384 (gp3)",
+    )
     app_port: Port = 8080
     health_check_path: str = text(
         r"^/[-A-Za-z0-9._~/]*$", "a URL path starting with '/'", "/health"

@@ -32,7 +32,6 @@ from constructs_lib.network import APP_TIER
 # The boot script and the bundled service, read as text at synth.
 ASSETS = Path(__file__).parent / "assets"
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023
-ROOT_VOLUME_GIB = 20
 # CloudFormation waits this long for each instance's success signal of the first create (the
 # CreationPolicy; a release does not wait on signals). Everything the boot script may spend is
 # derived from it below, so a failure signal arrives while CloudFormation still waits (its reason
@@ -161,7 +160,7 @@ class Fleet(Construct):
                 ec2.BlockDevice(
                     device_name=ROOT_DEVICE,
                     volume=ec2.BlockDeviceVolume.ebs(
-                        ROOT_VOLUME_GIB,
+                        section.root_volume_gib,
                         volume_type=ec2.EbsDeviceVolumeType.GP3,
                         encrypted=True,
                         kms_key=key,

@@ -30,6 +30,18 @@ def test_optional_fleet_keys_take_their_defaults_when_left_out() -> None:
     )
 
 
+def test_root_volume_defaults_to_20_gib() -> None:
+    assert parsed(environment("dev")).fleet.root_volume_gib == 20
+
+
+@pytest.mark.parametrize("size", [7, 16385])
+def test_root_volume_outside_what_the_image_and_gp3_allow_is_rejected(size: int) -> None:
+    problem = only_problem(environment("dev", fleet={"rootVolumeGib": size}))
+
+    assert (problem.path, problem.value) == ("environments.dev.fleet.rootVolumeGib", size)
+    assert "8 (Amazon Linux 2023's snapshot) to 16384 (gp3)" in problem.allowed
+
+
 @pytest.mark.parametrize("key", ["instanceType", "amiId", "minCapacity", "maxCapacity"])
 def test_missing_required_fleet_key_is_named(key: str) -> None:
     problem = only_problem(environment("prod", fleet={key: OMITTED}))

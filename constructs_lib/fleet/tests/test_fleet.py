@@ -71,6 +71,15 @@ def test_fleet_alone_breaking_glass_lets_a_release_through_whatever_the_alarms_s
     assert preferences["BakeTime"] == 12 * 60
 
 
+def test_fleet_root_volume_is_the_size_the_section_asks_for_encrypted_with_the_key() -> None:
+    template = fleet_template({**FLEET, "rootVolumeGib": 50})
+    _, launch_template = only(template, "AWS::EC2::LaunchTemplate")
+    (root,) = launch_template["Properties"]["LaunchTemplateData"]["BlockDeviceMappings"]
+
+    assert root["Ebs"]["VolumeSize"] == 50
+    assert (root["Ebs"]["VolumeType"], root["Ebs"]["Encrypted"]) == ("gp3", True)
+
+
 def test_fleet_with_a_release_hands_its_artifact_version_and_digest_to_the_boot_script() -> None:
     script = boot_script(fleet_template({**FLEET, "release": RELEASE}))
 
