@@ -179,14 +179,17 @@ def test_the_signal_names_this_stack_and_the_auto_scaling_group_that_waits_for_i
 
 def test_subnets_are_never_computed_by_hand_in_code() -> None:
     # CIDRs come from cdk.json and CDK's allocator: no IPv4 literal belongs in constructs or
-    # stacks. config.py is the exception by design: it validates CIDRs with `ipaddress` against
-    # the RFC 1918 ranges and quotes examples in its messages.
+    # stacks. The config sections are the exception by design: they validate CIDRs with
+    # `ipaddress` against the RFC 1918 ranges and quote examples in their messages. Only the CDK
+    # code is read: a component's private modules, not the code that runs on instances or in
+    # Lambda (assets, handlers) nor its tests, which build literal networks.
     literal = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?\b")
     offenders = [
         f"{path.relative_to(REPO)}:{number}: {line.strip()}"
         for folder in ("constructs_lib", "stacks")
-        for path in sorted((REPO / folder).glob("*.py"))
-        if path.name != "config.py"
+        for path in sorted((REPO / folder).rglob("*.py"))
+        if folder == "stacks" or (path.name.startswith("_") and path.name != "_config.py")
+        if "tests" not in path.parts
         for number, line in enumerate(path.read_text().splitlines(), start=1)
         if literal.search(line)
     ]
