@@ -10,6 +10,10 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 TOOLS_VENV := .venv-tools
+# checkov's own venv (its group in uv.lock): `make scan` runs it, and so does the decision gate of
+# `make unit` (tests/test_decisions.py).
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 UV := $(TOOLS_VENV)/bin/uv
 # Resolved past any venv (PATH below puts .venv/bin first): uv's venvs have no pip to bootstrap uv.
@@ -140,7 +144,7 @@ cfn-lint: synth ## cfn-lint every synthesized template, informational rules incl
 # emulator, `development` checks development tooling (the diagram).
 DEV_CHECKS := integration or development
 
-unit: setup ## The pytest suite the pipeline runs: everything but the development checks
+unit: setup $(CHECKOV_STAMP) ## The pytest suite the pipeline runs: everything but the development checks
 	$(PY) -m pytest -m 'not ($(DEV_CHECKS))'
 
 dev-checks: setup ## Emulator integration tests and the diagram check (CI runs them, deploys do not)
@@ -221,8 +225,6 @@ cost-readme: setup ## The README's Cost section from the example values
 # CDK's validation-report layout) and its own exit status is the verdict. checkov gets its
 # own virtualenv (its own group in uv.lock): it pins older boto3, botocore and packaging than CDK
 # and moto need. Same stamp pattern as .venv, keyed on the lock.
-CHECKOV_VENV := .venv-checkov
-CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 REPORTS := reports
 
 $(CHECKOV_STAMP): uv.lock $(TOOLS_STAMP)
@@ -230,6 +232,12 @@ $(CHECKOV_STAMP): uv.lock $(TOOLS_STAMP)
 	rm -rf $(CHECKOV_VENV)
 	UV_PROJECT_ENVIRONMENT=$(CHECKOV_VENV) $(UV_SYNC) --only-group checkov
 	touch $@
+
+# The scanner configs' part that the decision catalogue (constructs_lib/compliance/decisions.py)
+# writes: the decisions that apply to every template. A test fails while it is stale.
+.PHONY: decisions
+decisions: setup ## .checkov.yaml and .cfnlintrc.yaml's global exceptions from the decision catalogue
+	$(PY) -m tools.decisions
 
 # cfn-guard (AWS Control Tower rules) over every template of cdk.out, once: an unacknowledged
 # finding fails it (tools/cfn_guard.py applies the acknowledgments the CDK wrote into cdk.out).
