@@ -10,6 +10,10 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 TOOLS_VENV := .venv-tools
+# checkov's own venv (its group in uv.lock): `make scan` runs it, and so do the decision gate and
+# the tests of the gate's reading of checkov (tests/test_decisions.py, in `make unit`).
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 UV := $(TOOLS_VENV)/bin/uv
 # Resolved past any venv (PATH below puts .venv/bin first): uv's venvs have no pip to bootstrap uv.
@@ -140,7 +144,7 @@ cfn-lint: synth ## cfn-lint every synthesized template, informational rules incl
 # emulator, `development` checks development tooling (the diagram).
 DEV_CHECKS := integration or development
 
-unit: setup ## The pytest suite the pipeline runs: everything but the development checks
+unit: setup $(CHECKOV_STAMP) ## The pytest suite the pipeline runs: everything but the development checks
 	$(PY) -m pytest -m 'not ($(DEV_CHECKS))'
 
 dev-checks: setup ## Emulator integration tests and the diagram check (CI runs them, deploys do not)
@@ -221,8 +225,6 @@ cost-readme: setup ## The README's Cost section from the example values
 # CDK's validation-report layout) and its own exit status is the verdict. checkov gets its
 # own virtualenv (its own group in uv.lock): it pins older boto3, botocore and packaging than CDK
 # and moto need. Same stamp pattern as .venv, keyed on the lock.
-CHECKOV_VENV := .venv-checkov
-CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 REPORTS := reports
 
 $(CHECKOV_STAMP): uv.lock $(TOOLS_STAMP)
@@ -230,6 +232,12 @@ $(CHECKOV_STAMP): uv.lock $(TOOLS_STAMP)
 	rm -rf $(CHECKOV_VENV)
 	UV_PROJECT_ENVIRONMENT=$(CHECKOV_VENV) $(UV_SYNC) --only-group checkov
 	touch $@
+
+# The scanner configs' part that the decision catalogue (constructs_lib/compliance/decisions.py)
+# writes: the decisions that apply to every template. A test fails while it is stale.
+.PHONY: decisions
+decisions: setup ## .checkov.yaml and .cfnlintrc.yaml's global exceptions from the decision catalogue
+	$(PY) -m tools.decisions
 
 # cfn-guard (AWS Control Tower rules) over every template of cdk.out, once: an unacknowledged
 # finding fails it (tools/cfn_guard.py applies the acknowledgments the CDK wrote into cdk.out).
@@ -259,6 +267,15 @@ scan: synth $(CHECKOV_STAMP) ## cfn-lint, cfn-guard, checkov over cdk.out into r
 	$(PY) -m tools.scan_report $(REPORTS); \
 	echo "==> exit status: cfn-lint $$cfn_lint, cfn-guard $$cfn_guard, checkov $$checkov"; \
 	test $$cfn_lint -eq 0 && test $$cfn_guard -eq 0 && test $$checkov -eq 0
+	$(MAKE) --no-print-directory decision-gate
+
+# One decision, one record: every accepted finding of constructs_lib/compliance/decisions.py
+# must match what a scanner reports where it is applied, and every finding must be accepted by one
+# (cdk.json's app, synthesized with every decision withheld, through all five scanners).
+.PHONY: decision-gate
+decision-gate: setup $(CHECKOV_STAMP) ## The decision catalogue against every scanner's findings (in make scan)
+	mkdir -p $(REPORTS)
+	$(PY) -m tools.decisions gate > $(REPORTS)/decision-gate-synth.log
 
 # The `local` environment deployed into an embedded AWS emulator (moto, tools/dev/local_emulator.py):
 # no AWS account, nothing leaves 127.0.0.1. KEEP=1 leaves the emulator running for aws/cdk.

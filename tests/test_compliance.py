@@ -1,4 +1,6 @@
-"""cdk-nag gates: zero unacknowledged findings, and every acknowledgment carries a real reason."""
+"""cdk-nag gates: zero unacknowledged findings, every acknowledgment carries a real reason, and
+withholding one decision of the catalogue fails synth or the scan (tests/test_decisions.py holds
+each decision against what the scanners find)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,7 @@ import pytest
 from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks
 from constructs import IConstruct
 
-import constructs_lib.edge._load_balancer
-import constructs_lib.security._security_groups
-from constructs_lib.compliance import acknowledge, acknowledge_guard
+from constructs_lib.compliance import decisions, withheld
 from stacks.factory import create_app
 from tests.conftest import Synthesized
 from tools import cfn_guard
@@ -86,17 +86,11 @@ def test_granular_rules_are_acknowledged_with_their_exact_granular_id(
         assert bare not in ("AwsSolutions-IAM4", "AwsSolutions-IAM5"), f"{a.path}: {a.rule}"
 
 
-def test_dropping_one_acknowledgment_fails_synth_naming_the_rule(
-    context: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_withholding_one_decision_fails_synth_naming_its_rule_and_resource(
+    context: dict[str, Any], tmp_path: Path
 ) -> None:
-    real = acknowledge
-
-    def all_but_ec23(scope: IConstruct, rule_id: str, reason: str) -> None:
-        if rule_id != "AwsSolutions-EC23":
-            real(scope, rule_id, reason)
-
-    monkeypatch.setattr(constructs_lib.security._security_groups, "acknowledge", all_but_ec23)
-    app = create_app({**context, "env": "dev"}, outdir=str(tmp_path))
+    with withheld(decisions.INTERNET_FACING_WEB_GROUP):
+        app = create_app({**context, "env": "dev"}, outdir=str(tmp_path))
 
     with pytest.raises(RuntimeError, match=r"(?s)SecurityGroups/Web.*AwsSolutions-EC23"):
         app.synth()
@@ -112,24 +106,20 @@ def test_dropping_one_acknowledgment_fails_synth_naming_the_rule(
     assert failed == {("AwsSolutions-EC23", "Dev/Security/SecurityGroups/Web/Resource")}
 
 
-def test_dropping_one_cfn_guard_acknowledgment_fails_the_scan_naming_the_rule_and_resource(
-    context: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_withholding_one_decision_fails_the_cfn_guard_scan_naming_the_rule_and_resource(
+    context: dict[str, Any], tmp_path: Path
 ) -> None:
     # `make cfn-guard` (in `make scan`, so in the pipeline's synth step) is this command over
-    # cdk.out: it must fail on the one finding left open, and on nothing acknowledged.
-    rule = "elbv2_deletion_protection_enabled_check"
-    real = acknowledge_guard
-
-    def all_but_one(scope: IConstruct, rule_id: str, reason: str) -> None:
-        if rule_id != rule:
-            real(scope, rule_id, reason)
-
-    monkeypatch.setattr(constructs_lib.edge._load_balancer, "acknowledge_guard", all_but_one)
+    # cdk.out: it must fail on the one finding left open, and on nothing acknowledged. The
+    # decision names a cfn-guard rule only, so cdk-nag still passes the synth.
+    (rule,) = decisions.LOAD_BALANCER_LOGS_TO_IMPORTED_BUCKET.cfn_guard
     outdir = tmp_path / "cdk.out"
     # Only cfn-guard is in question: aws-cdk-lib's own template validation runs in the session.
-    create_app(
-        {**context, "env": "dev"}, outdir=str(outdir), builtin_cloud_formation_validation=False
-    ).synth()
+    with withheld(decisions.LOAD_BALANCER_LOGS_TO_IMPORTED_BUCKET):
+        app = create_app(
+            {**context, "env": "dev"}, outdir=str(outdir), builtin_cloud_formation_validation=False
+        )
+    app.synth()
     report = tmp_path / "cfn-guard-report.json"
 
     assert cfn_guard.main([str(outdir), "--report", str(report)]) == 1

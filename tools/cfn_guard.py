@@ -3,12 +3,13 @@
 `python -m tools.cfn_guard cdk.out --report reports/cfn-guard-report.json` (`make cfn-guard`,
 part of `make scan` and so of the pipeline's synth step) runs the bundled cfn-guard of
 `cdklabs-cdk-validator-cfnguard` once over every template of the assembly. Its findings are
-acknowledged like cdk-nag's, next to the failing resource
-(`constructs_lib.compliance.acknowledge_guard`); the CDK writes each acknowledgment into the
-stack's metadata (`aws:cdk:acknowledged-rules`, at the construct's path), and this command applies
-it as aws-cdk-lib's own validation does: to that construct and what it contains, for that rule
-only. Any finding left fails the command (exit 1), naming the rule and the construct; the report
-has the layout of the CDK's validation-report.json (tools/scan_report.py reads both).
+acknowledged like cdk-nag's, next to the failing resource, by the decision that accepts them
+(`constructs_lib.compliance.accept`, records in constructs_lib/compliance/decisions.py); the
+CDK writes each acknowledgment into the stack's metadata (`aws:cdk:acknowledged-rules`, at the
+construct's path), and this command applies it as aws-cdk-lib's own validation does: to that
+construct and what it contains, for that rule only. Any finding left fails the command (exit 1),
+naming the rule and the construct; the report has the layout of the CDK's validation-report.json
+(tools/scan_report.py reads both).
 
 It runs here, once, rather than as a validation plugin inside every synth: cfn-guard costs about
 15 s of CPU over the whole app, which the test session used to pay in its own synth.
@@ -118,6 +119,9 @@ class StackMetadata:
     paths: dict[str, str]
     # Acknowledged rule ID -> construct path -> reason.
     acknowledged: dict[str, dict[str, str]]
+    # Construct path -> every metadata entry the CDK wrote for it (tools/decisions.py reads the
+    # decisions applied there).
+    entries: dict[str, list[dict[str, Any]]]
 
 
 def stacks_of(assembly: Path) -> Iterator[StackMetadata]:
@@ -142,7 +146,12 @@ def stacks_of(assembly: Path) -> Iterator[StackMetadata]:
                         for rule, reason in entry["data"].items():
                             acknowledged.setdefault(rule, {})[path.lstrip("/")] = reason
             template = assembly / artifact["properties"]["templateFile"]
-            yield StackMetadata(template=template, paths=paths, acknowledged=acknowledged)
+            yield StackMetadata(
+                template=template,
+                paths=paths,
+                acknowledged=acknowledged,
+                entries={path.lstrip("/"): entries for path, entries in metadata.items()},
+            )
 
 
 def acknowledgment(stack: StackMetadata, rule: str, construct_path: str) -> tuple[str, str] | None:

@@ -38,7 +38,7 @@ PLUGINS = {
 }
 # Every synth runs both packs. cdk-nag 3 drops acknowledged findings before it reports, so a pack
 # enters a report only with an open finding (which fails that synth), and its acknowledgments are
-# counted nowhere but in the code (`compliance.acknowledge`).
+# counted nowhere but in the code (`compliance.accept` of a record in compliance/decisions.py).
 CDK_NAG = ("AwsSolutions", "NIST.800.53.R5")
 NOT_REPORTED = "n/a"
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,23 +1,29 @@
-"""Accepted findings of the scanners: each one written with the reason why."""
+"""Accepted findings of the scanners: each one a decision written once, in `decisions`.
+
+`accept(resource, decisions.X)` applies a record where it belongs; `withheld(...)` builds an app
+without some (or all) of them, for the gate and the tests that prove each one is needed.
+"""
 
 from __future__ import annotations
 
-import aws_cdk as cdk
-from constructs import IConstruct
+from constructs_lib.compliance import decisions
+from constructs_lib.compliance._decision import (
+    APPLIED,
+    CFN_GUARD,
+    IN_TEMPLATE,
+    SCANNERS,
+    Decision,
+    accept,
+    withheld,
+)
 
-# aws-cdk-lib scopes an acknowledgment to a validation plugin by the plugin's name.
-CFN_GUARD = "cdk-validator-cfnguard"
-
-
-def acknowledge_guard(scope: IConstruct, rule: str, reason: str) -> None:
-    """Accept one cfn-guard (AWS Control Tower) rule on `scope`, with the reason why."""
-    acknowledge(scope, f"{CFN_GUARD}::{rule}", reason)
-
-
-def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
-    """Accept one finding of one rule on `scope` (and what it contains), with the reason why.
-
-    Use the exact rule ID, granular where the rule has them (`AwsSolutions-IAM5[Resource::*]`),
-    and a reason a reviewer would accept: tests reject empty or boilerplate reasons.
-    """
-    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
+__all__ = [
+    "APPLIED",
+    "CFN_GUARD",
+    "IN_TEMPLATE",
+    "SCANNERS",
+    "Decision",
+    "accept",
+    "decisions",
+    "withheld",
+]

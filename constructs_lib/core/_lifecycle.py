@@ -7,7 +7,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import IConstruct
 
-from constructs_lib.compliance import acknowledge_guard
+from constructs_lib.compliance import accept, decisions
 from constructs_lib.core._service_limits import LOG_RETENTION_DAYS
 
 # CT.CLOUDWATCH.PR.2 wants a year; shorter retention outside prod is a decision (below).
@@ -52,10 +52,7 @@ def environment_log_group(
     )
     # Production stays checked by the rule: a prod logRetentionDays under a year fails synth.
     if not is_production and retention_days < ONE_YEAR_DAYS:
-        acknowledge_guard(
-            log_group,
-            "cloudwatch_log_group_retention_period_check",
-            "retention is set per environment (logRetentionDays); outside production it is "
-            "shorter than a year because nobody investigates a non-production incident later",
+        accept(
+            log_group, decisions.SHORT_LOG_RETENTION_OUTSIDE_PRODUCTION, days=str(retention_days)
         )
     return log_group

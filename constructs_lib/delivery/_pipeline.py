@@ -13,7 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import pipelines
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge
+from constructs_lib.compliance import accept, decisions
 from constructs_lib.security import allow_cloudwatch_logs, grants_only_for_aws_services
 from constructs_lib.storage import Buckets
 
@@ -115,56 +115,18 @@ def acknowledge_generated_grants(
     scope = pipeline
     stack = cdk.Stack.of(pipeline)
     for action in ARTIFACT_ACTION_GROUPS:
-        acknowledge(
-            scope,
-            f"AwsSolutions-IAM5[Action::{action}]",
-            "CDK Pipelines grants its roles the artifact bucket and key through grant helpers "
-            "that use these action groups; it offers no way to narrow them",
-        )
+        accept(scope, decisions.PIPELINE_ARTIFACT_ACTION_GROUPS, action=action)
     bucket = artifact_bucket.node.default_child
     assert isinstance(bucket, cdk.CfnResource)
-    acknowledge(
-        scope,
-        f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(bucket)}.Arn>/*]",
-        "objects of the pipeline's own artifact bucket, whose keys CodePipeline generates "
-        "per execution",
-    )
-    prefix = f"arn:aws:{{service}}:{stack.region}:{stack.account}"
-    logs = prefix.format(service="logs") + ":log-group:/aws/codebuild/"
-    reports = prefix.format(service="codebuild") + ":report-group/"
+    accept(scope, decisions.PIPELINE_ARTIFACT_OBJECTS, bucket=stack.get_logical_id(bucket))
     for project in stack.node.find_all():
         if isinstance(project, codebuild.CfnProject):
             project_id = stack.get_logical_id(project)
-            acknowledge(
-                scope,
-                f"AwsSolutions-IAM5[Resource::{logs}<{project_id}>:*]",
-                "the log streams CodeBuild creates per build inside this project's own log "
-                "group; CDK Pipelines writes this grant",
-            )
-            acknowledge(
-                scope,
-                f"AwsSolutions-IAM5[Resource::{reports}<{project_id}>-*]",
-                "the test report groups CodeBuild names after this project; CDK Pipelines "
-                "writes this grant",
-            )
-    acknowledge(
-        scope,
-        f"AwsSolutions-IAM5[Resource::arn:*:iam::{stack.account}:role/*]",
-        "self-mutation assumes the CDK bootstrap roles of the pipeline account, which CDK "
-        "Pipelines matches by name pattern (their qualifier is chosen at bootstrap)",
-    )
-    acknowledge(
-        scope,
-        "AwsSolutions-IAM5[Resource::*]",
-        "self-mutation calls cloudformation:DescribeStacks and "
-        "sts:AssumeRole on targets CDK Pipelines only knows at run time",
-    )
-    acknowledge(
-        scope,
-        "NIST.800.53.R5-IAMNoInlinePolicy",
-        "CDK Pipelines writes its roles' grants as inline default policies and exposes no "
-        "option for managed ones; the roles serve only this pipeline",
-    )
+            accept(scope, decisions.CODEBUILD_LOG_STREAMS, project=project_id)
+            accept(scope, decisions.CODEBUILD_REPORT_GROUPS, project=project_id)
+    accept(scope, decisions.SELF_MUTATION_ASSUMES_BOOTSTRAP_ROLES)
+    accept(scope, decisions.SELF_MUTATION_RUN_TIME_TARGETS)
+    accept(scope, decisions.PIPELINE_INLINE_POLICIES)
 
 
 def use_connection_under_its_own_prefix(

@@ -12,7 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge, acknowledge_guard
+from constructs_lib.compliance import accept, decisions
 from constructs_lib.edge._config import EdgeSection
 from constructs_lib.edge._dns import WebDomain
 from constructs_lib.edge._web_acl import WebAcl
@@ -22,13 +22,6 @@ from constructs_lib.storage import LOAD_BALANCER_LOGS_PREFIX
 HEALTH_CHECK_INTERVAL = cdk.Duration.seconds(15)
 HEALTHY_THRESHOLD = 2
 DEREGISTRATION_DELAY = cdk.Duration.seconds(30)
-
-
-PROTECTED_LATER = (
-    "production turns deletion protection on once everything else of its first create exists "
-    "(deletion_protection), so that a failed create rolls back; other environments are torn down "
-    "with their stacks"
-)
 
 
 class WebLoadBalancer(Construct):
@@ -94,18 +87,8 @@ class WebLoadBalancer(Construct):
         # once everything else exists (`deletion_protection` below).
         self.load_balancer.remove_attribute("deletion_protection.enabled")
         self.load_balancer.log_access_logs(access_log_bucket, LOAD_BALANCER_LOGS_PREFIX)
-        acknowledge_guard(
-            self.load_balancer, "elbv2_deletion_protection_enabled_check", PROTECTED_LATER
-        )
-        acknowledge_guard(
-            self.load_balancer,
-            "elbv2_logging_enabled_check",
-            "access logging is on; the bucket lives in the security stack, so the template holds "
-            "an Fn::ImportValue, which the rule cannot resolve (cdk-nag ELB2 checks the same)",
-        )
-        acknowledge(
-            self.load_balancer, "NIST.800.53.R5-ELBDeletionProtectionEnabled", PROTECTED_LATER
-        )
+        accept(self.load_balancer, decisions.LOAD_BALANCER_PROTECTED_LATER)
+        accept(self.load_balancer, decisions.LOAD_BALANCER_LOGS_TO_IMPORTED_BUCKET)
         WebAcl(
             self,
             "WebAcl",
@@ -159,12 +142,7 @@ class WebLoadBalancer(Construct):
                 ),
                 open=False,
             )
-            acknowledge(
-                redirect,
-                "NIST.800.53.R5-ELBv2ACMCertificateRequired",
-                "port 80 only answers with a permanent redirect to the HTTPS listener, which "
-                "uses the ACM certificate",
-            )
+            accept(redirect, decisions.HTTP_PORT_ONLY_REDIRECTS)
             self.host = domain.domain_name if domain else self.load_balancer.load_balancer_dns_name
             self.url = f"https://{self.host}"
         else:
@@ -177,22 +155,7 @@ class WebLoadBalancer(Construct):
                 default_target_groups=[self.target_group],
                 open=False,
             )
-            acknowledge_guard(
-                self.listener,
-                "alb_http_to_https_redirection_check",
-                "non-production environment without certificateArn: plain HTTP on purpose, with "
-                "a synth warning; config validation refuses this for prod",
-            )
-            for rule in (
-                "NIST.800.53.R5-ELBv2ACMCertificateRequired",
-                "NIST.800.53.R5-ALBHttpToHttpsRedirection",
-            ):
-                acknowledge(
-                    self.load_balancer,
-                    rule,
-                    "non-production environment without certificateArn or domainName: plain HTTP "
-                    "on purpose, with a synth warning; config validation refuses this for prod",
-                )
+            accept(self.listener, decisions.PLAIN_HTTP_OUTSIDE_PRODUCTION)
             self.host = self.load_balancer.load_balancer_dns_name
             self.url = f"http://{self.host}"
         if domain:
@@ -255,12 +218,6 @@ def deletion_protection(
             ),
         ],
     )
-    acknowledge(
-        protection.policy,
-        "AwsSolutions-IAM5[Resource::arn:aws:elasticloadbalancing:"
-        f"{stack.region}:{stack.account}:loadbalancer/app/*]",
-        "lifts deletion protection only from load balancers tagged with this stack's ID: the "
-        "one a replacement left behind has an ARN the template no longer names",
-    )
+    accept(protection.policy, decisions.UNPROTECT_REPLACED_LOAD_BALANCERS)
     protection.resource.node.add_dependency(*siblings)
     return protection

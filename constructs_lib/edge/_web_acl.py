@@ -8,7 +8,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge_guard
+from constructs_lib.compliance import accept, decisions
 from constructs_lib.core import environment_log_group
 
 # Requests per client IP in any 5-minute window before WAF blocks it.
@@ -88,12 +88,7 @@ class WebAcl(Construct):
             retention_days=log_retention_days,
             is_production=is_production,
         )
-        acknowledge_guard(
-            log_group,
-            "cloudwatch_log_group_encrypted_check",
-            "encrypted with the environment key, whose ARN it imports from the security stack; "
-            "the rule accepts only a literal ARN or a Ref within the same template",
-        )
+        accept(log_group, decisions.WAF_LOG_KEY_IMPORTED)
         wafv2.CfnLoggingConfiguration(
             self,
             "Logging",

@@ -17,7 +17,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge, acknowledge_guard
+from constructs_lib.compliance import accept, decisions
 from constructs_lib.core import EXPLICIT_NAME_TAG_PRIORITY, FLEET_CPU_TARGET_PERCENT
 from constructs_lib.edge import DEREGISTRATION_DELAY
 from constructs_lib.fleet._config import FleetSection
@@ -205,13 +205,7 @@ class Fleet(Construct):
             "only the first create waits for cfn-signal (the CreationPolicy); a release proves "
             "readiness by target-group health, warm-up and the alarms that gate it",
         )
-        acknowledge_guard(
-            self.group,
-            "autoscaling_mixed_instances_policy_multiple_instance_types_check",
-            "one instance type per environment, pinned in config and sized for it; a mixed "
-            "instances policy would hide the launch template from cdk-nag's IMDSv2 and volume "
-            "checks, and the t3 types as overrides fail CT.AUTOSCALING.PR.11",
-        )
+        accept(self.group, decisions.ONE_INSTANCE_TYPE)
         self.group.attach_to_application_target_group(target_group)
         self.group.scale_on_cpu_utilization(
             "CpuScaling", target_utilization_percent=FLEET_CPU_TARGET_PERCENT
@@ -226,12 +220,7 @@ class Fleet(Construct):
         # The subnets are imported from the network stack, so a template check cannot count their
         # AZs; the same pinned AZs on the group let Control Tower's CT.AUTOSCALING.PR.1 see them.
         group_resource.availability_zones = list(availability_zones)
-        acknowledge(
-            self.group,
-            "CloudFormation-Validate::W3010",
-            "the group lists the AZs pinned in config, the ones its subnets are in, so that "
-            "template checks can see that it spans several",
-        )
+        accept(self.group, decisions.PINNED_AVAILABILITY_ZONES)
         # The boot script names the ASG by the logical ID it is synthesized with, never a literal.
         self.group_logical_id = stack.get_logical_id(group_resource)
         release = section.release

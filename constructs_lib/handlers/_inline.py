@@ -19,7 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge, acknowledge_guard
+from constructs_lib.compliance import accept, decisions
 
 # Each handler is a module of this package, inlined into the template as its text.
 HANDLERS = Path(__file__).parent
@@ -48,8 +48,7 @@ class InlineCustomResource(Construct):
     ):
         super().__init__(scope, construct_id)
         timeout = timeout or cdk.Duration.minutes(5)
-        # Not encrypted with the environment key: the first of these (the service-linked-role
-        # guard) runs before that key exists, and the others hold only their handler's output.
+        # Not encrypted with the environment key: decisions.HANDLER_LOG_GROUP says why.
         self.log_group = logs.LogGroup(
             self, "LogGroup", retention=retention, removal_policy=cdk.RemovalPolicy.DESTROY
         )
@@ -97,45 +96,10 @@ class InlineCustomResource(Construct):
         )
         self.resource.node.add_dependency(self.role, self.policy)
 
-        for rule in (
-            "cloudwatch_log_group_encrypted_check",
-            "cloudwatch_log_group_retention_period_check",
+        accept(self.log_group, decisions.HANDLER_LOG_GROUP)
+        for decision in (
+            decisions.HANDLER_OUTSIDE_VPC,
+            decisions.HANDLER_UNRESERVED_CONCURRENCY,
+            decisions.HANDLER_WITHOUT_DEAD_LETTER_QUEUE,
         ):
-            acknowledge_guard(
-                self.log_group,
-                rule,
-                "a deploy-time handler's own log group: the environment key may not exist yet "
-                "when it runs, and it holds only the handler's output, kept as long as the "
-                "environment keeps logs",
-            )
-        acknowledge_guard(
-            self.function,
-            "lambda_inside_vpc_check",
-            "a deploy-time handler that calls only regional AWS APIs once per deploy; inside the "
-            "VPC it would need ENI permissions and NAT egress for no gain",
-        )
-        acknowledge(
-            self.log_group,
-            "NIST.800.53.R5-CloudWatchLogGroupEncrypted",
-            "a deploy-time handler's own log group: the environment key may not exist yet when "
-            "it runs (the key depends on the service-linked-role guard), and it holds only the "
-            "handler's output; CloudWatch Logs encrypts it with an AWS-owned key",
-        )
-        for rule, reason in (
-            (
-                "NIST.800.53.R5-LambdaInsideVPC",
-                "calls only regional AWS APIs once per deploy; inside the VPC it would need ENI "
-                "permissions on '*' and NAT egress for no gain",
-            ),
-            (
-                "NIST.800.53.R5-LambdaConcurrency",
-                "invoked only by CloudFormation, once per deploy of this stack; reserving "
-                "concurrency would take capacity from the account's unreserved pool",
-            ),
-            (
-                "NIST.800.53.R5-LambdaDLQ",
-                "invoked synchronously by CloudFormation, which records every failure in the "
-                "stack events and rolls back: there is no asynchronous event to lose",
-            ),
-        ):
-            acknowledge(self.function, rule, reason)
+            accept(self.function, decision)

@@ -21,7 +21,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge_guard
+from constructs_lib.compliance import accept, decisions
 from constructs_lib.monitoring._alarms import PERIOD, RESPONSE_COUNTS, publish_to, response_sums
 from constructs_lib.monitoring._config import AutoshiftSection, ZonalAlarmsSection
 
@@ -418,13 +418,7 @@ def enable_zonal_shift(
     resource = group.node.default_child
     assert isinstance(resource, autoscaling.CfnAutoScalingGroup)
     if not cross_zone:
-        acknowledge_guard(
-            target_group,
-            "elbv2_target_group_cross_zone_check",
-            "cross-zone load balancing is off on purpose where every AZ holds an instance (config "
-            "validation requires it with zonal autoshift): the per-AZ alarms then see each AZ end "
-            "to end (constructs_lib/monitoring/_zonal.py)",
-        )
+        accept(target_group, decisions.CROSS_ZONE_OFF)
         resource.skip_zonal_shift_validation = True
         resource.availability_zone_distribution = (
             autoscaling.CfnAutoScalingGroup.AvailabilityZoneDistributionProperty(

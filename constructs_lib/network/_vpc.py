@@ -7,7 +7,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge
+from constructs_lib.compliance import accept, decisions
 from constructs_lib.core import log_retention
 from constructs_lib.handlers import InlineCustomResource
 from constructs_lib.network._config import NetworkSection
@@ -90,20 +90,8 @@ class Network(Construct):
             },
         )
 
-        acknowledge(
-            self.vpc,
-            "CloudFormation-Validate::W3010",
-            "AZs are pinned in config on purpose: synth needs no lookup, and the subnets of each "
-            "tier must land in exactly the AZs the environment was sized for",
-        )
-        for rule in ("AwsSolutions-VPC7", "NIST.800.53.R5-VPCFlowLogsEnabled"):
-            acknowledge(
-                self.vpc,
-                rule,
-                "flow logs of all traffic are created in the security stack, next to the KMS key "
-                "that encrypts their log group (the key cannot live here: it depends on the VPC's "
-                "consumers, and a flow log here would make the two stacks depend on each other)",
-            )
+        accept(self.vpc, decisions.PINNED_AVAILABILITY_ZONES)
+        accept(self.vpc, decisions.FLOW_LOGS_IN_SECURITY_STACK)
         if section.restrict_default_security_group:
             default_group = self.vpc.vpc_default_security_group
             InlineCustomResource(
@@ -129,28 +117,11 @@ class Network(Construct):
                     )
                 ],
             )
-            acknowledge(
-                self.vpc,
-                "NIST.800.53.R5-VPCDefaultSecurityGroupClosed",
-                "the DefaultSecurityGroupLockdown custom resource next to the VPC revokes the "
-                "default group's rules; the rule recognises only aws-cdk-lib's own provider, "
-                "whose code is a file asset the pipeline cannot publish",
-            )
+            accept(self.vpc, decisions.DEFAULT_GROUP_LOCKED_DOWN_BY_HANDLER)
         else:
-            acknowledge(
-                self.vpc,
-                "NIST.800.53.R5-VPCDefaultSecurityGroupClosed",
-                "restrictDefaultSecurityGroup is off only where the custom resource that strips "
-                "the default group cannot run (the local emulator has no Lambda); no resource "
-                "of this app uses the default group",
-            )
+            accept(self.vpc, decisions.DEFAULT_GROUP_OPEN_WITHOUT_LAMBDA)
         for subnet in self.vpc.public_subnets:
-            acknowledge(
-                subnet,
-                "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW",
-                "public subnets route all IPv4 traffic to the internet gateway by definition: the "
-                "internet-facing load balancer and the NAT gateways need it",
-            )
+            accept(subnet, decisions.PUBLIC_SUBNET_ROUTE_TO_INTERNET)
 
         self.endpoint_security_group: ec2.SecurityGroup | None = None
         if section.interface_endpoints:

@@ -9,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct, IConstruct
 
-from constructs_lib.compliance import acknowledge
+from constructs_lib.compliance import accept, decisions
 from constructs_lib.storage import RELEASES_PREFIX
 
 # Actions with no resource-level permissions in IAM: `*` is the only resource they accept.
@@ -120,39 +120,20 @@ class InstanceRole(Construct):
             statements=statements,
             roles=[self.role],
         )
-        acknowledge(
+        accept(self, decisions.INSTANCE_ACTIONS_WITHOUT_RESOURCES)
+        accept(self, decisions.INSTANCES_REGISTER_WITH_SYSTEMS_MANAGER)
+        accept(
             self,
-            "AwsSolutions-IAM5[Resource::*]",
-            "ssmmessages:*Channel, ec2messages:*, elasticloadbalancing:DescribeTargetHealth and "
-            "cloudwatch:PutMetricData have no resource-level permissions in IAM; every action is "
-            "named, and PutMetricData is held to the agent's namespace by cloudwatch:namespace",
+            decisions.INSTANCE_LOG_STREAMS,
+            log_group=stack.get_logical_id(_cfn(log_group)),
         )
-        acknowledge(
+        accept(
             self,
-            f"AwsSolutions-IAM5[Resource::arn:aws:ec2:{stack.region}:{stack.account}:instance/*]",
-            "ssm:UpdateInstanceInformation for this account's instances: the IDs of instances "
-            "the Auto Scaling group launches are not known in advance",
+            decisions.INSTANCES_READ_RELEASES,
+            bucket=stack.get_logical_id(_cfn(artifacts)),
+            prefix=RELEASES_PREFIX,
         )
-        acknowledge(
-            self,
-            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(_cfn(log_group))}.Arn>"
-            ":log-stream:*]",
-            "log streams are created at run time, one per instance, inside this one log group",
-        )
-        acknowledge(
-            self,
-            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(_cfn(artifacts))}.Arn>"
-            f"/{RELEASES_PREFIX}*]",
-            "read-only access to the release artifacts: every object under the releases/ prefix "
-            "and nothing else in the bucket",
-        )
-        acknowledge(
-            self,
-            "AwsSolutions-IAM5[Resource::arn:aws:cloudformation:"
-            f"{stack.region}:{stack.account}:stack/{compute_stack_name}/*]",
-            "cfn-signal for the compute stack only; the '*' is the stack ID CloudFormation "
-            "assigns when the stack is created",
-        )
+        accept(self, decisions.INSTANCES_SIGNAL_COMPUTE_STACK, stack=compute_stack_name)
 
 
 def _cfn(resource: IConstruct) -> cdk.CfnResource:

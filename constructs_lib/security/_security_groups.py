@@ -9,7 +9,7 @@ from __future__ import annotations
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge
+from constructs_lib.compliance import accept, decisions
 from constructs_lib.security._config import SecuritySection
 
 HTTPS = 443
@@ -72,12 +72,7 @@ class TierSecurityGroups(Construct):
                 ec2.Port.tcp(HTTP),
                 "HTTP from the internet (no certificate configured for this environment)",
             )
-        acknowledge(
-            self.web,
-            "AwsSolutions-EC23",
-            "internet-facing load balancer: 443 (and 80, which only redirects or serves non-prod "
-            "without a certificate) from anywhere is the point of it",
-        )
+        accept(self.web, decisions.INTERNET_FACING_WEB_GROUP)
         self._allow(
             "WebToApp",
             self.web,

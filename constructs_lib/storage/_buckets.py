@@ -9,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from constructs_lib.compliance import acknowledge, acknowledge_guard
+from constructs_lib.compliance import accept, decisions
 from constructs_lib.handlers import InlineCustomResource
 
 RELEASES_PREFIX = "releases/"
@@ -50,12 +50,7 @@ class Buckets(Construct):
                 )
             ],
         )
-        acknowledge(
-            self.access_logs,
-            "NIST.800.53.R5-S3DefaultEncryptionKMS",
-            "S3 server access logging and ALB access logs deliver only to SSE-S3 buckets; "
-            "a customer-managed key would silently stop both",
-        )
+        accept(self.access_logs, decisions.ACCESS_LOG_BUCKET_SSE_S3)
         self.artifacts = s3.Bucket(
             self,
             "Artifacts",
@@ -80,38 +75,14 @@ class Buckets(Construct):
             ],
         )
         self.buckets = (self.access_logs, self.artifacts)
-        for rule, reason in (
-            (
-                "s3_bucket_logging_enabled_check",
-                "this is where the artifact bucket's access logs and the load balancer's logs go; "
-                "logging it would need a second log bucket, or itself (a loop)",
-            ),
-            (
-                "s3_bucket_default_encryption_kms_check",
-                "S3 server access logging and ALB access logs deliver only to SSE-S3 buckets; a "
-                "customer-managed key would silently stop both",
-            ),
-        ):
-            acknowledge_guard(self.access_logs, rule, reason)
+        accept(self.access_logs, decisions.ACCESS_LOG_BUCKET_NOT_LOGGED)
         for bucket in self.buckets:
-            acknowledge_guard(
-                bucket,
-                "s3_event_notifications_enabled_check",
-                "nothing reacts to object events: instances fetch a release at boot and logs are "
-                "read only during an investigation; a notification without a consumer is noise",
-            )
-            acknowledge_guard(
-                bucket,
-                "s3_bucket_object_lock_enabled_check",
-                "artifacts are rebuilt from source and logs expire by lifecycle rule; versioning "
-                "and retention protect them, and WORM retention would block expiry and teardown",
-            )
-            acknowledge(
-                bucket,
-                "NIST.800.53.R5-S3BucketReplicationEnabled",
-                "single-region design: versioning (and retention in prod) protects the objects; "
-                "artifacts are rebuilt by their build and logs are not a recovery source",
-            )
+            for decision in (
+                decisions.BUCKETS_WITHOUT_EVENT_NOTIFICATIONS,
+                decisions.BUCKETS_WITHOUT_OBJECT_LOCK,
+                decisions.SINGLE_REGION_BUCKETS,
+            ):
+                accept(bucket, decision)
 
     def empty_on_delete(self, *, retention: logs.RetentionDays) -> None:
         """Empty both buckets when the stack is deleted, so that they can be deleted with it.
@@ -156,9 +127,8 @@ class Buckets(Construct):
             bucket.policy.node.add_dependency(handler.resource)
             resource = bucket.node.default_child
             assert isinstance(resource, cdk.CfnResource)
-            acknowledge(
+            accept(
                 handler.policy,
-                f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(resource)}.Arn>/*]",
-                "emptying a bucket before its deletion means deleting every object in it, "
-                "whatever its key; only on stack deletion, outside production",
+                decisions.EMPTY_BUCKETS_ON_DELETE,
+                bucket=stack.get_logical_id(resource),
             )
