@@ -46,6 +46,7 @@ from constructs_lib.core import (
     is_lower_word,
     text,
 )
+from constructs_lib.delivery import PipelineSection, PipelineWaves
 from constructs_lib.edge import EdgeSection
 from constructs_lib.fleet import FleetSection
 from constructs_lib.monitoring import AlarmsSection, AutoshiftSection
@@ -59,7 +60,7 @@ __all__ = [
     "ConfigError",
     "ContextCacheError",
     "EnvironmentConfig",
-    "PipelineConfig",
+    "PipelineSection",
     "Problem",
 ]
 
@@ -196,53 +197,6 @@ _SECTIONS: dict[str, type[Section]] = {
 }
 
 
-def _waves(items: Any) -> Any:
-    """`["dev", ["staging", "qa"], "prod"]`: a lone name is a wave of one."""
-    # Counted here, not by min_length: pydantic would count only the items that validated.
-    if not isinstance(items, list) or not items:
-        raise ValueError("expected a list of environments (or of lists deployed together)")
-    if not all(isinstance(i, str | list) for i in items):
-        raise ValueError("expected environment names, or lists of them deployed together")
-    return tuple((i,) if isinstance(i, str) else tuple(i) for i in items)
-
-
-class _Rollout(Section):
-    """Where the pipeline deploys and in what order: what the rules between values read of it,
-    so that they run even while another pipeline key is malformed."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    # Waves in order; the environments of one wave deploy in parallel.
-    waves: Annotated[
-        tuple[tuple[str, ...], ...],
-        BeforeValidator(_waves, json_schema_input_type=list[str | list[str]]),
-    ] = Field(
-        alias="environments",
-        description="the environments the pipeline deploys, in order; a list inside the list is a "
-        "wave deployed in parallel",
-    )
-    manual_approval: tuple[str, ...] = Field(
-        description="environments whose deploy waits for a person's approval; default: prod",
-        strict=False,
-        default_factory=lambda data: (PRODUCTION,) * any(PRODUCTION in w for w in data["waves"]),
-    )
-
-
-class PipelineConfig(_Rollout):
-    """The delivery pipeline: where it lives, what it watches, where it deploys, in what order."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    account: Account
-    region: Region
-    repository: str = text(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", "owner/name of the repository")
-    branch: str = text(r"\S", "a non-empty string")
-    connection_arn: str = text(
-        r"^arn:aws[a-z-]*:(?:codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}$",
-        "a CodeConnections (or CodeStar connections) connection ARN",
-    )
-
-
 def _named(environments: Any) -> Any:
     """The `environments` map as a tuple, each environment carrying its key as its name."""
     if not isinstance(environments, dict):
@@ -288,7 +242,7 @@ class AppConfig(Section):
     env: Annotated[
         tuple[str, ...] | None, BeforeValidator(_split, json_schema_input_type=str | list[str])
     ] = Field(None, strict=False, description="environments to synthesize, comma-separated")
-    pipeline: PipelineConfig | None = None
+    pipeline: PipelineSection | None = None
     # `make context` sets it: the CDK CLI may then look up what cdk.context.json lacks. Off, a
     # missing entry is an error that says so, and synth never calls AWS.
     lookups: Annotated[bool, BeforeValidator(_cli_bool, json_schema_input_type=bool)] = Field(
@@ -372,7 +326,7 @@ def _rules(own: Mapping[str, Any], names: list[str]) -> Problems:
     for name in _valid_selection(own.get("env")):
         if name not in names:
             yield Problem("env", name, f"not a configured environment; choose from {names}")
-    if (rollout := _valid(_Rollout, own.get("pipeline"))) is not None:
+    if (rollout := _valid(PipelineWaves, own.get("pipeline"))) is not None:
         # From the raw map: an emulator-only environment stays out of the pipeline even while
         # another of its values is malformed.
         emulators = {e[_NAME] for e in named if isinstance(e, dict) and e.get("emulator") is True}
@@ -468,7 +422,7 @@ def lost_az_problems(env: EnvironmentConfig) -> Problems:
 
 
 def _pipeline_problems(
-    pipeline: _Rollout, names: list[str], emulators: set[str]
+    pipeline: PipelineWaves, names: list[str], emulators: set[str]
 ) -> Iterator[Problem]:
     deployed: list[str] = []
     for index, wave in enumerate(pipeline.waves):

@@ -8,9 +8,9 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import pipelines
 from constructs import Construct
 
-from constructs_lib.config import PipelineConfig
 from constructs_lib.delivery import (
     CDK_ASSETS_VERSION,
+    PipelineSection,
     acknowledge_generated_grants,
     artifact_store,
     build_defaults,
@@ -45,7 +45,7 @@ class PipelineStack(cdk.Stack):
         construct_id: str,
         *,
         project: str,
-        pipeline_config: PipelineConfig,
+        pipeline_config: PipelineSection,
         stages: Mapping[str, WebTierStage],
         cli_version: str,
         **kwargs: Any,
@@ -95,7 +95,7 @@ class PipelineStack(cdk.Stack):
     def _deploy(
         target: pipelines.CodePipeline | pipelines.Wave,
         stage: WebTierStage,
-        pipeline_config: PipelineConfig,
+        pipeline_config: PipelineSection,
         source: pipelines.CodePipelineSource,
         synth: pipelines.ShellStep,
     ) -> None:

@@ -1,6 +1,7 @@
 """The delivery component: the parts of the self-mutating pipeline (artifact store, build
 defaults, the connection's permissions)."""
 
+from constructs_lib.delivery._config import PipelineSection, PipelineWaves
 from constructs_lib.delivery._pipeline import (
     CDK_ASSETS_VERSION,
     acknowledge_generated_grants,
@@ -11,6 +12,8 @@ from constructs_lib.delivery._pipeline import (
 
 __all__ = [
     "CDK_ASSETS_VERSION",
+    "PipelineSection",
+    "PipelineWaves",
     "acknowledge_generated_grants",
     "artifact_store",
     "build_defaults",
