@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 
 from constructs_lib.config import _MOVED_KEYS, AppConfig, ConfigError, EnvironmentConfig, Problem
 from constructs_lib.core import InvalidNameError, NameKind, Naming, is_lower_word
+from constructs_lib.core.tests.literal_context import only_problem, problem_at, problems
 from constructs_lib.edge import EdgeSection
 from constructs_lib.monitoring import AlarmsSection, AutoshiftSection
 from constructs_lib.security import SecuritySection
@@ -59,27 +60,6 @@ def without_key(environment: str, key: str) -> Context:
     context = fixture_context()
     del context["environments"][environment][key]
     return context
-
-
-def problems(context: Context) -> list[Problem]:
-    with pytest.raises(ConfigError) as caught:
-        AppConfig.from_context(context)
-    return caught.value.problems
-
-
-def only_problem(context: Context) -> Problem:
-    """The single problem of a context with one bad value; a cascade of errors would hide it."""
-    found = problems(context)
-    assert len(found) == 1, found
-    return found[0]
-
-
-def problem_at(context: Context, path: str) -> Problem:
-    """The problem reported at `path`, for bad values that also upset a dependent rule."""
-    found = problems(context)
-    at_path = [p for p in found if p.path == path]
-    assert len(at_path) == 1, found
-    return at_path[0]
 
 
 def environment_named(config: AppConfig, name: str) -> EnvironmentConfig:
