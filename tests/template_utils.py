@@ -7,9 +7,10 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
+from constructs_lib.core.testing import only, resources
 from tools.cloud_assembly import walk
 
-Resource = dict[str, Any]
+__all__ = ["as_list", "document", "only", "resources", "statements", "template_of", "waits_for"]
 
 
 # Template -> the JSON it was made from; a jsii object hashes by identity.
@@ -31,16 +32,6 @@ def document(template: Template) -> Mapping[str, Any]:
     if template not in _documents:
         _documents[template] = template.to_json()
     return _documents[template]
-
-
-def resources(template: Template, resource_type: str) -> dict[str, Resource]:
-    return {k: dict(v) for k, v in template.find_resources(resource_type).items()}
-
-
-def only(template: Template, resource_type: str) -> tuple[str, Resource]:
-    found = resources(template, resource_type)
-    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
-    return next(iter(found.items()))
 
 
 def statements(template: Template) -> Iterator[tuple[str, dict[str, Any]]]:
