@@ -285,7 +285,7 @@ local: setup ## Deploy the local environment into an embedded AWS emulator (KEEP
 # Inner-loop timings (synth floor, full, without cdk-nag, 1-32 environments, test suites) and every
 # stack against the CloudFormation quotas: tools/dev/bench.py, written to docs/benchmarks.md.
 .PHONY: bench
-bench: setup ## Benchmarks into docs/benchmarks.md (QUICK=1: one sample each, no integration)
+bench: setup ## Benchmarks into docs/benchmarks.md (QUICK=1: one sample each, no make test)
 	$(PY) -m tools.dev.bench $(if $(filter 1,$(QUICK)),--quick)
 
 # The README's architecture picture: one environment of the app built from the test fixture's example

@@ -14,7 +14,8 @@ One run measures, with repeated samples (median, min, max):
      bench-only entry point, `python -m tools.dev.bench app`, that calls app.py's own `main()`;
      and `make cfn-guard`'s command over the full synth's cdk.out;
   4. scale: synth wall time and peak memory for 1, 4, 16 and 32 generated environments;
-  5. the unit suite (`make unit`'s selection) and the integration tests, separately;
+  5. the unit suite (`make unit`'s selection), each component's test file run alone
+     (`pytest constructs_lib/<component>/tests/<file>`), and `make test` on the ready tree;
   6. per stack: resources, outputs, exports, parameters and template bytes against the
      CloudFormation quotas.
 It prints one Markdown report and writes it to docs/benchmarks.md.
@@ -23,7 +24,7 @@ Wall time is what a person waits; CPU time (user + system of the whole process t
 sensitive to other load on the machine, so both are reported. Peak memory is the sum of the resident
 set of every process of the tree (sampled from /proc), and the largest single process (ru_maxrss).
 
-QUICK=1 (or --quick) takes one sample of each and skips the integration tests.
+QUICK=1 (or --quick) takes one sample of each and skips `make test`.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ FULL_SYNTH_MAX_IMPORT_RATIO = 2.0
 PER_ENVIRONMENT_MAX_SECONDS = 0.15
 PER_ENVIRONMENT_MAX_MIB = 10.0
 UNIT_SUITE_MAX_SYNTHS = 3.0
+TEST_FILE_ALONE_MAX_SECONDS = 5.0
+MAKE_TEST_MAX_SECONDS = 60.0
 QUOTA_MAX_SHARE = 0.5
 
 FLOOR_PROGRAM = "import aws_cdk as cdk\ncdk.App().synth()\n"
@@ -326,11 +329,18 @@ def pytest_summary(output: str) -> str:
 
 
 def run_suite(title: str, arguments: Sequence[str]) -> Suite:
-    command = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", *arguments]
+    return run_tests(title, [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", *arguments])
+
+
+def run_tests(title: str, command: Sequence[str]) -> Suite:
+    """Times a test command once; its summary is pytest's last line, after a failing status."""
     run = measure(command, cwd=ROOT, env=child_environment())
-    print(f"  {title}: {run.wall:.1f} s ({pytest_summary(run.output)})", file=sys.stderr)
+    summary = pytest_summary(run.output)
+    if run.returncode not in (0, 5):
+        summary = f"exit status {run.returncode}: {summary}"
+    print(f"  {title}: {run.wall:.1f} s ({summary})", file=sys.stderr)
     # pytest exits 5 when it collected no test: then there is nothing to time.
-    return Suite(title, None if run.returncode == 5 else run, pytest_summary(run.output))
+    return Suite(title, None if run.returncode == 5 else run, summary)
 
 
 @dataclass(frozen=True)
@@ -394,6 +404,7 @@ def report(
     synths: Sequence[Scenario],
     scale: Sequence[Scenario],
     suites: Sequence[Suite],
+    alone: Sequence[Suite],
     sizes: Sequence[StackSize],
     samples: int,
     started: datetime,
@@ -478,6 +489,7 @@ def report(
         "|---|---|---|---|---|",
     ]
     unit = suites[0].run
+    make_test = next((s.run for s in suites if s.title.startswith("`make test`")), None)
     for suite in suites:
         if suite.run is None:
             lines.append(f"| {suite.title} | \u2013 | \u2013 | \u2013 | {suite.summary} |")
@@ -486,6 +498,23 @@ def report(
             f"| {suite.title} | {suite.run.wall:.1f} | {suite.run.cpu:.1f} | "
             f"{suite.run.wall / full.wall:.2f} | {suite.summary} |"
         )
+    lines += [
+        "",
+        "### One test file alone",
+        "",
+        "Each test file of a component, run alone on the ready tree as a developer runs it "
+        "(`pytest <file>`): interpreter start, imports and collection included.",
+        "",
+        "| file | wall s | CPU s | result |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {s.title} | {s.run.wall:.1f} | {s.run.cpu:.1f} | {s.summary} |"
+        for s in alone
+        if s.run is not None
+    ]
+    timed = [(s.title, s.run.wall) for s in alone if s.run is not None]
+    slowest = max(timed, key=lambda t: t[1], default=None)
 
     lines += [
         "",
@@ -530,6 +559,19 @@ def report(
         f"| unit suite \u2264 {UNIT_SUITE_MAX_SYNTHS:.0f}\u00d7 one full synth | "
         + (f"{unit.wall / full.wall:.2f}\u00d7" if unit else "not run")
         + f" | {verdict(unit_ok)} |",
+        f"| a component's test file alone < {TEST_FILE_ALONE_MAX_SECONDS:.0f} s | "
+        + (
+            f"slowest {slowest[1]:.1f} s ({slowest[0]})"
+            + f" | {verdict(slowest[1] < TEST_FILE_ALONE_MAX_SECONDS)} |"
+            if slowest
+            else "not run | \u2013 |"
+        ),
+        f"| `make test` on a ready tree \u2264 {MAKE_TEST_MAX_SECONDS:.0f} s | "
+        + (
+            f"{make_test.wall:.0f} s | {verdict(make_test.wall <= MAKE_TEST_MAX_SECONDS)} |"
+            if make_test
+            else "not run | \u2013 |"
+        ),
         f"| every stack < {QUOTA_MAX_SHARE:.0%} of each quota | highest {worst_share:.0%} | "
         f"{verdict(worst_share < QUOTA_MAX_SHARE)} |",
         "",
@@ -660,14 +702,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("==> test suites", file=sys.stderr)
         unit = "not (integration or development)"
         suites = [run_suite(f'unit (`make unit`): `pytest -m "{unit}"`', ["-m", unit])]
-        if (ROOT / "tests" / "integration").is_dir() and not args.quick:
-            suites.append(run_suite("integration: `pytest -m integration`", ["-m", "integration"]))
+        alone = [
+            run_suite(f"`{path.relative_to(ROOT)}`", [str(path.relative_to(ROOT))])
+            for path in sorted(ROOT.glob("constructs_lib/*/tests/test_*.py"))
+        ]
+        if not args.quick:
+            # Everything CI runs (.ci/run), the emulator's deploys included, on the ready tree.
+            suites.append(run_tests("`make test` on the ready tree (CI)", ["make", "test"]))
 
     text = report(
         floor=floor,
         synths=synths,
         scale=scale,
         suites=suites,
+        alone=alone,
         sizes=sizes,
         samples=samples,
         started=started,
