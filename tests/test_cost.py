@@ -12,9 +12,6 @@ from tests.conftest import Synthesized
 from tools.context import fixture_context
 from tools.cost import (
     DOCUMENTED,
-    HOURS_PER_MONTH,
-    INSTANCE_HOURLY,
-    NAT_GATEWAY_HOURLY,
     Line,
     environments,
     estimate,
@@ -23,6 +20,10 @@ from tools.cost import (
 )
 
 ENVIRONMENTS = AppConfig.from_context(fixture_context()).environments
+# us-east-1 on-demand list prices (USD per hour) of the fixture's instance types, and a month.
+INSTANCE_HOURLY = {"t3.small": 0.0208, "t3.medium": 0.0416, "m7i.large": 0.1008}
+NAT_GATEWAY_HOURLY = 0.045
+HOURS_PER_MONTH = 730
 
 
 def line(lines: list[Line], prefix: str) -> Line | None:

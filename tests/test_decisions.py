@@ -72,7 +72,9 @@ def test_a_decision_applied_where_none_of_its_rules_fires_fails_the_gate_naming_
 
 def test_scanner_configs_turn_off_exactly_the_decisions_that_apply_everywhere() -> None:
     # `make decisions` writes them; a record changed without it fails here.
-    for block, content in gate.config_blocks().items():
+    blocks = gate.config_blocks()
+    assert sorted(block.path.name for block in blocks) == [".cfnlintrc.yaml", ".checkov.yaml"]
+    for block, content in blocks.items():
         assert block.read() == content, f"{block.path.name}: run make decisions"
     checkov = yaml.safe_load((ROOT / ".checkov.yaml").read_text()).get("skip-check") or []
     cfn_lint = yaml.safe_load((ROOT / ".cfnlintrc.yaml").read_text()).get("ignore_checks") or []

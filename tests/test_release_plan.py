@@ -12,14 +12,26 @@ from tools.context import fixture_context
 from tools.release_plan import DOCUMENTED, plan_table
 
 
-@pytest.mark.parametrize("name", ["dev", "staging", "prod", "local"])
-def test_every_committed_environment_keeps_its_capacity_during_a_release(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "capacities"),
+    # Every desired capacity from the fixture's minCapacity to its maxCapacity.
+    [
+        ("dev", [1, 2, 3]),
+        ("staging", [2, 3, 4]),
+        ("prod", [3, 4, 5, 6, 7, 8, 9]),
+        ("local", [1, 2, 3]),
+    ],
+)
+def test_every_committed_environment_keeps_its_capacity_during_a_release(
+    name: str, capacities: list[int]
+) -> None:
     config = AppConfig.from_context(fixture_context())
     (environment,) = (e for e in config.environments if e.name == name)
     rollout = release_plan(environment.fleet)
 
-    assert all(rollout.capacity_floor(d) == d for d in rollout.capacities)
-    assert all(rollout.batch_size(d) >= 1 for d in rollout.capacities)
+    assert list(rollout.capacities) == capacities
+    assert [rollout.capacity_floor(d) for d in capacities] == capacities
+    assert all(rollout.batch_size(d) >= 1 for d in capacities)
     assert rollout.bake_minutes >= 5
 
 

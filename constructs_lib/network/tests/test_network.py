@@ -8,8 +8,15 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
-from constructs_lib.core.testing import AVAILABILITY_ZONES, Resource, bare_stack, only, resources
-from constructs_lib.network import INTERFACE_ENDPOINTS, Network, NetworkSection
+from constructs_lib.core.testing import (
+    AVAILABILITY_ZONES,
+    REGION,
+    Resource,
+    bare_stack,
+    only,
+    resources,
+)
+from constructs_lib.network import Network, NetworkSection
 
 # As cdk.json spells the section.
 NETWORK: dict[str, Any] = {
@@ -18,6 +25,17 @@ NETWORK: dict[str, Any] = {
     "interfaceEndpoints": True,
     "restrictDefaultSecurityGroup": True,
 }
+# What an instance in a private subnet needs without a NAT: Session Manager, cfn-signal, its logs,
+# its metrics, and the readiness check before cfn-signal (elbv2 DescribeTargetHealth).
+INTERFACE_SERVICES = [
+    "cloudformation",
+    "ec2messages",
+    "elasticloadbalancing",
+    "logs",
+    "monitoring",
+    "ssm",
+    "ssmmessages",
+]
 
 
 def network(**changes: Any) -> Template:
@@ -64,13 +82,15 @@ def test_network_with_interface_endpoints_serves_each_service_the_instances_need
     per_az_nat: Template,
 ) -> None:
     interface = [
-        endpoint
+        endpoint["Properties"]
         for endpoint in resources(per_az_nat, "AWS::EC2::VPCEndpoint").values()
         if endpoint["Properties"].get("VpcEndpointType") == "Interface"
     ]
 
-    assert len(interface) == len(INTERFACE_ENDPOINTS)
-    assert all(endpoint["Properties"]["PrivateDnsEnabled"] for endpoint in interface)
+    assert sorted(e["ServiceName"] for e in interface) == [
+        f"com.amazonaws.{REGION}.{service}" for service in INTERFACE_SERVICES
+    ]
+    assert [e["PrivateDnsEnabled"] for e in interface] == [True] * len(INTERFACE_SERVICES)
 
 
 def test_network_without_interface_endpoints_keeps_only_the_s3_gateway_endpoint(
