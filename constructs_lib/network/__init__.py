@@ -10,11 +10,10 @@ from constructs_lib.network._prefix_lists import (
     s3_prefix_list,
     s3_prefix_list_name,
 )
-from constructs_lib.network._vpc import APP_TIER, INTERFACE_ENDPOINTS, Network
+from constructs_lib.network._vpc import APP_TIER, Network
 
 __all__ = [
     "APP_TIER",
-    "INTERFACE_ENDPOINTS",
     "FlowLogs",
     "MissingLookupError",
     "Network",

@@ -10,19 +10,11 @@ from constructs_lib.security._encryption import (
     allow_cloudwatch_logs,
     grants_only_for_aws_services,
 )
-from constructs_lib.security._instance_role import (
-    AGENT_METRIC_ACTIONS,
-    SESSION_MANAGER_CHANNEL_ACTIONS,
-    TARGET_HEALTH_ACTIONS,
-    InstanceRole,
-)
+from constructs_lib.security._instance_role import InstanceRole
 from constructs_lib.security._security_groups import TierSecurityGroups
 
 __all__ = [
-    "AGENT_METRIC_ACTIONS",
     "AUTOSCALING_ROLE_NAME",
-    "SESSION_MANAGER_CHANNEL_ACTIONS",
-    "TARGET_HEALTH_ACTIONS",
     "InstanceRole",
     "SecuritySection",
     "TierSecurityGroups",
