@@ -12,7 +12,6 @@ from aws_cdk.assertions import Match, Template
 from constructs_lib.config import AppConfig, EnvironmentConfig
 from constructs_lib.edge import ALWAYS_REDACTED_HEADERS
 from constructs_lib.fleet import ALARM_WINDOW_MINUTES, SIGNAL_TIMEOUT, release_plan
-from tests.conftest import synthesize
 from tests.template_utils import document, only, resources, waits_for
 from tools.cloud_assembly import walk
 from tools.context import fixture_context
@@ -855,43 +854,6 @@ def test_outputs_give_the_load_balancer_url_without_a_domain(dev: dict[str, Temp
     http = dev["compute"].find_outputs("LoadBalancerUrl")["LoadBalancerUrl"]["Value"]
 
     assert http["Fn::Join"][1][0] == "http://"
-
-
-@pytest.fixture(scope="module")
-def certificate_only(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    """Staging with its certificateArn but no domain: HTTPS on the generated hostname."""
-    context = fixture_context()
-    del context["environments"]["staging"]["edge"]["domain"]
-    # Only the listeners are in question; the session synth runs the validation plugins.
-    synthesized = synthesize(
-        {**context, "env": "staging"},
-        tmp_path_factory.mktemp("cdk.out"),
-        builtin_cloud_formation_validation=False,
-    )
-    return synthesized.templates["staging"]["compute"]
-
-
-def test_with_only_a_certificate_http_redirects_to_https_on_the_host_asked_for(
-    certificate_only: Template,
-) -> None:
-    (action,) = listeners(certificate_only)[80]["DefaultActions"]
-
-    assert action["RedirectConfig"] == {
-        "Protocol": "HTTPS",
-        "Port": "443",
-        "StatusCode": "HTTP_301",
-    }
-    assert resources(certificate_only, "AWS::Route53::RecordSet") == {}
-    assert resources(certificate_only, "AWS::CertificateManager::Certificate") == {}
-
-
-def test_with_only_a_certificate_the_urls_use_the_load_balancer_hostname(
-    certificate_only: Template,
-) -> None:
-    lb_id, _ = only(certificate_only, "AWS::ElasticLoadBalancingV2::LoadBalancer")
-    url = document(certificate_only)["Outputs"]["LoadBalancerUrl"]["Value"]
-
-    assert url == {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [lb_id, "DNSName"]}]]}
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])

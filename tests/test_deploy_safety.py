@@ -157,25 +157,43 @@ def test_every_use_connection_grant_is_under_the_prefix_of_its_connection(
             assert action.split(":")[0] == arn.split(":")[2], statement
 
 
-@pytest.mark.parametrize("service", ["codeconnections", "codestar-connections"])
-def test_source_action_may_use_a_connection_of_either_prefix(service: str, tmp_path: Path) -> None:
+def use_connection_actions(pipeline: Template, connection_arn: str) -> set[str]:
+    """The actions the pipeline's policies allow on the connection `connection_arn`."""
+    return {
+        action
+        for resource in pipeline["Resources"].values()
+        if resource["Type"] == "AWS::IAM::Policy"
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        if connection_arn in as_list(statement["Resource"])
+        for action in as_list(statement["Action"])
+    }
+
+
+def test_source_action_uses_a_codeconnections_connection_under_that_prefix(
+    templates: dict[str, Template],
+) -> None:
+    # The fixture's connection has the prefix of every connection created since the rename.
+    arn = fixture_context()["pipeline"]["connectionArn"]
+    assert arn.startswith("arn:aws:codeconnections:")
+
+    actions = use_connection_actions(templates["webapp-pipeline"], arn)
+
+    assert actions == {"codeconnections:UseConnection"}
+
+
+def test_source_action_uses_an_older_codestar_connections_connection_under_that_prefix(
+    tmp_path: Path,
+) -> None:
     context = fixture_context()
-    arn = context["pipeline"]["connectionArn"].replace("codeconnections", service)
+    arn = context["pipeline"]["connectionArn"].replace("codeconnections", "codestar-connections")
     context["pipeline"].update(connectionArn=arn, environments=["dev"], manualApproval=[])
     context["environments"] = {"dev": context["environments"]["dev"]}
     # Only IAM is in question: the session synth runs aws-cdk-lib's template validation.
     create_app(context, outdir=str(tmp_path), builtin_cloud_formation_validation=False).synth()
 
-    pipeline = every_template(read(tmp_path))["webapp-pipeline"]
-    actions = {
-        action
-        for resource in pipeline["Resources"].values()
-        if resource["Type"] == "AWS::IAM::Policy"
-        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
-        if arn in as_list(statement["Resource"])
-        for action in as_list(statement["Action"])
-    }
-    assert actions == {f"{service}:UseConnection"}
+    actions = use_connection_actions(every_template(read(tmp_path))["webapp-pipeline"], arn)
+
+    assert actions == {"codestar-connections:UseConnection"}
 
 
 @pytest.mark.parametrize("env", ["Dev", "Staging"])

@@ -149,22 +149,24 @@ def accept(scope: IConstruct, decision: Decision, **fields: str) -> None:
     unknown = fields.keys() - decision.fields
     if unknown:
         raise TypeError(f"decision {decision.name} names no field {', '.join(sorted(unknown))}")
-    stack = cdk.Stack.of(scope)
-    applied = decision.resolved(region=stack.region, account=stack.account, **fields)
+    applied = decision.resolved(**_stack_fields(scope, decision), **fields)
     rules = {scanner: list(rules) for scanner in SCANNERS if (rules := applied.rules(scanner))}
     scope.node.add_metadata(APPLIED, {"decision": decision.name, "rules": rules})
     if _withheld.get()(decision):
         return
     reason = applied.reason
-    validations = cdk.Validations.of(scope)
-    for scanner, prefix in (
-        ("cdk-nag", ""),
-        ("cfn-guard", CFN_GUARD),
-        ("cdk-validate", CDK_VALIDATE),
-    ):
-        for rule in applied.rules(scanner):
-            rule_id = f"{prefix}::{rule}" if prefix else rule
-            validations.acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
+    acknowledgments = [
+        cdk.Acknowledgment(id=f"{prefix}::{rule}" if prefix else rule, reason=reason)
+        for scanner, prefix in (
+            ("cdk-nag", ""),
+            ("cfn-guard", CFN_GUARD),
+            ("cdk-validate", CDK_VALIDATE),
+        )
+        for rule in applied.rules(scanner)
+    ]
+    if acknowledgments:
+        # In one call: each is a round trip to jsii.
+        cdk.Validations.of(scope).acknowledge(*acknowledgments)
     if applied.checkov or applied.cfn_lint:
         resource = _resource_of(scope, decision)
         if applied.checkov:
@@ -183,6 +185,15 @@ def accept(scope: IConstruct, decision: Decision, **fields: str) -> None:
                 *applied.cfn_lint,
             ]
             resource.add_metadata("cfn-lint", {"config": {"ignore_checks": ignored}})
+
+
+def _stack_fields(scope: IConstruct, decision: Decision) -> dict[str, str]:
+    """`{region}` and `{account}` from the stack of `scope`, read only for a record that names
+    either: three round trips to jsii, and most records name neither."""
+    if not decision.fields & set(STACK_FIELDS):
+        return {}
+    stack = cdk.Stack.of(scope)
+    return {"region": stack.region, "account": stack.account}
 
 
 def _metadata(resource: cdk.CfnResource, key: str) -> dict[str, Any]:

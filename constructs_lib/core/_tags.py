@@ -31,20 +31,18 @@ def mandatory_tags(naming: Naming, *, owner: str, cost_center: str) -> dict[str,
 
 
 def apply_mandatory_tags(scope: IConstruct, tags: dict[str, str]) -> None:
+    scope_tags = cdk.Tags.of(scope)
     for key, value in tags.items():
-        cdk.Tags.of(scope).add(key, value)
+        scope_tags.add(key, value)
 
 
-def resource_part(resource: IConstruct, component: str, stack_path: str | None = None) -> str:
+def resource_part(path_in_stack: str, component: str) -> str:
     """The `<resource>` of a construct's name: its path inside its stack, in lower-kebab case.
 
     IDs that CDK adds for the L1 inside an L2, and one that repeats the component, are left out:
     `Network/Vpc/PublicSubnet1/Subnet` in the network stack is `vpc-public-subnet1-subnet`.
     """
-    if stack_path is None:
-        stack_path = cdk.Stack.of(resource).node.path
-    relative = resource.node.path[len(stack_path) :].strip("/").split("/")
-    kept = [p for p in relative if p not in _FILLER_IDS and p.lower() != component]
+    kept = [p for p in path_in_stack.split("/") if p not in _FILLER_IDS and p.lower() != component]
     return "-".join(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", p) for p in kept).lower()
 
 
@@ -53,8 +51,8 @@ def apply_name_tags(stack: cdk.Stack, *, naming: Naming, component: str) -> None
 
     Call it once the stack is built. A walk rather than an aspect: an aspect written in Python
     pays a round trip to jsii for every construct it visits. The walk itself asks jsii only what
-    Python cannot know (a resource's path, its tag manager, one `set_tag`), about four round trips
-    per resource: whether a class is taggable is read once per class, from its Python type.
+    Python cannot know (a resource's path, its tag manager, one `set_tag`), three round trips per
+    resource: whether a class is taggable is read once per class, from its Python type.
     """
     stack_path = stack.node.path
     for resource in stack.node.find_all():
@@ -64,10 +62,20 @@ def apply_name_tags(stack: cdk.Stack, *, naming: Naming, component: str) -> None
         attribute = _tag_manager_attribute(type(resource))
         if attribute is None:
             continue
-        name = naming.name(component, resource_part(resource, component, stack_path))
+        path_in_stack = _path(resource)[len(stack_path) :].strip("/")
+        name = naming.name(component, resource_part(path_in_stack, component))
         tags: cdk.TagManager = getattr(resource, attribute)
         # Not propagated to instances: they take theirs from the launch template.
         tags.set_tag("Name", name, NAME_TAG_PRIORITY, False)
+
+
+def _path(resource: cdk.CfnResource) -> str:
+    """`resource.node.path` in one round trip to jsii instead of two (`node`, then its `path`).
+
+    A CfnResource's `toString()` is its path followed by ` [<CloudFormation type>]`.
+    """
+    path, bracket, _ = resource.to_string().rpartition(" [")
+    return path if bracket else resource.node.path
 
 
 @functools.cache

@@ -6,7 +6,7 @@ while requests flow, and a page that arrives five minutes late is an outage five
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_autoscaling as autoscaling
@@ -119,8 +119,8 @@ def encrypted_topic(
     return topic
 
 
-def publish_to(alarm: cloudwatch.AlarmBase, topic: sns.ITopic) -> None:
-    """Send `alarm`'s ALARM and OK notifications to `topic`, once the topic lets it publish.
+def publish_to(alarms: Iterable[cloudwatch.AlarmBase], topic: sns.ITopic) -> None:
+    """Send each alarm's ALARM and OK notifications to `topic`, once the topic lets it publish.
 
     The topic policy that admits cloudwatch.amazonaws.com is a resource of its own, which
     CloudFormation creates in parallel with the alarm: a Ref to the topic does not wait for it.
@@ -129,10 +129,14 @@ def publish_to(alarm: cloudwatch.AlarmBase, topic: sns.ITopic) -> None:
     The dependency is on the whole topic (its policy and subscriptions), so a statement or policy
     added to it later is waited for too. The KMS key that encrypts the topic needs no dependency:
     its key policy is a property of the key itself, in the security stack, deployed before this one.
+
+    One action for every alarm: it only names the topic, and each is an object to make in jsii.
     """
-    alarm.add_alarm_action(actions.SnsAction(topic))
-    alarm.add_ok_action(actions.SnsAction(topic))
-    alarm.node.add_dependency(topic)
+    action = actions.SnsAction(topic)
+    for alarm in alarms:
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)
+        alarm.node.add_dependency(topic)
 
 
 def alarm_arn(stack: cdk.Stack, alarm_name: str) -> str:
@@ -315,10 +319,8 @@ class WebTierAlarms(Construct):
             comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.MISSING,
         )
-        informing = [*self.informing, self.release_healthy_hosts]
-        for alarms, topic in ((self.paging, paging_topic), (informing, informational_topic)):
-            for alarm in alarms:
-                publish_to(alarm, topic)
+        publish_to(self.paging, paging_topic)
+        publish_to([*self.informing, self.release_healthy_hosts], informational_topic)
 
     @property
     def alarms(self) -> list[cloudwatch.Alarm]:

@@ -45,39 +45,61 @@ CONTROL_CONDITION_TYPE = "CLOUDWATCH"
 IMPAIRED_ZONE_HEALTH_CHECK_BEHAVIOR = "IgnoreUnhealthy"
 
 
-def zonal_metric(
-    load_balancer: elbv2.ApplicationLoadBalancer,
-    metric_name: str,
-    statistic: str,
-    availability_zone: str | None,
-    target_group: elbv2.ApplicationTargetGroup | None = None,
-) -> cloudwatch.Metric:
-    """A load-balancer metric of one AZ (`AvailabilityZone`), or of all of them (None)."""
-    dimensions = {"LoadBalancer": load_balancer.load_balancer_full_name}
-    if target_group is not None:
-        dimensions["TargetGroup"] = target_group.target_group_full_name
-    if availability_zone is not None:
-        dimensions["AvailabilityZone"] = availability_zone
-    return cloudwatch.Metric(
-        namespace=NAMESPACE,
-        metric_name=metric_name,
-        dimensions_map=dimensions,
-        statistic=statistic,
-        period=PERIOD,
-    )
+class ZonalMetrics:
+    """The load balancer's metrics by AZ, each made once: every AZ's alarms and the dashboard row
+    share them.
+
+    A metric is an object in jsii's Node.js process, a round trip to make; made for each use, an
+    environment of three AZs made 81 metrics, of which 29 differ.
+    """
+
+    def __init__(
+        self,
+        load_balancer: elbv2.ApplicationLoadBalancer,
+        target_group: elbv2.ApplicationTargetGroup,
+    ) -> None:
+        self._load_balancer_full_name = load_balancer.load_balancer_full_name
+        self._target_group_full_name = target_group.target_group_full_name
+        self._made: dict[tuple[str, str, str | None, bool], cloudwatch.Metric] = {}
+
+    def metric(
+        self,
+        metric_name: str,
+        statistic: str,
+        availability_zone: str | None,
+        *,
+        of_target_group: bool = False,
+    ) -> cloudwatch.Metric:
+        """A load-balancer metric of one AZ (`AvailabilityZone`), or of all of them (None); of
+        its target group (`TargetGroup`) with `of_target_group`."""
+        key = (metric_name, statistic, availability_zone, of_target_group)
+        if key not in self._made:
+            dimensions = {"LoadBalancer": self._load_balancer_full_name}
+            if of_target_group:
+                dimensions["TargetGroup"] = self._target_group_full_name
+            if availability_zone is not None:
+                dimensions["AvailabilityZone"] = availability_zone
+            self._made[key] = cloudwatch.Metric(
+                namespace=NAMESPACE,
+                metric_name=metric_name,
+                dimensions_map=dimensions,
+                statistic=statistic,
+                period=PERIOD,
+            )
+        return self._made[key]
 
 
 def _counts(
-    load_balancer: elbv2.ApplicationLoadBalancer, availability_zone: str | None, prefix: str
+    metrics: ZonalMetrics, availability_zone: str | None, prefix: str
 ) -> dict[str, cloudwatch.IMetric]:
     return {
-        f"{prefix}{key}": zonal_metric(load_balancer, name, "Sum", availability_zone)
+        f"{prefix}{key}": metrics.metric(name, "Sum", availability_zone)
         for key, name in RESPONSE_COUNTS.items()
     }
 
 
 def zonal_error_rate(
-    load_balancer: elbv2.ApplicationLoadBalancer,
+    metrics: ZonalMetrics,
     availability_zone: str,
     minimum: int,
     prefix: str = "",
@@ -89,14 +111,14 @@ def zonal_error_rate(
     answered, failed = response_sums(prefix)
     return cloudwatch.MathExpression(
         expression=f"IF({answered} >= {minimum}, 100 * ({failed}) / ({answered}), 0)",
-        using_metrics=_counts(load_balancer, availability_zone, prefix),
+        using_metrics=_counts(metrics, availability_zone, prefix),
         label=f"{availability_zone} 5xx %",
         period=PERIOD,
     )
 
 
 def _error_outlier(
-    load_balancer: elbv2.ApplicationLoadBalancer, availability_zone: str, minimum: int
+    metrics: ZonalMetrics, availability_zone: str, minimum: int
 ) -> cloudwatch.MathExpression:
     # This AZ's rate minus the rate of every other AZ together (the whole load balancer minus
     # this AZ): a regional failure raises both and the difference stays near 0. Ten metrics, the
@@ -111,8 +133,8 @@ def _error_outlier(
             f"IF({mine} >= {minimum}, 100 * ({mine_failed}) / ({mine}) - {others_rate}, 0)"
         ),
         using_metrics={
-            **_counts(load_balancer, availability_zone, "m"),
-            **_counts(load_balancer, None, "a"),
+            **_counts(metrics, availability_zone, "m"),
+            **_counts(metrics, None, "a"),
         },
         label=f"{availability_zone} 5xx % minus the other AZs'",
         period=PERIOD,
@@ -120,7 +142,7 @@ def _error_outlier(
 
 
 def _latency_outlier(
-    load_balancer: elbv2.ApplicationLoadBalancer,
+    metrics: ZonalMetrics,
     availability_zone: str,
     others: Sequence[str],
     slow_seconds: float,
@@ -132,9 +154,9 @@ def _latency_outlier(
     return cloudwatch.MathExpression(
         expression=f"IF(mine > {slow_seconds}, mine / MAX([{', '.join(other_ids)}]), 0)",
         using_metrics={
-            "mine": zonal_metric(load_balancer, "TargetResponseTime", "p99", availability_zone),
+            "mine": metrics.metric("TargetResponseTime", "p99", availability_zone),
             **{
-                other_id: zonal_metric(load_balancer, "TargetResponseTime", "p99", other)
+                other_id: metrics.metric("TargetResponseTime", "p99", other)
                 for other_id, other in zip(other_ids, others, strict=True)
             },
         },
@@ -155,14 +177,13 @@ class ZoneAlarms:
     impaired: cloudwatch.CompositeAlarm
 
     @property
+    def parts(self) -> list[cloudwatch.AlarmBase]:
+        """What the composite combines."""
+        return [self.error_rate, self.slow_responses, self.error_outlier, self.latency_outlier]
+
+    @property
     def alarms(self) -> list[cloudwatch.AlarmBase]:
-        return [
-            self.error_rate,
-            self.slow_responses,
-            self.error_outlier,
-            self.latency_outlier,
-            self.impaired,
-        ]
+        return [*self.parts, self.impaired]
 
 
 class ZonalResilience(Construct):
@@ -185,12 +206,13 @@ class ZonalResilience(Construct):
     ):
         """`outcome_alarms`: the tier's paging alarms; `practice_runs`: None without autoshift."""
         super().__init__(scope, construct_id)
-        self._load_balancer, self._target_group = load_balancer, target_group
+        self._load_balancer = load_balancer
+        self._metrics = ZonalMetrics(load_balancer, target_group)
         self.availability_zones = tuple(availability_zones)
-        self.zones = [
-            self._zone(az, thresholds, alarm_name, paging_topic, informational_topic)
-            for az in self.availability_zones
-        ]
+        self.zones = [self._zone(az, thresholds, alarm_name) for az in self.availability_zones]
+        # Each part informs: what makes the composite page is the combination.
+        publish_to([part for zone in self.zones for part in zone.parts], informational_topic)
+        publish_to([zone.impaired for zone in self.zones], paging_topic)
         self.autoshift: arczonalshift.CfnZonalAutoshiftConfiguration | None = None
         self.practice_run_alarms: list[cloudwatch.CompositeAlarm] = []
         if practice_runs is not None:
@@ -205,10 +227,8 @@ class ZonalResilience(Construct):
         az: str,
         thresholds: ZonalAlarmsSection,
         alarm_name: Callable[[str], str],
-        paging_topic: sns.ITopic,
-        informational_topic: sns.ITopic,
     ) -> ZoneAlarms:
-        lb = self._load_balancer
+        metrics = self._metrics
         others = [other for other in self.availability_zones if other != az]
 
         def alarm(
@@ -218,7 +238,7 @@ class ZonalResilience(Construct):
             threshold: float,
             about: str,
         ) -> cloudwatch.Alarm:
-            created = metric.create_alarm(
+            return metric.create_alarm(
                 self,
                 f"{construct_id}{_id(az)}",
                 alarm_name=alarm_name(f"az-{az}-{role}"),
@@ -231,13 +251,10 @@ class ZonalResilience(Construct):
                 # empties it on purpose). HealthyHostsBelowMinimum sees an AZ that lost its hosts.
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
-            # Each part informs: what makes the composite page is the combination.
-            publish_to(created, informational_topic)
-            return created
 
         error_rate = alarm(
             "ErrorRate",
-            zonal_error_rate(lb, az, thresholds.minimum_requests),
+            zonal_error_rate(metrics, az, thresholds.minimum_requests),
             "server-error-rate",
             thresholds.server_error_rate_percent,
             f"more than {thresholds.server_error_rate_percent}% of answered requests get a 5xx "
@@ -245,14 +262,14 @@ class ZonalResilience(Construct):
         )
         slow_responses = alarm(
             "SlowResponses",
-            zonal_metric(lb, "TargetResponseTime", "p99", az),
+            metrics.metric("TargetResponseTime", "p99", az),
             "target-response-time-p99",
             thresholds.response_time_p99_seconds,
             f"the slowest 1% of requests take longer than {thresholds.response_time_p99_seconds}s",
         )
         error_outlier = alarm(
             "ErrorOutlier",
-            _error_outlier(lb, az, thresholds.minimum_requests),
+            _error_outlier(metrics, az, thresholds.minimum_requests),
             "error-outlier",
             thresholds.error_outlier_points,
             f"the 5xx rate is more than {thresholds.error_outlier_points} percentage points above "
@@ -260,7 +277,7 @@ class ZonalResilience(Construct):
         )
         latency_outlier = alarm(
             "LatencyOutlier",
-            _latency_outlier(lb, az, others, thresholds.response_time_p99_seconds),
+            _latency_outlier(metrics, az, others, thresholds.response_time_p99_seconds),
             "latency-outlier",
             thresholds.latency_outlier_ratio,
             f"p99 above {thresholds.response_time_p99_seconds}s and more than "
@@ -283,7 +300,6 @@ class ZonalResilience(Construct):
             ),
             alarm_rule=rule,
         )
-        publish_to(impaired, paging_topic)
         return ZoneAlarms(az, error_rate, slow_responses, error_outlier, latency_outlier, impaired)
 
     def _autoshift(
@@ -347,7 +363,7 @@ class ZonalResilience(Construct):
 
     def dashboard_row(self) -> list[cloudwatch.IWidget]:
         """Requests, 5xx rate, p99 and healthy hosts, one line per AZ."""
-        lb, azs = self._load_balancer, self.availability_zones
+        metrics, azs = self._metrics, self.availability_zones
         width = 24 // 4
 
         def graph(title: str, metrics: list[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:
@@ -356,24 +372,24 @@ class ZonalResilience(Construct):
         return [
             graph(
                 "Requests by AZ",
-                [zonal_metric(lb, "RequestCount", "Sum", az).with_(label=az) for az in azs],
+                [metrics.metric("RequestCount", "Sum", az).with_(label=az) for az in azs],
             ),
             graph(
                 "5xx % of answered requests by AZ",
                 # Minimum 1: the dashboard shows every minute that had any traffic.
                 [
-                    zonal_error_rate(lb, az, 1, prefix=f"z{index}").with_(label=az)
+                    zonal_error_rate(metrics, az, 1, prefix=f"z{index}").with_(label=az)
                     for index, az in enumerate(azs)
                 ],
             ),
             graph(
                 "Target response time p99 by AZ (s)",
-                [zonal_metric(lb, "TargetResponseTime", "p99", az).with_(label=az) for az in azs],
+                [metrics.metric("TargetResponseTime", "p99", az).with_(label=az) for az in azs],
             ),
             graph(
                 "Healthy hosts by AZ",
                 [
-                    zonal_metric(lb, "HealthyHostCount", "Minimum", az, self._target_group).with_(
+                    metrics.metric("HealthyHostCount", "Minimum", az, of_target_group=True).with_(
                         label=az
                     )
                     for az in azs

@@ -32,12 +32,14 @@ DOMAIN: dict[str, Any] = {
 class Built:
     template: Template
     annotations: Annotations
+    # WebLoadBalancer.url, resolved: the compute stack's LoadBalancerUrl output.
+    url: Any
 
 
 def load_balancer_alone(edge: dict[str, Any]) -> Built:
     stack = bare_stack()
     vpc = ec2.Vpc(stack, "Vpc", max_azs=2)
-    WebLoadBalancer(
+    web = WebLoadBalancer(
         stack,
         "Web",
         vpc=vpc,
@@ -52,7 +54,7 @@ def load_balancer_alone(edge: dict[str, Any]) -> Built:
         log_retention_days=7,
         is_production=False,
     )
-    return Built(Template.from_stack(stack), Annotations.from_stack(stack))
+    return Built(Template.from_stack(stack), Annotations.from_stack(stack), stack.resolve(web.url))
 
 
 def listeners(template: Template) -> dict[int, Resource]:
@@ -102,6 +104,25 @@ def test_load_balancer_with_a_certificate_answers_http_only_with_a_permanent_red
         "Protocol": "HTTPS",
         "Port": "443",
         "StatusCode": "HTTP_301",
+    }
+
+
+def test_load_balancer_with_only_a_certificate_needs_no_record_and_requests_no_certificate(
+    with_certificate: Built,
+) -> None:
+    with_certificate.template.resource_count_is("AWS::Route53::RecordSet", 0)
+    with_certificate.template.resource_count_is("AWS::CertificateManager::Certificate", 0)
+
+
+def test_load_balancer_with_only_a_certificate_is_reached_over_https_at_its_own_hostname(
+    with_certificate: Built,
+) -> None:
+    load_balancer_id, _ = only(
+        with_certificate.template, "AWS::ElasticLoadBalancingV2::LoadBalancer"
+    )
+
+    assert with_certificate.url == {
+        "Fn::Join": ["", ["https://", {"Fn::GetAtt": [load_balancer_id, "DNSName"]}]]
     }
 
 
