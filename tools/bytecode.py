@@ -10,7 +10,8 @@ the whole venv takes 30 s per level on two cores; these imports take a few). Bot
 at once, one per core.
 
 `python -m tools.bytecode` compiles; `python -m tools.bytecode --check` lists every imported venv
-module whose cached file is missing (tests/test_bytecode.py).
+module whose cached file is missing (tests/test_app_entrypoint.py checks the CLI path compiles
+nothing).
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ DEV_MODULES = (
     "tools.cloud_assembly",
     "jsonschema",
     "pytest",
+    # The handler tests (moto's CloudFormation models import every service backend, about 4 s to
+    # compile) and the emulator the integration tests and `make local` start.
+    "moto.cloudformation.models",
+    "cfnresponse",
+    "tools.dev.emulator",
 )
 
 # Run in the child: import, then name every venv module imported whose cached file is missing.
