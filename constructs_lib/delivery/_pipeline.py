@@ -26,9 +26,10 @@ RUNTIME_VERSIONS = {"python": "3.11", "nodejs": "22"}
 # runs it today: the environments have no file or image asset besides their templates (a test in
 # tests/test_pipeline.py fails as soon as one appears). Pinned so a release cannot change that.
 CDK_ASSETS_VERSION = "4.7.3"
-# Sized from a measurement of the synth step's command, `make pipeline-synth`: 1.0 GiB peak for the
-# whole process tree (692 MiB in its largest process; /usr/bin/time -v plus a sampler, 2026-11-30).
-# SMALL has 3 GiB and 2 vCPUs; the suite is mostly one jsii process, so more vCPUs buy little.
+# Sized from a measurement of the synth step's command, `make pipeline-synth`: 1.4 GiB peak for the
+# whole process tree (695 MiB in its largest process; the tree sampled every 50 ms, 2026-12-03),
+# 244 s of CPU in 194 s on 2 cores. SMALL has 3 GiB and 2 vCPUs; most of the gate runs one process
+# at a time, so more vCPUs buy little.
 SYNTH_COMPUTE = codebuild.ComputeType.SMALL
 ARTIFACT_RETENTION_DAYS = 90
 # Action groups CDK Pipelines' grant helpers put into its roles' policies.
