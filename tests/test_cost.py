@@ -21,9 +21,9 @@ from tools.cost import (
 
 ENVIRONMENTS = AppConfig.from_context(fixture_context()).environments
 # us-east-1 on-demand list prices (USD per hour) of the fixture's instance types, and a month.
-INSTANCE_HOURLY = {"t3.small": 0.0208, "t3.medium": 0.0416, "m7i.large": 0.1008}
-NAT_GATEWAY_HOURLY = 0.045
-HOURS_PER_MONTH = 730
+EXPECTED_INSTANCE_HOURLY = {"t3.small": 0.0208, "t3.medium": 0.0416, "m7i.large": 0.1008}
+EXPECTED_NAT_GATEWAY_HOURLY = 0.045
+EXPECTED_HOURS_PER_MONTH = 730
 
 
 def line(lines: list[Line], prefix: str) -> Line | None:
@@ -40,7 +40,7 @@ def test_instances_are_priced_at_minimum_and_maximum_capacity(
 
     ec2 = line(lines, "EC2 ")
     assert ec2 is not None
-    hourly = INSTANCE_HOURLY[environment.fleet.instance_type] * HOURS_PER_MONTH
+    hourly = EXPECTED_INSTANCE_HOURLY[environment.fleet.instance_type] * EXPECTED_HOURS_PER_MONTH
     assert ec2.at_min == pytest.approx(environment.fleet.min_capacity * hourly)
     assert ec2.at_max == pytest.approx(environment.fleet.max_capacity * hourly)
 
@@ -57,9 +57,8 @@ def test_every_nat_gateway_the_network_creates_is_priced(
     else:
         assert nat is not None
         assert nat.count == environment.network.nat_gateways
-        assert nat.at_min == pytest.approx(
-            environment.network.nat_gateways * NAT_GATEWAY_HOURLY * HOURS_PER_MONTH
-        )
+        monthly = EXPECTED_NAT_GATEWAY_HOURLY * EXPECTED_HOURS_PER_MONTH
+        assert nat.at_min == pytest.approx(environment.network.nat_gateways * monthly)
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS, ids=[e.name for e in ENVIRONMENTS])

@@ -195,3 +195,23 @@ def test_per_az_row_draws_each_azs_error_rate_over_its_answered_requests(
         "HTTPCode_ELB_5XX_Count",
     }
     assert all("AvailabilityZone" in line for line in hidden)
+
+
+def test_healthy_hosts_by_az_are_the_target_groups_per_az_counts(body: dict[str, Any]) -> None:
+    # HealthyHostCount exists only per target group; a line without it has no data.
+    per_az = [
+        dimensions(line) for line in widget(body, "Healthy hosts by AZ")["properties"]["metrics"]
+    ]
+
+    assert [sorted(d) for d in per_az] == [["AvailabilityZone", "LoadBalancer", "TargetGroup"]] * 3
+    assert sorted(d["AvailabilityZone"] for d in per_az) == [
+        "us-east-1a",
+        "us-east-1b",
+        "us-east-1c",
+    ]
+
+
+def dimensions(line: list[Any]) -> dict[str, Any]:
+    """A metric line's dimensions: the name/value pairs between the metric name and the options."""
+    pairs = [part for part in line[2:] if not isinstance(part, dict)]
+    return dict(zip(pairs[::2], pairs[1::2], strict=True))

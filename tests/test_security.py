@@ -250,7 +250,19 @@ def cached_s3_prefix_list(environment: EnvironmentConfig) -> str:
     return cached
 
 
-@pytest.mark.parametrize("env", ["local"])  # natGateways 0 in the fixture
+# The fixture's environments by egress; a test below holds the split to the fixture.
+NAT_LESS = ["local"]
+WITH_NAT = ["dev", "prod", "staging"]
+
+
+def test_the_egress_tests_split_the_fixtures_environments_by_their_nat_gateways() -> None:
+    nat_less = sorted(e.name for e in CONFIG.environments if e.network.nat_gateways == 0)
+    with_nat = sorted(e.name for e in CONFIG.environments if e.network.nat_gateways > 0)
+
+    assert (nat_less, with_nat) == (NAT_LESS, WITH_NAT)
+
+
+@pytest.mark.parametrize("env", NAT_LESS)
 def test_without_nat_the_app_tier_reaches_only_the_endpoints_and_s3_over_https(
     templates: Templates, env: str
 ) -> None:
@@ -393,7 +405,7 @@ def test_make_context_lets_the_cli_look_up_exactly_the_key_the_cache_is_read_fro
     assert set(assembly.missing_context) == {s3_cache_key("111111111111", "eu-west-1")}
 
 
-@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("env", WITH_NAT)
 def test_with_nat_the_app_tier_keeps_https_anywhere_and_says_why(
     templates: Templates, env: str
 ) -> None:

@@ -102,6 +102,16 @@ def test_each_az_has_one_alarm_set_on_its_own_metrics_with_the_configured_thresh
             ) == (60, 5, 3, "GreaterThanThreshold", "notBreaching")
             informs = {"Ref": topic(template, f"{environment.name}-webapp-compute-notifications")}
             assert props["AlarmActions"] == [informs]
+        # Each informs once the notifications topic lets alarms publish (monitoring's publish_to).
+        every = template.to_json()["Resources"]
+        for part in (
+            "server-error-rate",
+            "target-response-time-p99",
+            "error-outlier",
+            "latency-outlier",
+        ):
+            logical_id, _ = alarms[f"{prefix}{az}-{part}"]
+            assert informs["Ref"] in every[logical_id].get("DependsOn", []), logical_id
 
 
 def test_error_outlier_compares_this_az_with_the_rest_of_the_load_balancer(

@@ -28,6 +28,9 @@ SCANNERS = {
     "cfn-lint": "cfn_lint",
     "cdk-validate": "cdk_validate",
 }
+# The scanners that read acknowledgments from the construct tree, and the prefix aws-cdk-lib wants
+# on each rule ID: a validation plugin's findings are acknowledged as `<plugin>::<rule>`.
+ACKNOWLEDGED_IN_TREE = {"cdk-nag": "", "cfn-guard": CFN_GUARD, "cdk-validate": CDK_VALIDATE}
 # Only these scanners read suppressions from the template, and only their configs can turn a check
 # off for every template.
 IN_TEMPLATE = ("checkov", "cfn-lint")
@@ -155,15 +158,12 @@ def accept(scope: IConstruct, decision: Decision, **fields: str) -> None:
     if _withheld.get()(decision):
         return
     reason = applied.reason
-    acknowledgments = [
-        cdk.Acknowledgment(id=f"{prefix}::{rule}" if prefix else rule, reason=reason)
-        for scanner, prefix in (
-            ("cdk-nag", ""),
-            ("cfn-guard", CFN_GUARD),
-            ("cdk-validate", CDK_VALIDATE),
-        )
-        for rule in applied.rules(scanner)
-    ]
+    acknowledgments = []
+    for scanner, prefix in ACKNOWLEDGED_IN_TREE.items():
+        acknowledgments += [
+            cdk.Acknowledgment(id=f"{prefix}::{rule}" if prefix else rule, reason=reason)
+            for rule in applied.rules(scanner)
+        ]
     if acknowledgments:
         # In one call: each is a round trip to jsii.
         cdk.Validations.of(scope).acknowledge(*acknowledgments)

@@ -329,9 +329,9 @@ def boot_variables(values: dict[str, str]) -> list[str]:
 
 def _quote(value: str) -> str:
     # Tokens render as `${Token[...]}` at synth and must not be escaped by shlex; CloudFormation
-    # substitutes values that contain no quote characters. aws-cdk-lib's own first test (text
-    # without "Token[" holds none), made here: most values are literals, and asking jsii is a
-    # round trip for each.
+    # substitutes values that contain no quote characters. `"Token[" in value` is
+    # Token.is_unresolved's own fast path (text without it holds no token), checked here because
+    # most values are literals and each jsii call is a round trip.
     if "Token[" in value and cdk.Token.is_unresolved(value):
         return f"'{value}'"
     return shlex.quote(value)

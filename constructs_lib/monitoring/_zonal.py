@@ -366,8 +366,8 @@ class ZonalResilience(Construct):
         metrics, azs = self._metrics, self.availability_zones
         width = 24 // 4
 
-        def graph(title: str, metrics: list[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:
-            return cloudwatch.GraphWidget(title=title, left=metrics, width=width, height=6)
+        def graph(title: str, lines: list[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:
+            return cloudwatch.GraphWidget(title=title, left=lines, width=width, height=6)
 
         return [
             graph(
