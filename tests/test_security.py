@@ -41,7 +41,8 @@ SESSION_MANAGER_CHANNEL_ACTIONS = {
     "ec2messages:GetMessages",
     "ec2messages:SendReply",
 }
-# The only actions granted on `*`: none of them has resource-level permissions.
+# The only actions granted on `*` besides PutMetricData (held to one namespace by its condition):
+# none of them has resource-level permissions.
 WILDCARD_ACTIONS = {*SESSION_MANAGER_CHANNEL_ACTIONS, "elasticloadbalancing:DescribeTargetHealth"}
 
 

@@ -60,16 +60,12 @@ def test_each_az_has_one_alarm_set_on_its_own_metrics_with_the_configured_thresh
     prefix = f"{environment.name}-webapp-compute-az-"
     zonal = {name for name in alarms if name.startswith(prefix)}
     lb = load_balancer_full_name(template)
+    parts = ("server-error-rate", "target-response-time-p99", "error-outlier", "latency-outlier")
+    informs = topic(template, f"{environment.name}-webapp-compute-notifications")
+    every = template.to_json()["Resources"]
 
     assert zonal == {
-        f"{prefix}{az}-{role}"
-        for az in environment.availability_zones
-        for role in (
-            "server-error-rate",
-            "target-response-time-p99",
-            "error-outlier",
-            "latency-outlier",
-        )
+        f"{prefix}{az}-{part}" for az in environment.availability_zones for part in parts
     }
     for az in environment.availability_zones:
         _, rate = alarms[f"{prefix}{az}-server-error-rate"]
@@ -100,18 +96,11 @@ def test_each_az_has_one_alarm_set_on_its_own_metrics_with_the_configured_thresh
                 props["ComparisonOperator"],
                 props["TreatMissingData"],
             ) == (60, 5, 3, "GreaterThanThreshold", "notBreaching")
-            informs = {"Ref": topic(template, f"{environment.name}-webapp-compute-notifications")}
-            assert props["AlarmActions"] == [informs]
-        # Each informs once the notifications topic lets alarms publish (monitoring's publish_to).
-        every = template.to_json()["Resources"]
-        for part in (
-            "server-error-rate",
-            "target-response-time-p99",
-            "error-outlier",
-            "latency-outlier",
-        ):
-            logical_id, _ = alarms[f"{prefix}{az}-{part}"]
-            assert informs["Ref"] in every[logical_id].get("DependsOn", []), logical_id
+        for part in parts:
+            logical_id, props = alarms[f"{prefix}{az}-{part}"]
+            # Each informs, once the topic lets alarms publish (monitoring's publish_to).
+            assert props["AlarmActions"] == [{"Ref": informs}], logical_id
+            assert informs in every[logical_id].get("DependsOn", []), logical_id
 
 
 def test_error_outlier_compares_this_az_with_the_rest_of_the_load_balancer(
