@@ -317,21 +317,16 @@ def release_policy(rollout: RolloutPlan) -> autoscaling.UpdatePolicy:
 
 
 def boot_variables(values: dict[str, str]) -> list[str]:
-    """Shell assignments for the boot script; tokens (ARNs, names) resolve inside the quotes."""
+    """Shell assignments for the boot script; tokens (ARNs, names) resolve inside the quotes.
+
+    A token renders as `${Token[...]}`, which shlex quotes whole, like any text with `$`; the value
+    CloudFormation puts in its place holds no quote character (an ARN, a name, an ID).
+    """
     lines = []
     for name, value in values.items():
         if "`" in value or "$" in value:
             # Literal text (the bundled service's source): nothing in it is meant to expand.
             lines.append("# shellcheck disable=SC2016")
-        lines.append(f"{name}={_quote(value)}")
+        lines.append(f"{name}={shlex.quote(value)}")
     return lines
 
-
-def _quote(value: str) -> str:
-    # Tokens render as `${Token[...]}` at synth and must not be escaped by shlex; CloudFormation
-    # substitutes values that contain no quote characters. `"Token[" in value` is
-    # Token.is_unresolved's own fast path (text without it holds no token), checked here because
-    # most values are literals and each jsii call is a round trip.
-    if "Token[" in value and cdk.Token.is_unresolved(value):
-        return f"'{value}'"
-    return shlex.quote(value)
