@@ -329,4 +329,3 @@ def boot_variables(values: dict[str, str]) -> list[str]:
             lines.append("# shellcheck disable=SC2016")
         lines.append(f"{name}={shlex.quote(value)}")
     return lines
-
